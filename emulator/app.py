@@ -1,0 +1,124 @@
+"""The wire: HTTP requests → operations → HTTP responses (rest-json, D2).
+
+``create_app(config)`` is the Flask application factory.  Routing, parsing,
+validation and serialisation are generic, driven by the service model; handlers see
+validated dicts only.  Only this module turns a ServiceError into HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+from urllib.parse import unquote
+
+from flask import Flask, Request, Response, request
+
+from emulator import __version__
+from emulator.config import Config
+from emulator.errors import InternalServerError, ServiceError, UnknownOperationError, ValidationError
+from emulator.operations import HANDLERS
+from emulator.operations.common import Context
+from emulator.protocol import model
+from emulator.protocol.auth import identify
+from emulator.protocol.serialize import decode_body, encode, error_response, shape_output
+from emulator.protocol.validate import validate
+from emulator.store.store import Store
+
+log = logging.getLogger("emulator")
+
+ADMIN_PREFIX = "_emulator"  # no operation name starts with an underscore
+ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+_READ_CHUNK = 1 << 20
+
+
+def create_app(config: Config | None = None, store: Store | None = None) -> Flask:
+    config = config or Config()
+    model.service_model()  # fail at start, not on the first request, if botocore is too old
+    app = Flask("emulator")
+    app.config["EMULATOR"] = config
+    state = store if store is not None else Store(legacy_buckets=config.legacy_buckets)
+    app.extensions["s3vectors_store"] = state
+    started = time.monotonic()
+
+    @app.route("/", defaults={"path": ""}, methods=ALL_METHODS)
+    @app.route("/<path:path>", methods=ALL_METHODS)
+    def dispatch(path: str) -> Response:
+        request_id = str(uuid.uuid4())
+        try:
+            segment, _, rest = path.partition("/")
+            if segment == ADMIN_PREFIX:
+                response = _admin(rest, state, started)
+            else:
+                response = _operation(config, state, segment, rest)
+        except ServiceError as error:
+            response = _error(error)
+        except Exception:  # a bug, never the caller's fault: log it, answer as AWS would
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            response = _error(InternalServerError("Internal server error"))
+        response.headers["x-amzn-RequestId"] = request_id
+        return response
+
+    return app
+
+
+def _admin(action: str, store: Store, started: float) -> Response:
+    if action == "health" and request.method == "GET":
+        body = {"status": "ok", "version": __version__, "uptimeSeconds": round(time.monotonic() - started, 3)}
+        return _json(200, body)
+    if action == "reset" and request.method == "POST":
+        store.reset()
+        return _json(200, {"reset": True})
+    raise UnknownOperationError(f"No admin endpoint at {request.method} /{ADMIN_PREFIX}/{action}")
+
+
+def _operation(config: Config, store: Store, segment: str, rest: str) -> Response:
+    name = model.routes().get((request.method, segment))
+    if name is None:
+        raise UnknownOperationError(f"No operation at {request.method} {request.path}")
+    op = model.operation(name)
+    params = decode_body(_read_body(request, config.max_body_bytes))
+    if rest:
+        # The only URI member is a tag operation's percent-encoded ARN (Part I §9).
+        params["resourceArn"] = unquote(rest)
+    tag_keys = request.args.getlist("tagKeys")
+    if tag_keys:
+        params["tagKeys"] = tag_keys
+    params = validate(op.input_shape, params)
+    caller = identify(request.headers, request.args, config.account_id, config.region)
+    context = Context(region=store.region(caller.account, caller.region))
+    result = HANDLERS[name](context, params)
+    return _json(200, shape_output(op.output_shape, result))
+
+
+def _read_body(req: Request, limit: int) -> bytes:
+    """The body, refused once it passes ``limit`` bytes without reading the rest (D11)."""
+    too_big = ValidationError("Request body exceeds max allowed size")
+    length = req.content_length
+    if length is not None and length > limit:
+        raise too_big
+    stream = req.stream
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = stream.read(_READ_CHUNK)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > limit:
+            raise too_big
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(encode(body), status=status, content_type="application/json")
+
+
+def _error(error: ServiceError) -> Response:
+    status, headers, body = error_response(error)
+    response = Response(body, status=status)
+    for key, value in headers.items():
+        response.headers[key] = value
+    return response

@@ -1,0 +1,55 @@
+"""Command line: options → Config → the server.  ``s3vectors-emulator`` and ``python -m emulator``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from emulator import __version__
+from emulator.app import create_app
+from emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Config
+from emulator.server import EmulatorServer
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    parser = argparse.ArgumentParser(prog="s3vectors-emulator", description="A local emulator of Amazon S3 Vectors.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on; 0 picks a free port (default 8000)")
+    parser.add_argument("--region", default=DEFAULT_REGION, help="region for unsigned requests (default us-east-1)")
+    parser.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID, help="account id in ARNs (default 123456789012)")
+    parser.add_argument(
+        "--legacy-buckets",
+        action="store_true",
+        help="treat new buckets as created before 2026-09-30: CLASSIC default index mode",
+    )
+    parser.add_argument("--threads", type=int, default=16, help="worker threads (default 16)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    args = parser.parse_args(argv)
+    if not (0 <= args.port <= 65535):
+        parser.error("--port must be between 0 and 65535")
+    if not (len(args.account_id) == 12 and args.account_id.isdigit()):
+        parser.error("--account-id must be 12 digits")
+    if args.threads < 1:
+        parser.error("--threads must be at least 1")
+    return Config(
+        host=args.host,
+        port=args.port,
+        region=args.region,
+        account_id=args.account_id,
+        legacy_buckets=args.legacy_buckets,
+        threads=args.threads,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server = EmulatorServer(create_app(config), config.host, config.port, config.threads)
+    print(f"S3 Vectors emulator listening on {server.url}", flush=True)
+    try:
+        server.serve_until_signalled()
+    except KeyboardInterrupt:
+        pass
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,22 @@
+"""The emulator's settings: one object, built by the command line or by tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "us-east-1"
+# D11: the largest body AWS accepts, inclusive.
+MAX_BODY_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    region: str = DEFAULT_REGION
+    account_id: str = DEFAULT_ACCOUNT_ID
+    # D5: mark new buckets as made before 2026-09-30, so CLASSIC index paths can be tested.
+    legacy_buckets: bool = False
+    threads: int = 16
+    max_body_bytes: int = MAX_BODY_BYTES

@@ -1,0 +1,62 @@
+"""What every operation needs: the caller's region state and the either-or resolution
+of buckets and indexes by name or by ARN (Part I §6)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.errors import ValidationError
+from emulator.store.store import Bucket, Index, Region
+
+BUCKET_EITHER = "Must specify either vectorBucketName or vectorBucketArn but not both"
+INDEX_EITHER = "Must specify either indexArn or both vectorBucketName and indexName"
+
+
+@dataclass(frozen=True)
+class Context:
+    region: Region
+
+
+def bucket_name(ctx: Context, params: dict[str, Any]) -> str:
+    name = params.get("vectorBucketName")
+    arn = params.get("vectorBucketArn")
+    if (name is None) == (arn is None):
+        raise ValidationError(BUCKET_EITHER)
+    return name if name is not None else ctx.region.bucket_name_from_arn(arn)
+
+
+def resolve_bucket(ctx: Context, params: dict[str, Any]) -> Bucket:
+    return ctx.region.bucket(bucket_name(ctx, params))
+
+
+def index_names(ctx: Context, params: dict[str, Any]) -> tuple[str, str]:
+    arn = params.get("indexArn")
+    bucket = params.get("vectorBucketName")
+    name = params.get("indexName")
+    if arn is not None:
+        if bucket is not None or name is not None:
+            raise ValidationError(INDEX_EITHER)
+        return ctx.region.index_names_from_arn(arn)
+    if bucket is None or name is None:
+        raise ValidationError(INDEX_EITHER)
+    return bucket, name
+
+
+def resolve_index(ctx: Context, params: dict[str, Any]) -> Index:
+    return ctx.region.index(*index_names(ctx, params))
+
+
+def encode_token(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode("utf-8")).decode("ascii")
+
+
+def decode_token(token: str | None) -> str | None:
+    """An opaque page token back to its position; a token we did not issue is refused."""
+    if token is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8")
+    except (ValueError, UnicodeError):
+        raise ValidationError.at("nextToken", "Invalid nextToken", "The provided nextToken is not valid") from None

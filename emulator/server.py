@@ -1,0 +1,63 @@
+"""The production WSGI server around the app: start, stop, signals.
+
+cheroot (CherryPy's server) was chosen on measurement over waitress: see
+docs/decisions.md.  It hands the request body to the app as a stream, so an oversize
+body is refused without being read (D11), where waitress buffers it first.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from cheroot import wsgi
+
+
+class EmulatorServer:
+    """A cheroot server bound to (host, port); port 0 picks a free port."""
+
+    def __init__(self, app: Any, host: str, port: int, threads: int) -> None:
+        self._server = wsgi.Server((host, port), app, numthreads=threads, request_queue_size=64)
+        self._server.prepare()  # binds now, so the real port is known before serving
+        self._thread: threading.Thread | None = None
+
+    @property
+    def host(self) -> str:
+        return str(self._server.bind_addr[0])
+
+    @property
+    def port(self) -> int:
+        return int(self._server.bind_addr[1])
+
+    @property
+    def url(self) -> str:
+        host = self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> None:
+        """Serve in a background thread (tests, the pytest plugin)."""
+        self._thread = threading.Thread(target=self._server.serve, name="s3vectors-emulator", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def serve_until_signalled(self) -> None:
+        """Serve until SIGINT or SIGTERM, then stop cleanly."""
+        stopping = threading.Event()
+
+        def _on_signal(signum: int, frame: FrameType | None) -> None:
+            stopping.set()
+
+        signal.signal(signal.SIGINT, _on_signal)
+        signal.signal(signal.SIGTERM, _on_signal)
+        self.start()
+        while not stopping.wait(0.5):
+            pass
+        self.stop()

@@ -1,0 +1,437 @@
+"""The vectors of one index: a float32 matrix, its keys, its metadata columns, and exact search.
+
+Knows nothing of HTTP; raises :mod:`emulator.errors` classes.  One readers–writer lock per index:
+queries, gets and listings share it (numpy releases the GIL, so they run in parallel), puts and
+deletes hold it alone, so a reader sees a write entirely or not at all (D14).
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+from numpy.dtypes import StringDType
+from numpy.typing import NDArray
+
+from emulator.errors import ValidationError
+from emulator.store.distances import rank, squared_norms
+from emulator.store.filters import compile_filter, parse_filter
+from emulator.store.metadata import Metadata, MetadataColumns, copy_metadata, to_float, validate_metadata
+
+Metric = Literal["cosine", "euclidean"]
+Record = tuple[str, NDArray[np.float32], Metadata]
+
+MAX_KEY_BYTES = 1024
+MSG_KEY_TOO_LONG = "Record key length exceeds the maximum allowed"
+MSG_QUERY_INVALID = "Query vector contains invalid values or is invalid for this index"
+MSG_NAN = "vector contains NaNs or Infs"
+MSG_ZERO_NORM = "cosine distance does not support vectors with zero norm"
+# D10: no AWS message for a vector element that is not a number (the wire layer normally
+# refuses it first); this keeps such input a ValidationException instead of a 500.
+MSG_NOT_NUMBERS = "vector must contain only numbers"
+
+_MIN_CAPACITY = 16
+
+
+class ReadWriteLock:
+    """Many readers or one writer; a waiting writer blocks new readers so it cannot starve.
+
+    Not reentrant: a thread holding the read side must not take it again.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if self._readers == 0:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            try:
+                while self._writer or self._readers:
+                    self._cond.wait()
+            finally:
+                self._writers_waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+class QueryHit(NamedTuple):
+    key: str
+    distance: float
+    metadata: Metadata | None
+
+
+def check_key(key: str, path: str | None = None) -> None:
+    """Part I §2: a key is bounded at 1,024 UTF-8 bytes as well as 1,024 characters.
+
+    The character bound is the wire layer's (Coral length message); this is the byte bound, the
+    same on PutVectors, GetVectors and DeleteVectors.
+    """
+    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        raise ValidationError(
+            MSG_KEY_TOO_LONG, [{"path": path, "message": MSG_KEY_TOO_LONG}] if path else None
+        )
+
+
+def to_float32(values: Sequence[Any]) -> NDArray[np.float32] | None:
+    """JSON numbers as float32, converted before any check (Part I §3: 1e39 → inf → refused).
+
+    Returns None when an element is not a number at all.
+    """
+    try:
+        with np.errstate(over="ignore"):
+            array = np.asarray(values, dtype=np.float32)
+    except OverflowError:
+        # An int beyond float64: it is beyond float32 too, so ±inf (refused as such).
+        try:
+            as_double = np.asarray([to_float(v) for v in values], dtype=np.float64)
+        except (TypeError, ValueError):
+            return None
+        with np.errstate(over="ignore"):
+            array = as_double.astype(np.float32)
+    except (TypeError, ValueError):
+        return None
+    return array if array.ndim == 1 else None
+
+
+def _crc(key: str) -> int:
+    # A hash that is stable across processes (unlike hash()), so segments are reproducible.
+    return zlib.crc32(key.encode("utf-8", "surrogatepass"))
+
+
+class VectorIndex:
+    """The data plane of one vector index."""
+
+    def __init__(
+        self,
+        dimension: int,
+        metric: Metric,
+        non_filterable_keys: frozenset[str] = frozenset(),
+    ) -> None:
+        self.dimension = dimension
+        self.metric: Metric = metric
+        self.non_filterable_keys = frozenset(non_filterable_keys)
+        self._lock = ReadWriteLock()
+        self._n = 0
+        # Row-aligned arrays, grown by doubling; rows [0, n) are live, no holes (a delete moves
+        # the last row into the hole).
+        self._matrix = np.empty((_MIN_CAPACITY, dimension), dtype=np.float32)
+        self._sq_norms = np.empty(_MIN_CAPACITY, dtype=np.float64)
+        self._key_col = np.empty(_MIN_CAPACITY, dtype=StringDType())
+        self._crc = np.empty(_MIN_CAPACITY, dtype=np.uint32)
+        self._keys: list[str] = []
+        self._metadata: list[Metadata] = []
+        self._row_of: dict[str, int] = {}
+        self._columns = MetadataColumns()
+        # Key order for ListVectors: (rows in key order, keys in that order); None after a write.
+        self._sorted: tuple[NDArray[np.int64], np.ndarray] | None = None
+
+    # -- sizes ---------------------------------------------------------------------------------
+
+    @property
+    def count(self) -> int:
+        return self._n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def keys(self) -> list[str]:
+        """Every key, in key (UTF-8 byte) order."""
+        with self._lock.read():
+            return sorted(self._keys)
+
+    def _resize(self, capacity: int) -> None:
+        n = self._n
+        matrix = np.empty((capacity, self.dimension), dtype=np.float32)
+        matrix[:n] = self._matrix[:n]
+        sq_norms = np.empty(capacity, dtype=np.float64)
+        sq_norms[:n] = self._sq_norms[:n]
+        key_col = np.empty(capacity, dtype=StringDType())
+        key_col[:n] = self._key_col[:n]
+        crc = np.empty(capacity, dtype=np.uint32)
+        crc[:n] = self._crc[:n]
+        self._matrix, self._sq_norms, self._key_col, self._crc = matrix, sq_norms, key_col, crc
+
+    # -- validation ----------------------------------------------------------------------------
+
+    def validate_put(self, vectors: list[dict[str, Any]]) -> list[Record]:
+        """Check a PutVectors list; the first failing record fails the request (Part I §6).
+
+        Per record, in order: key bytes, dimension, NaN/Inf, cosine zero norm, metadata.
+        Duplicate keys: every occurrence is checked, the last one wins (D8).
+        """
+        latest: dict[str, Record] = {}
+        for i, record in enumerate(vectors):
+            key = record["key"]
+            check_key(key, f"vectors[{i}].key")
+            values = record["data"]["float32"]
+
+            def fail(detail: str, *, i: int = i, key: str = key) -> ValidationError:
+                return ValidationError(
+                    f"Invalid record for key '{key}': {detail}",
+                    [{"path": f"vectors[{i}]", "message": detail}],
+                )
+
+            vector = to_float32(values)
+            if vector is None:
+                raise fail(MSG_NOT_NUMBERS)
+            if len(vector) != self.dimension:
+                raise fail(f"vector must have length {self.dimension}, but has length {len(vector)}")
+            if not np.isfinite(vector).all():
+                raise fail(MSG_NAN)
+            # Part I §5: checked on the float32 values, so components that round to 0 count as 0.
+            if self.metric == "cosine" and not vector.any():
+                raise fail(MSG_ZERO_NORM)
+            metadata = validate_metadata(
+                record.get("metadata"),
+                record_key=key,
+                record_index=i,
+                non_filterable_keys=self.non_filterable_keys,
+            )
+            latest.pop(key, None)  # keep the order of last occurrences
+            latest[key] = (key, vector, metadata)
+        return list(latest.values())
+
+    def validate_query_vector(self, vector: Sequence[Any]) -> NDArray[np.float32]:
+        """D10 / Part I §5: one top-level message, the detail in the fieldList at ``vector``."""
+
+        def fail(detail: str) -> ValidationError:
+            return ValidationError(
+                MSG_QUERY_INVALID, [{"path": "vector", "message": f"Invalid input: {detail}"}]
+            )
+
+        query = to_float32(vector)
+        if query is None:
+            raise fail(MSG_NOT_NUMBERS)
+        if len(query) != self.dimension:
+            raise fail(f"vector must have length {self.dimension}, but has length {len(query)}")
+        if not np.isfinite(query).all():
+            raise fail(MSG_NAN)
+        if self.metric == "cosine" and not query.any():
+            raise fail(MSG_ZERO_NORM)
+        return query
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def put(self, records: list[Record]) -> None:
+        """Insert or overwrite (vector and metadata entirely, Part I §3); atomic for readers."""
+        latest: dict[str, Record] = {}
+        for record in records:  # D8: the last occurrence of a key wins
+            latest.pop(record[0], None)
+            latest[record[0]] = record
+        if not latest:
+            return
+        with self._lock.write():
+            new = sum(1 for key in latest if key not in self._row_of)
+            if self._n + new > len(self._matrix):
+                self._resize(max(self._n + new, 2 * len(self._matrix)))
+            touched = np.empty(len(latest), dtype=np.int64)
+            for j, (key, vector, metadata) in enumerate(latest.values()):
+                row = self._row_of.get(key)
+                if row is None:
+                    row = self._n
+                    self._n += 1
+                    self._row_of[key] = row
+                    self._keys.append(key)
+                    self._metadata.append(metadata)
+                    self._key_col[row] = key
+                    self._crc[row] = _crc(key)
+                    self._columns.append_row(metadata)
+                else:
+                    self._metadata[row] = metadata
+                    self._columns.replace_row(row, metadata)
+                self._matrix[row] = vector
+                touched[j] = row
+            self._sq_norms[touched] = squared_norms(self._matrix[touched])
+            self._sorted = None
+
+    def delete(self, keys: list[str]) -> None:
+        """Delete the given keys; absent keys are ignored (D9); atomic for readers."""
+        for i, key in enumerate(keys):
+            check_key(key, f"keys[{i}]")
+        with self._lock.write():
+            for key in dict.fromkeys(keys):
+                row = self._row_of.pop(key, None)
+                if row is None:
+                    continue
+                last = self._n - 1
+                self._columns.remove_row(row)
+                if row != last:
+                    # O(1): the last row fills the hole, everywhere in step.
+                    moved = self._keys[last]
+                    self._matrix[row] = self._matrix[last]
+                    self._sq_norms[row] = self._sq_norms[last]
+                    self._key_col[row] = moved
+                    self._crc[row] = self._crc[last]
+                    self._keys[row] = moved
+                    self._metadata[row] = self._metadata[last]
+                    self._row_of[moved] = row
+                self._keys.pop()
+                self._metadata.pop()
+                self._key_col[last] = ""
+                self._n = last
+                self._sorted = None
+            capacity = len(self._matrix)
+            if capacity > _MIN_CAPACITY and self._n < capacity // 4:
+                self._resize(max(_MIN_CAPACITY, capacity // 2))  # give memory back, amortised
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def _wire(self, row: int, return_data: bool, return_metadata: bool) -> dict[str, Any]:
+        item: dict[str, Any] = {"key": self._keys[row]}
+        if return_data:
+            # float32 values as Python floats: 0.1 reads back as 0.10000000149011612 (Part I §3).
+            item["data"] = {"float32": self._matrix[row].tolist()}
+        if return_metadata:
+            item["metadata"] = copy_metadata(self._metadata[row])  # {} when none (Part I §3)
+        return item
+
+    def get(
+        self, keys: list[str], return_data: bool = False, return_metadata: bool = False
+    ) -> list[dict[str, Any]]:
+        """D8: request order, absent keys omitted, duplicates collapsed."""
+        for i, key in enumerate(keys):
+            check_key(key, f"keys[{i}]")
+        with self._lock.read():
+            out = []
+            for key in dict.fromkeys(keys):
+                row = self._row_of.get(key)
+                if row is not None:
+                    out.append(self._wire(row, return_data, return_metadata))
+            return out
+
+    def metadata_for(self, keys: list[str]) -> dict[str, Metadata]:
+        """Metadata of the present keys among ``keys`` (absent ones are left out)."""
+        with self._lock.read():
+            return {k: copy_metadata(self._metadata[self._row_of[k]]) for k in keys if k in self._row_of}
+
+    def _key_order(self) -> tuple[NDArray[np.int64], np.ndarray]:
+        """Rows in key order, cached until the next write (called under the read lock).
+
+        Readers may race to build it; each builds the same value and the store is atomic.
+        """
+        cached = self._sorted
+        if cached is None:
+            keys = self._key_col[: self._n]
+            # StringDType compares UTF-8 bytes, i.e. code points, the same order as Python str.
+            order = np.argsort(keys, kind="stable").astype(np.int64)
+            cached = self._sorted = (order, keys[order])
+        return cached
+
+    def list_page(
+        self,
+        max_results: int,
+        start_after: str | None = None,
+        segment_count: int = 1,
+        segment_index: int = 0,
+        return_data: bool = False,
+        return_metadata: bool = False,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One ListVectors page: keys in UTF-8 byte order after ``start_after``, in one segment.
+
+        D8: segment = crc32(UTF-8 key) mod segment_count, so segments are disjoint and cover the
+        index; a page continues strictly after a key, so a vector present and unchanged through
+        a listing is returned exactly once.  Returns the page and its last key when more items
+        remain in this segment (else None), for the wire layer to make a nextToken of.
+        """
+        with self._lock.read():
+            n = self._n
+            order, sorted_keys = self._key_order()
+            pos = 0 if start_after is None else int(np.searchsorted(sorted_keys, start_after, side="right"))
+            picked: list[NDArray[np.int64]] = []
+            need = max_results
+            more = False
+            window = max(64, 2 * max_results * segment_count)
+            while pos < n:
+                chunk = order[pos : pos + window]
+                if segment_count > 1:
+                    chunk = chunk[self._crc[chunk] % segment_count == segment_index]
+                take = chunk[:need]
+                if len(take):
+                    picked.append(take)
+                    need -= len(take)
+                if need == 0 and len(chunk) > len(take):
+                    more = True
+                    break
+                pos += window
+                window *= 2
+            rows = np.concatenate(picked) if picked else np.empty(0, dtype=np.int64)
+            items = [self._wire(int(row), return_data, return_metadata) for row in rows]
+            last = items[-1]["key"] if more and items else None
+            return items, last
+
+    def query(
+        self, vector: Sequence[Any], top_k: int, filter_doc: Any = None, enhanced: bool = True
+    ) -> list[tuple[str, float]]:
+        """Exact top-k: ``min(top_k, matches)`` pairs ``(key, distance)``, ascending, ties by key (D6)."""
+        return [(hit.key, hit.distance) for hit in self.query_hits(vector, top_k, filter_doc, enhanced)]
+
+    def query_hits(
+        self,
+        vector: Sequence[Any],
+        top_k: int,
+        filter_doc: Any = None,
+        enhanced: bool = True,
+        return_metadata: bool = False,
+    ) -> list[QueryHit]:
+        """:meth:`query`, with each hit's metadata read under the same lock when asked."""
+        query = self.validate_query_vector(vector)
+        # The filter is validated before any data is looked at: errors come on an empty index too.
+        evaluate = None
+        if filter_doc is not None:
+            parsed = parse_filter(filter_doc, enhanced=enhanced, non_filterable_keys=self.non_filterable_keys)
+            evaluate = compile_filter(parsed)
+        with self._lock.read():
+            n = self._n
+            if n == 0 or top_k <= 0:
+                return []
+            candidates = None
+            if evaluate is not None:
+                candidates = np.flatnonzero(evaluate(self._columns, n))
+                if len(candidates) == 0:
+                    return []
+                if len(candidates) == n:
+                    candidates = None
+            rows, distances = rank(
+                self._matrix[:n],
+                self._sq_norms[:n],
+                self._key_col[:n],
+                query,
+                self.metric,
+                top_k,
+                candidates,
+            )
+            return [
+                QueryHit(
+                    self._keys[row],
+                    distance,
+                    copy_metadata(self._metadata[row]) if return_metadata else None,
+                )
+                for row, distance in zip(rows.tolist(), distances.tolist(), strict=True)
+            ]

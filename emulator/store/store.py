@@ -1,0 +1,391 @@
+"""State and rules of the control plane: accounts and regions → buckets → indexes.
+
+Knows nothing of HTTP.  Each (account, region) pair is its own world (D4).  A region's
+lock guards its bucket and index maps; each index guards its own vectors.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.errors import ConflictError, NotFoundError, ValidationError
+from emulator.store.index import VectorIndex
+from emulator.store.names import check_bucket_name, check_index_name
+from emulator.store.tags import check_tags
+
+ENHANCED = "ENHANCED"
+CLASSIC = "CLASSIC"
+MAX_TEXT_CONFIGURATIONS = 10
+
+BUCKET_NOT_FOUND = "The specified vector bucket could not be found"
+INDEX_NOT_FOUND = "The specified index could not be found"
+POLICY_NOT_FOUND = "The specified vector bucket policy could not be found"
+# D5: the wording AWS uses is not known; this names the rule it enforces.
+CLASSIC_REFUSED = (
+    "CLASSIC index mode is only supported for vector indexes in vector buckets created before "
+    "September 30, 2026"
+)
+TEXT_NEEDS_ENHANCED = "Full-text search requires a vector index in ENHANCED index mode"
+
+
+def check_encryption(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Part I §6: the sseType / kmsKeyArn pairing rules, measured on CreateIndex."""
+    if config is None:
+        return None
+    sse = config.get("sseType")
+    key = config.get("kmsKeyArn")
+    if key is not None and sse != "aws:kms":
+        message = "kmsKeyArn must not be specified when sseType is AES256."
+        raise ValidationError.at("EncryptionConfiguration", message)
+    if sse == "aws:kms" and key is None:
+        message = "kmsKeyArn must be specified when sseType is set to aws:kms"
+        raise ValidationError.at("EncryptionConfiguration", message)
+    return {"sseType": sse or "AES256", **({"kmsKeyArn": key} if key else {})}
+
+
+def check_text_configurations(configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One configuration per key (Part II §2.1); status is output-only and ignored."""
+    seen: set[str] = set()
+    result = []
+    for config in configs:
+        key = config["metadataKey"]
+        if key in seen:
+            raise ValidationError(f"Duplicate text search configuration for metadata key '{key}'")
+        seen.add(key)
+        entry = {"metadataKey": key}
+        if config.get("language"):
+            entry["language"] = config["language"]
+        result.append(entry)
+    return result
+
+
+@dataclass
+class Index:
+    bucket: Bucket
+    name: str
+    arn: str
+    creation_time: float
+    data_type: str
+    dimension: int
+    distance_metric: str
+    mode: str
+    non_filterable_keys: list[str] | None
+    text_configurations: list[dict[str, Any]] | None
+    encryption: dict[str, Any] | None
+    vectors: VectorIndex
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        metadata: dict[str, Any] | None = None
+        if self.non_filterable_keys is not None or self.text_configurations is not None:
+            metadata = {}
+            if self.non_filterable_keys is not None:
+                metadata["nonFilterableMetadataKeys"] = list(self.non_filterable_keys)
+            if self.text_configurations is not None:
+                # D13: configurations are ACTIVE at once; the write path is consistent.
+                metadata["textSearchConfigurations"] = [
+                    {**config, "status": "ACTIVE"} for config in self.text_configurations
+                ]
+        return {
+            "vectorBucketName": self.bucket.name,
+            "indexName": self.name,
+            "indexArn": self.arn,
+            "creationTime": self.creation_time,
+            "dataType": self.data_type,
+            "dimension": self.dimension,
+            "distanceMetric": self.distance_metric,
+            "metadataConfiguration": metadata,
+            # The index's own configuration, else the bucket's, which its vectors use.
+            "encryptionConfiguration": self.encryption or self.bucket.encryption,
+            "indexMode": self.mode,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "vectorBucketName": self.bucket.name,
+            "indexName": self.name,
+            "indexArn": self.arn,
+            "creationTime": self.creation_time,
+        }
+
+    @property
+    def searchable_keys(self) -> dict[str, str | None]:
+        return {c["metadataKey"]: c.get("language") for c in self.text_configurations or []}
+
+
+@dataclass
+class Bucket:
+    name: str
+    arn: str
+    creation_time: float
+    encryption: dict[str, Any]
+    legacy: bool
+    default_index_mode: str
+    policy: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    indexes: dict[str, Index] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "vectorBucketName": self.name,
+            "vectorBucketArn": self.arn,
+            "creationTime": self.creation_time,
+            "encryptionConfiguration": self.encryption,
+            "defaultIndexMode": self.default_index_mode,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        return {"vectorBucketName": self.name, "vectorBucketArn": self.arn, "creationTime": self.creation_time}
+
+
+def _page(names: list[str], prefix: str | None, after: str | None, limit: int) -> tuple[list[str], bool]:
+    """Names in ascending order (D8) after ``after`` that start with ``prefix``."""
+    ordered = sorted(names)
+    start = bisect.bisect_right(ordered, after) if after is not None else 0
+    if prefix:
+        start = max(start, bisect.bisect_left(ordered, prefix))
+    chosen: list[str] = []
+    for name in ordered[start:]:
+        if prefix and not name.startswith(prefix):
+            break
+        if len(chosen) == limit:
+            return chosen, True
+        chosen.append(name)
+    return chosen, False
+
+
+class Region:
+    """The buckets of one account in one region."""
+
+    def __init__(self, account: str, region: str, legacy_buckets: bool) -> None:
+        self.account = account
+        self.region = region
+        self.legacy_buckets = legacy_buckets
+        self.buckets: dict[str, Bucket] = {}
+        self.lock = threading.RLock()
+
+    # ARNs (Part I §2)
+    def bucket_arn(self, name: str) -> str:
+        return f"arn:aws:s3vectors:{self.region}:{self.account}:bucket/{name}"
+
+    def index_arn(self, bucket: str, index: str) -> str:
+        return f"{self.bucket_arn(bucket)}/index/{index}"
+
+    def _split_arn(self, arn: str) -> tuple[str, str] | None:
+        """(account, region, resource path) of an s3vectors ARN in this region, else None."""
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[2] != "s3vectors":
+            return None
+        if parts[3] != self.region or parts[4] != self.account:
+            return None
+        return parts[3], parts[5]
+
+    def bucket_name_from_arn(self, arn: str) -> str:
+        split = self._split_arn(arn)
+        if split is None or not split[1].startswith("bucket/") or "/" in split[1][7:]:
+            raise NotFoundError(BUCKET_NOT_FOUND)
+        return split[1][7:]
+
+    def index_names_from_arn(self, arn: str) -> tuple[str, str]:
+        split = self._split_arn(arn)
+        pieces = split[1].split("/") if split else []
+        if len(pieces) != 4 or pieces[0] != "bucket" or pieces[2] != "index":
+            raise NotFoundError(INDEX_NOT_FOUND)
+        return pieces[1], pieces[3]
+
+    # Buckets
+    def create_bucket(self, name: str, encryption: dict[str, Any] | None, tags: dict[str, str] | None) -> Bucket:
+        check_bucket_name(name)
+        encryption = check_encryption(encryption) or {"sseType": "AES256"}
+        tag_set = check_tags({}, tags or {})
+        with self.lock:
+            if name in self.buckets:
+                raise ConflictError("A vector bucket with the specified name already exists")
+            bucket = Bucket(
+                name=name,
+                arn=self.bucket_arn(name),
+                creation_time=time.time(),
+                encryption=encryption,
+                legacy=self.legacy_buckets,
+                # D5: buckets count as made after 2026-09-30 unless marked legacy.
+                default_index_mode=CLASSIC if self.legacy_buckets else ENHANCED,
+                tags=tag_set,
+            )
+            self.buckets[name] = bucket
+            return bucket
+
+    def bucket(self, name: str) -> Bucket:
+        bucket = self.buckets.get(name)
+        if bucket is None:
+            raise NotFoundError(BUCKET_NOT_FOUND)
+        return bucket
+
+    def delete_bucket(self, name: str) -> None:
+        with self.lock:
+            bucket = self.bucket(name)
+            if bucket.indexes:
+                raise ConflictError("The specified vector bucket is not empty")
+            del self.buckets[name]
+
+    def list_buckets(self, prefix: str | None, after: str | None, limit: int) -> tuple[list[Bucket], bool]:
+        with self.lock:
+            names, more = _page(list(self.buckets), prefix, after, limit)
+            return [self.buckets[n] for n in names], more
+
+    def set_default_index_mode(self, name: str, mode: str) -> None:
+        with self.lock:
+            bucket = self.bucket(name)
+            if mode == CLASSIC and not bucket.legacy:
+                raise ValidationError(CLASSIC_REFUSED)  # D5, Part II §3
+            bucket.default_index_mode = mode
+
+    # Indexes
+    def create_index(
+        self,
+        bucket_name: str,
+        name: str,
+        *,
+        data_type: str,
+        dimension: int,
+        distance_metric: str,
+        metadata_configuration: dict[str, Any] | None,
+        encryption: dict[str, Any] | None,
+        tags: dict[str, str] | None,
+    ) -> Index:
+        check_index_name(name)
+        encryption = check_encryption(encryption)
+        tag_set = check_tags({}, tags or {})
+        metadata_configuration = metadata_configuration or {}
+        non_filterable = metadata_configuration.get("nonFilterableMetadataKeys")
+        text = metadata_configuration.get("textSearchConfigurations")
+        text = check_text_configurations(text) if text is not None else None
+        with self.lock:
+            bucket = self.bucket(bucket_name)
+            if name in bucket.indexes:
+                raise ConflictError("An index with the specified name already exists")
+            mode = bucket.default_index_mode
+            if text and mode != ENHANCED:
+                raise ValidationError(TEXT_NEEDS_ENHANCED)  # Part II §2.1
+            index = Index(
+                bucket=bucket,
+                name=name,
+                arn=self.index_arn(bucket_name, name),
+                creation_time=time.time(),
+                data_type=data_type,
+                dimension=dimension,
+                distance_metric=distance_metric,
+                mode=mode,
+                non_filterable_keys=non_filterable,
+                text_configurations=text,
+                encryption=encryption,
+                vectors=VectorIndex(dimension, distance_metric, frozenset(non_filterable or ())),  # type: ignore[arg-type]
+                tags=tag_set,
+            )
+            bucket.indexes[name] = index
+            return index
+
+    def index(self, bucket_name: str, name: str) -> Index:
+        bucket = self.buckets.get(bucket_name)
+        # Part I §6: a missing bucket reads as a missing index here.
+        index = bucket.indexes.get(name) if bucket else None
+        if index is None:
+            raise NotFoundError(INDEX_NOT_FOUND)
+        return index
+
+    def delete_index(self, bucket_name: str, name: str) -> None:
+        with self.lock:
+            self.index(bucket_name, name)  # D9: a missing index is NotFound
+            del self.buckets[bucket_name].indexes[name]
+
+    def list_indexes(
+        self, bucket_name: str, prefix: str | None, after: str | None, limit: int
+    ) -> tuple[list[Index], bool]:
+        with self.lock:
+            bucket = self.bucket(bucket_name)
+            names, more = _page(list(bucket.indexes), prefix, after, limit)
+            return [bucket.indexes[n] for n in names], more
+
+    def set_index_mode(self, bucket_name: str, name: str, mode: str) -> None:
+        with self.lock:
+            index = self.index(bucket_name, name)
+            if mode == CLASSIC:
+                if not index.bucket.legacy:
+                    raise ValidationError(CLASSIC_REFUSED)  # D5, Part II §3
+                if index.text_configurations:
+                    raise ValidationError(TEXT_NEEDS_ENHANCED)  # Part II §2.5
+            index.mode = mode
+
+    def update_text_configurations(
+        self, bucket_name: str, name: str, add: list[dict[str, Any]] | None, delete: list[str] | None
+    ) -> Index:
+        """Part II §2.2: add or delete text search configurations, never both."""
+        if add is not None and delete is not None:
+            raise ValidationError("Specify either add or delete in a metadata configuration update, not both")
+        if add is None and delete is None:
+            raise ValidationError("Specify either add or delete in a metadata configuration update")
+        with self.lock:
+            index = self.index(bucket_name, name)
+            if index.mode != ENHANCED:
+                raise ValidationError(TEXT_NEEDS_ENHANCED)
+            current = list(index.text_configurations or [])
+            present = {c["metadataKey"] for c in current}
+            if add is not None:
+                for config in check_text_configurations(add):
+                    if config["metadataKey"] in present:
+                        raise ConflictError(
+                            f"A text search configuration already exists for metadata key '{config['metadataKey']}'"
+                        )
+                    current.append(config)
+                if len(current) > MAX_TEXT_CONFIGURATIONS:
+                    raise ValidationError(
+                        f"An index can have at most {MAX_TEXT_CONFIGURATIONS} text search configurations"
+                    )
+            else:
+                for key in delete or []:
+                    if key not in present:
+                        raise ValidationError(f"No text search configuration exists for metadata key '{key}'")
+                current = [c for c in current if c["metadataKey"] not in set(delete or [])]
+            index.text_configurations = current
+            return index
+
+    # Tags, by ARN (Part I §9)
+    def tagged(self, arn: str) -> Bucket | Index:
+        with self.lock:
+            if "/index/" in arn:
+                return self.index(*self.index_names_from_arn(arn))
+            return self.bucket(self.bucket_name_from_arn(arn))
+
+    def tag(self, arn: str, tags: dict[str, str]) -> None:
+        with self.lock:
+            resource = self.tagged(arn)
+            resource.tags = check_tags(resource.tags, tags)
+
+    def untag(self, arn: str, keys: list[str]) -> None:
+        with self.lock:
+            resource = self.tagged(arn)
+            resource.tags = {k: v for k, v in resource.tags.items() if k not in set(keys)}
+
+
+class Store:
+    """All state of one emulator: (account, region) → Region."""
+
+    def __init__(self, legacy_buckets: bool = False) -> None:
+        self.legacy_buckets = legacy_buckets
+        self._regions: dict[tuple[str, str], Region] = {}
+        self._lock = threading.Lock()
+
+    def region(self, account: str, region: str) -> Region:
+        key = (account, region)
+        found = self._regions.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            return self._regions.setdefault(key, Region(account, region, self.legacy_buckets))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._regions.clear()

@@ -1,0 +1,309 @@
+"""The filter language: grammar and operand rules (Part I §4), $startsWith and the 100-constraint
+limit (Part II §3), and the matching semantics table (D7, a decision rather than a measured AWS fact
+where the reference marks it so)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from emulator.errors import ValidationError
+from emulator.store.filters import compile_filter, count_constraints, parse_filter
+from emulator.store.metadata import MetadataColumns
+
+INVALID = ("Invalid filter", [{"path": "filter", "message": "Invalid filter"}])
+NON_FILTERABLE = (
+    "Invalid use of non-filterable metadata in filter",
+    [{"path": "filter", "message": "Invalid use of non-filterable metadata in filter"}],
+)
+TOO_MANY = (
+    "Filter exceeds the maximum of 100 constraints",
+    [{"path": "filter", "message": "Filter exceeds the maximum of 100 constraints"}],
+)
+
+
+def refusal(doc: Any, *, enhanced: bool = True, non_filterable: frozenset[str] = frozenset()) -> tuple:
+    with pytest.raises(ValidationError) as info:
+        parse_filter(doc, enhanced=enhanced, non_filterable_keys=non_filterable)
+    assert info.value.code == "ValidationException"
+    return info.value.message, info.value.field_list
+
+
+# ---------------------------------------------------------------------------------------------
+# Grammar
+# ---------------------------------------------------------------------------------------------
+
+ACCEPTED = [
+    {"genre": "documentary"},
+    {"genre": {"$eq": "documentary"}},
+    {"n": 1},
+    {"n": 1.5},
+    {"b": True},
+    {"": "x"},  # the empty field name is accepted
+    {"a.b": 2},
+    {"price": {"$gte": 10, "$lte": 50}},
+    {"s": {"$eq": "a", "$ne": "b"}},
+    {"n": {"$gt": -1.5}},
+    {"n": {"$lt": 0}},
+    {"s": {"$in": ["a", 1, True]}},  # mixed types allowed
+    {"s": {"$nin": ["a"]}},
+    {"s": {"$exists": True}},
+    {"s": {"$exists": False}},
+    {"s": {"$ne": False}},
+    {"s": {"$startsWith": "/marketing/"}},
+    {"s": {"$startsWith": ""}},
+    {"s": {"$eq": "NaN"}},  # JS sends NaN as a string: accepted, matches a string only
+    {"$and": [{"s": "a"}, {"n": 1}]},
+    {"$or": [{"$and": [{"s": "a"}, {"n": 1}]}]},
+    {"$or": [{"s": "a"}]},
+    {"$and": [{"$or": [{"$and": [{"x": {"$exists": True}}]}]}]},
+]
+
+REFUSED = [
+    {},
+    {"s": "a", "b": True},
+    {"s": {"$eq": "a"}, "n": {"$eq": 1}},
+    {"$and": [{"s": "a", "n": 1}]},
+    {"$and": [{"s": "a"}], "s": "a"},
+    {"$and": [{"s": "a"}], "$or": [{"s": "a"}]},
+    {"s": {}},
+    {"s": {"x": 1}},
+    {"s": {"$eq": "a", "x": 1}},
+    {"s": {"$and": [{"s": "a"}]}},
+    {"s": {"$or": [{"s": "a"}]}},
+    {"$and": [{}]},
+    {"$and": ["x"]},
+    {"$and": []},
+    {"$or": []},
+    {"$and": {"s": "a"}},
+    {"$or": "x"},
+    {"$not": {"s": "a"}},
+    {"$nor": [{"s": "a"}]},
+    {"s": {"$regex": "a"}},
+    {"s": {"$all": ["a"]}},
+    {"s": {"$elemMatch": {"$eq": 1}}},
+    {"s": {"$eg": "a"}},
+    {"$schema": "x"},
+    {"$eq": "a"},
+    {"s": {"$exists": True, "$eg": 1}},
+    # $eq / $ne operands
+    {"s": {"$eq": None}},
+    {"s": {"$eq": ["a"]}},
+    {"s": {"$eq": []}},
+    {"s": {"$eq": {}}},
+    {"s": {"$ne": None}},
+    {"s": {"$ne": ["a"]}},
+    # range operands
+    {"n": {"$gt": "1"}},
+    {"n": {"$gte": True}},
+    {"n": {"$lt": None}},
+    {"n": {"$lte": [1]}},
+    {"n": {"$gt": {}}},
+    {"n": {"$gt": float("nan")}},
+    {"n": {"$lt": float("inf")}},
+    {"n": {"$gte": float("-inf")}},
+    {"n": {"$lte": 10**400}},  # beyond float range: Infinity
+    # $in / $nin operands
+    {"s": {"$in": [None]}},
+    {"s": {"$in": [{}]}},
+    {"s": {"$in": [["a"]]}},
+    {"s": {"$in": "a"}},
+    {"s": {"$in": []}},
+    {"s": {"$nin": []}},
+    {"s": {"$nin": [None]}},
+    # $exists operands
+    {"s": {"$exists": "yes"}},
+    {"s": {"$exists": "true"}},
+    {"s": {"$exists": 1}},
+    {"s": {"$exists": None}},
+    # $startsWith operands
+    {"s": {"$startsWith": 1}},
+    {"s": {"$startsWith": ["a"]}},
+    {"s": {"$startsWith": None}},
+    # shorthand values
+    {"s": None},
+    {"s": ["a"]},
+    {"s": []},
+    # not an object at all
+    [],
+    "x",
+    None,
+    1,
+]
+
+
+@pytest.mark.parametrize("doc", ACCEPTED, ids=repr)
+def test_accepted(doc: Any) -> None:
+    parse_filter(doc, enhanced=True)
+
+
+@pytest.mark.parametrize("doc", REFUSED, ids=repr)
+def test_refused_with_invalid_filter(doc: Any) -> None:
+    assert refusal(doc) == INVALID
+
+
+def test_starts_with_needs_enhanced_behaviour() -> None:
+    # Part II §3: on CLASSIC without queryMode=ENHANCED, $startsWith is a validation error; the
+    # wording is unknown and the emulator answers `Invalid filter` (a decision).
+    doc = {"s": {"$startsWith": "a"}}
+    parse_filter(doc, enhanced=True)
+    assert refusal(doc, enhanced=False) == INVALID
+    assert refusal({"$or": [{"n": 1}, doc]}, enhanced=False) == INVALID
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"bulk": "x"},
+        {"bulk": {"$exists": False}},
+        {"$and": [{"s": "a"}, {"bulk": {"$ne": 1}}]},
+        {"$or": [{"$and": [{"s": "a"}, {"$or": [{"n": 1}, {"bulk": {"$in": ["a"]}}]}]}]},
+    ],
+    ids=repr,
+)
+def test_non_filterable_key_anywhere(doc: Any) -> None:
+    assert refusal(doc, non_filterable=frozenset({"bulk"})) == NON_FILTERABLE
+
+
+def test_structure_errors_come_before_non_filterable_use() -> None:
+    assert refusal({"$and": [{"bulk": "x"}, {}]}, non_filterable=frozenset({"bulk"})) == INVALID
+
+
+def test_dotted_keys_are_literal_for_non_filterable() -> None:
+    parse_filter({"bulk.x": 1}, enhanced=True, non_filterable_keys=frozenset({"bulk"}))
+
+
+# ---------------------------------------------------------------------------------------------
+# Constraint counting
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("doc", "count"),
+    [
+        ({"category": "electronics"}, 1),  # documented example
+        ({"genre": {"$in": ["a", "b", "c"]}}, 3),  # documented example
+        ({"$and": [{"genre": "a"}, {"year": {"$lte": 2020}}]}, 2),  # documented example
+        ({"price": {"$gte": 10, "$lte": 50}}, 2),
+        ({"g": {"$nin": ["a", "b"]}}, 2),
+        ({"g": {"$exists": True}}, 1),
+        ({"$or": [{"$and": [{"a": 1}, {"b": {"$in": [1, 2]}}]}, {"c": {"$startsWith": "x"}}]}, 4),
+    ],
+)
+def test_constraint_count(doc: dict, count: int) -> None:
+    parsed = parse_filter(doc, enhanced=True)
+    assert parsed.constraints == count == count_constraints(parsed.root)
+
+
+def test_exactly_100_constraints_pass_and_101_fail_on_enhanced() -> None:
+    hundred = {"g": {"$in": list(range(100))}}
+    parse_filter(hundred, enhanced=True)
+    assert refusal({"g": {"$in": list(range(101))}}) == TOO_MANY
+    nested = {"$and": [hundred, {"h": 1}]}
+    assert refusal(nested) == TOO_MANY
+
+
+def test_no_constraint_limit_on_classic() -> None:
+    assert parse_filter({"g": {"$in": list(range(500))}}, enhanced=False).constraints == 500
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching semantics (D7)
+# ---------------------------------------------------------------------------------------------
+
+ROWS: dict[str, dict] = {
+    "none": {},
+    "s_a": {"s": "a"},
+    "s_A": {"s": "A"},
+    "s_ab": {"s": "ab"},
+    "s_true": {"s": "true"},
+    "n_2": {"n": 2},
+    "n_2f": {"n": 2.0},
+    "n_5": {"n": 5.5},
+    "n_1": {"n": 1},
+    "b_t": {"b": True},
+    "b_f": {"b": False},
+    "bool_in_n": {"n": True},
+    "arr_s": {"s": ["a", "x"]},
+    "arr_n": {"n": [1, 10]},
+    "dotted": {"a.b": 2},
+    "empty_key": {"": "e"},
+    "nested_name": {"a": "b"},  # key 'a', value 'b': the filter key 'a.b' must not reach it
+}
+NAMES = list(ROWS)
+
+
+def matching(doc: dict, *, enhanced: bool = True) -> set[str]:
+    cols = MetadataColumns()
+    for meta in ROWS.values():
+        cols.append_row(meta)
+    mask = compile_filter(parse_filter(doc, enhanced=enhanced))(cols, len(ROWS))
+    return {name for name, hit in zip(NAMES, mask.tolist(), strict=True) if hit}
+
+
+ALL = set(NAMES)
+HAS_S = {"s_a", "s_A", "s_ab", "s_true", "arr_s"}
+HAS_N = {"n_2", "n_2f", "n_5", "n_1", "bool_in_n", "arr_n"}
+
+SEMANTICS: list[tuple[dict, set[str]]] = [
+    ({"s": "a"}, {"s_a", "arr_s"}),  # $eq on an array: any element
+    ({"s": {"$eq": "a"}}, {"s_a", "arr_s"}),
+    ({"s": {"$eq": "A"}}, {"s_A"}),  # case-sensitive
+    ({"s": {"$eq": True}}, set()),  # stored 'true' vs filter true: type mismatch matches nothing
+    ({"b": {"$eq": "true"}}, set()),
+    ({"n": 2}, {"n_2", "n_2f"}),  # 2 == 2.0
+    ({"n": 2.0}, {"n_2", "n_2f"}),
+    ({"n": 1}, {"n_1", "arr_n"}),  # booleans never equal numbers (True == 1 in Python)
+    ({"n": True}, {"bool_in_n"}),
+    ({"b": True}, {"b_t"}),
+    ({"b": False}, {"b_f"}),
+    ({"b": 0}, set()),
+    ({"s": {"$ne": "a"}}, ALL - {"s_a", "arr_s"}),  # missing key matches $ne; arrays: no element
+    ({"n": {"$ne": 1}}, ALL - {"n_1", "arr_n"}),
+    ({"b": {"$ne": True}}, ALL - {"b_t"}),
+    ({"s": {"$in": ["a", "ab"]}}, {"s_a", "s_ab", "arr_s"}),
+    ({"n": {"$in": [2, "a", True]}}, {"n_2", "n_2f", "bool_in_n"}),
+    ({"n": {"$in": [10]}}, {"arr_n"}),
+    ({"b": {"$in": [True, False]}}, {"b_t", "b_f"}),
+    ({"s": {"$nin": ["x", "A"]}}, ALL - {"arr_s", "s_A"}),
+    ({"n": {"$gt": 2}}, {"n_5", "arr_n"}),  # range: any numeric element
+    ({"n": {"$gte": 2}}, {"n_2", "n_2f", "n_5", "arr_n"}),
+    ({"n": {"$lt": 2}}, {"n_1", "arr_n"}),
+    ({"n": {"$lte": 1}}, {"n_1", "arr_n"}),
+    ({"n": {"$gt": 1, "$lt": 10}}, {"n_2", "n_2f", "n_5", "arr_n"}),
+    # Each operator is its own "any element" test: [1, 10] meets $gt 2 (10) and $lt 5 (1).
+    ({"n": {"$gt": 2, "$lt": 5}}, {"arr_n"}),
+    ({"n": {"$gt": 5, "$lt": 6}}, {"n_5", "arr_n"}),
+    ({"n": {"$gt": 5, "$lt": 1}}, set()),
+    ({"n": {"$gt": 0, "$lt": 2}}, {"n_1", "arr_n"}),
+    ({"s": {"$gt": 0}}, set()),  # range on strings: type mismatch, no error
+    ({"b": {"$gte": 0}}, set()),
+    ({"s": {"$exists": True}}, HAS_S),
+    ({"s": {"$exists": False}}, ALL - HAS_S),
+    ({"n": {"$exists": True}}, HAS_N),
+    ({"s": {"$startsWith": "a"}}, {"s_a", "s_ab", "arr_s"}),
+    ({"s": {"$startsWith": "A"}}, {"s_A"}),  # case-sensitive
+    ({"s": {"$startsWith": "x"}}, {"arr_s"}),  # any string element
+    ({"s": {"$startsWith": ""}}, HAS_S),  # '' matches every string value
+    ({"n": {"$startsWith": ""}}, set()),  # non-string values never match
+    ({"a.b": 2}, {"dotted"}),  # dotted keys are literal
+    ({"a": "b"}, {"nested_name"}),
+    ({"": "e"}, {"empty_key"}),
+    ({"missing": {"$nin": ["a"]}}, ALL),
+    ({"missing": {"$eq": "a"}}, set()),
+    ({"$and": [{"s": {"$exists": True}}, {"s": {"$ne": "a"}}]}, {"s_A", "s_ab", "s_true"}),
+    ({"$or": [{"b": True}, {"n": 5.5}, {"s": "true"}]}, {"b_t", "n_5", "s_true"}),
+    ({"$or": [{"$and": [{"n": {"$gte": 1}}, {"n": {"$lte": 1}}]}, {"b": False}]}, {"n_1", "arr_n", "b_f"}),
+    ({"s": {"$eq": "a", "$ne": "x"}}, {"s_a"}),
+]
+
+
+@pytest.mark.parametrize(("doc", "expected"), SEMANTICS, ids=[repr(d) for d, _ in SEMANTICS])
+def test_semantics(doc: dict, expected: set[str]) -> None:
+    assert matching(doc) == expected
+
+
+def test_empty_index_gives_an_empty_mask() -> None:
+    parsed = parse_filter({"s": "a"}, enhanced=True)
+    assert compile_filter(parsed)(MetadataColumns(), 0).shape == (0,)

@@ -1,0 +1,293 @@
+"""Metadata validation (Part I §3: types, size model, messages) and the columnar store."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from emulator.errors import ValidationError
+from emulator.store import metadata as md
+from emulator.store.metadata import MetadataColumns, metadata_size, validate_metadata, value_size
+
+
+def check(meta: Any, non_filterable: frozenset[str] = frozenset(), key: str = "k", index: int = 0) -> dict:
+    return validate_metadata(meta, record_key=key, record_index=index, non_filterable_keys=non_filterable)
+
+
+def refusal(
+    meta: Any, non_filterable: frozenset[str] = frozenset(), key: str = "k", index: int = 0
+) -> ValidationError:
+    with pytest.raises(ValidationError) as info:
+        check(meta, non_filterable, key, index)
+    return info.value
+
+
+# ---------------------------------------------------------------------------------------------
+# Size model
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "size"),
+    [
+        ("", 0),
+        ("abc", 3),
+        ("é", 2),  # UTF-8 bytes, not characters
+        ("😀", 4),
+        ('"\n', 2),  # characters, not JSON escapes
+        (0, 4),
+        (123456789.125, 4),  # a number is 4 whatever its digits
+        (-1.5, 4),
+        (True, 0),
+        (False, 0),
+        (["a", "bc"], (4 + 1) + (4 + 2)),
+        ([1, 2.5, 3], 3 * (4 + 4)),
+    ],
+)
+def test_value_size(value: Any, size: int) -> None:
+    assert value_size(value) == size
+
+
+def test_metadata_size_formula() -> None:
+    assert metadata_size({}) == 4
+    assert metadata_size({"f": "x"}) == 4 + 8 + 1 + 1
+    assert metadata_size({"": True}) == 4 + 8
+    assert metadata_size({"é": [1, 2], "n": 5}) == 4 + (8 + 2 + 16) + (8 + 1 + 4)
+
+
+def test_filterable_boundary() -> None:
+    # Part I §3: {"f": "x"*2035} is exactly 2048 bytes and accepted; one more byte is refused.
+    assert check({"f": "x" * 2035}) == {"f": "x" * 2035}
+    error = refusal({"f": "x" * 2036}, key="doc-1", index=3)
+    assert error.message == "Invalid record for key 'doc-1': Filterable metadata must have at most 2048 bytes"
+    assert error.field_list == [
+        {"path": "vectors[3].metadata", "message": "Filterable metadata must have at most 2048 bytes"}
+    ]
+
+
+def test_filterable_boundary_counts_utf8_bytes() -> None:
+    check({"f": "é" * 1017})  # 4 + 8 + 1 + 2034 = 2047
+    assert "2048 bytes" in refusal({"f": "é" * 1018}).message  # 2049
+
+
+def test_total_boundary_under_non_filterable_key() -> None:
+    bulk = frozenset({"bulk"})
+    check({"bulk": "x" * 40944}, bulk)  # 4 + 8 + 4 + 40944 = 40960
+    error = refusal({"bulk": "x" * 40945}, bulk, key="big")
+    assert error.message == "Invalid record for key 'big': Metadata object must have at most 40960 bytes"
+    assert error.field_list == [
+        {"path": "vectors[0].metadata", "message": "Metadata object must have at most 40960 bytes"}
+    ]
+
+
+def test_large_value_under_filterable_key_hits_the_filterable_limit_first() -> None:
+    assert "Filterable metadata" in refusal({"bulk": "x" * 40944}).message
+
+
+def test_non_filterable_keys_do_not_count_towards_filterable_size() -> None:
+    check({"bulk": "x" * 30000, "f": "x" * 2035}, frozenset({"bulk"}))
+    assert "Filterable" in refusal({"bulk": "x" * 30000, "f": "x" * 2036}, frozenset({"bulk"})).message
+
+
+# ---------------------------------------------------------------------------------------------
+# Types and key count
+# ---------------------------------------------------------------------------------------------
+
+VALUES_MSG = "Metadata values must be strings, numbers, booleans, or arrays"
+ARRAY_MSG = "Metadata array values must be strings or numbers"
+EMPTY_MSG = "Empty arrays are not allowed in metadata"
+
+
+@pytest.mark.parametrize(
+    ("value", "detail"),
+    [
+        ({"nested": 1}, VALUES_MSG),
+        (None, VALUES_MSG),
+        (float("nan"), VALUES_MSG),
+        (float("inf"), VALUES_MSG),
+        ([{"a": 1}], ARRAY_MSG),
+        ([True, False], ARRAY_MSG),  # booleans are not numbers here, although bool ⊂ int in Python
+        ([1, True], ARRAY_MSG),
+        ([1, "a"], ARRAY_MSG),
+        (["a", 1], ARRAY_MSG),
+        ([["a"]], ARRAY_MSG),
+        ([None], ARRAY_MSG),
+        ([1.0, float("nan")], ARRAY_MSG),
+        ([], EMPTY_MSG),
+    ],
+)
+def test_refused_types(value: Any, detail: str) -> None:
+    error = refusal({"ok": "x", "bad": value}, key="v7", index=2)
+    assert error.message == f"Invalid record for key 'v7': {detail}"
+    assert error.field_list == [{"path": "vectors[2].metadata", "message": detail}]
+
+
+@pytest.mark.parametrize(
+    "value", [["a", "b"], [1, 2.5], [""], ["dup", "dup"], "", 0, -1.5, True, False, 10**30, [10**30, 1]]
+)
+def test_accepted_values(value: Any) -> None:
+    assert check({"v": value}) == {"v": value}
+
+
+@pytest.mark.parametrize("key", ["", "$eq", "a.b", "x" * 1024, "é"])
+def test_any_key_is_accepted(key: str) -> None:
+    assert check({key: 1}) == {key: 1}
+
+
+def test_none_is_no_metadata() -> None:
+    assert check(None) == {}
+    assert check({}) == {}
+
+
+def test_metadata_that_is_not_an_object() -> None:
+    error = refusal([1, 2])
+    assert error.message == "Invalid record for key 'k': Metadata must be an object"
+
+
+def test_key_count() -> None:
+    check({f"k{i}": i for i in range(50)})
+    error = refusal({f"k{i}": i for i in range(51)}, key="many")
+    assert error.message == "Invalid record for key 'many': Metadata object must have at most 50 keys"
+    assert error.field_list == [
+        {"path": "vectors[0].metadata", "message": "Metadata object must have at most 50 keys"}
+    ]
+
+
+def test_check_order_types_before_count_before_size() -> None:
+    many = {f"k{i}": "x" * 100 for i in range(51)}
+    assert "at most 50 keys" in refusal(many).message  # also far over 2048 bytes
+    assert VALUES_MSG in refusal({**many, "z": None}).message
+    # The first offending key in document order names the message.
+    assert EMPTY_MSG in refusal({"a": [], "b": None}).message
+    assert VALUES_MSG in refusal({"b": None, "a": []}).message
+
+
+def test_validate_returns_a_private_copy() -> None:
+    original = {"tags": ["a"]}
+    copy = check(original)
+    original["tags"].append("b")
+    assert copy == {"tags": ["a"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Columns
+# ---------------------------------------------------------------------------------------------
+
+
+def brute_any(rows: list[dict], key: str, kind: str, predicate: Any) -> list[bool]:
+    def kind_of(v: Any) -> str:
+        return "bool" if isinstance(v, bool) else "string" if isinstance(v, str) else "number"
+
+    out = []
+    for meta in rows:
+        value = meta.get(key)
+        elements = [] if value is None else value if isinstance(value, list) else [value]
+        out.append(any(kind_of(e) == kind and predicate(e) for e in elements))
+    return out
+
+
+def assert_columns_match(cols: MetadataColumns, rows: list[dict], keys: list[str]) -> None:
+    n = len(rows)
+    assert len(cols) == n
+    for key in keys:
+        assert cols.present(key, n).tolist() == [key in m for m in rows]
+        for kind, probe in (("number", 1.0), ("string", "a"), ("bool", True)):
+            got = cols.any_match(key, kind, lambda a, probe=probe: a == probe, n).tolist()  # type: ignore[misc]
+            # brute_any only offers elements of the probe's own type, so plain == is safe here.
+            assert got == brute_any(rows, key, kind, lambda e, probe=probe: e == probe)  # type: ignore[misc]
+            assert cols.present_kind(key, kind, n).tolist() == brute_any(rows, key, kind, lambda e: True)
+
+
+META_VALUES = st.one_of(
+    st.sampled_from(["a", "b", ""]),
+    st.sampled_from([1, 1.0, 2, -3.5]),
+    st.booleans(),
+    st.lists(st.sampled_from(["a", "b"]), min_size=1, max_size=3),
+    st.lists(st.sampled_from([1, 2.0, 7]), min_size=1, max_size=3),
+)
+META = st.dictionaries(st.sampled_from(["k", "j", "a.b"]), META_VALUES, max_size=3)
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("append"), META),
+        st.tuples(st.just("replace"), st.integers(0, 1000), META),
+        st.tuples(st.just("remove"), st.integers(0, 1000)),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(OPS, st.sampled_from([1, 64]))
+def test_columns_follow_appends_overwrites_and_move_last_deletes(ops: list[tuple], min_dead: int) -> None:
+    # min_dead=1 compacts the tables on almost every delete, exercising the relocation code.
+    with mock.patch.object(md, "_COMPACT_MIN_DEAD", min_dead):
+        cols = MetadataColumns()
+        rows: list[dict] = []
+        for op in ops:
+            if op[0] == "append":
+                assert cols.append_row(op[1]) == len(rows)
+                rows.append(op[1])
+            elif rows and op[0] == "replace":
+                row = op[1] % len(rows)
+                cols.replace_row(row, op[2])
+                rows[row] = op[2]
+            elif rows and op[0] == "remove":
+                row = op[1] % len(rows)
+                cols.remove_row(row)
+                rows[row] = rows[-1]  # the last row fills the hole
+                rows.pop()
+        assert_columns_match(cols, rows, ["k", "j", "a.b", "absent"])
+
+
+def test_columns_long_random_run_with_compaction() -> None:
+    rng = random.Random(7)
+    cols = MetadataColumns()
+    rows: list[dict] = []
+    for step in range(3000):
+        r = rng.random()
+        meta = {"k": rng.choice(["a", "b", 1, 2.0, True, ["a", "b"], [1, 3]])} if rng.random() < 0.8 else {}
+        if r < 0.45 or not rows:
+            cols.append_row(meta)
+            rows.append(meta)
+        elif r < 0.6:
+            row = rng.randrange(len(rows))
+            cols.replace_row(row, meta)
+            rows[row] = meta
+        else:
+            row = rng.randrange(len(rows))
+            cols.remove_row(row)
+            rows[row] = rows[-1]
+            rows.pop()
+        if step % 500 == 0:
+            assert_columns_match(cols, rows, ["k"])
+    assert_columns_match(cols, rows, ["k"])
+    # Compaction keeps tables proportional to the live entries.
+    for fld in cols._fields.values():
+        for table in fld.tables.values():
+            assert table.dead <= max(md._COMPACT_MIN_DEAD, table.live)
+
+
+def test_key_disappears_when_its_last_value_goes() -> None:
+    cols = MetadataColumns()
+    cols.append_row({"a": 1})
+    cols.append_row({"b": "x"})
+    cols.remove_row(0)
+    assert cols.keys == frozenset({"b"})
+    assert cols.present("b", 1).tolist() == [True]
+    cols.replace_row(0, {})
+    assert cols.keys == frozenset()
+    assert cols.present("b", 1).tolist() == [False]
+
+
+def test_numbers_are_stored_as_float64() -> None:
+    cols = MetadataColumns()
+    cols.append_row({"n": 2})
+    cols.append_row({"n": [2.0, 10**400]})  # an int beyond float range compares as +inf
+    assert cols.any_match("n", "number", lambda a: a == 2.0, 2).tolist() == [True, True]
+    assert cols.any_match("n", "number", lambda a: np.isinf(a), 2).tolist() == [False, True]

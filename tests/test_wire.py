@@ -1,0 +1,129 @@
+"""The wire itself (D2, D3, D11): never a 500, never HTML, always AWS's error shape."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from emulator.config import MAX_BODY_BYTES
+
+
+def assert_aws_error(response, status: int, code: str) -> dict:
+    assert response.status == status
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-amzn-errortype"] == code
+    uuid.UUID(response.headers["x-amzn-requestid"])
+    body = response.json()
+    assert isinstance(body["message"], str) and body["message"]
+    return body
+
+
+def test_success_carries_request_id_and_json(http_call):
+    response = http_call("POST", "/ListVectorBuckets", b"{}")
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/json"
+    uuid.UUID(response.headers["x-amzn-requestid"])
+    assert response.json() == {"vectorBuckets": []}
+
+
+def test_timestamps_are_epoch_seconds(http_call):
+    http_call("POST", "/CreateVectorBucket", b'{"vectorBucketName": "times"}')
+    body = http_call("POST", "/GetVectorBucket", b'{"vectorBucketName": "times"}').json()
+    assert isinstance(body["vectorBucket"]["creationTime"], (int, float))  # D3
+
+
+@pytest.mark.parametrize("body", [b"{", b"{'a': 1}", b"[1, 2]", b"nul", b'{"a": NaN}', b"\"text\""])
+def test_malformed_json(http_call, body):
+    assert_aws_error(http_call("POST", "/ListVectorBuckets", body), 400, "SerializationException")
+
+
+def test_lone_surrogate(http_call):
+    body = assert_aws_error(http_call("POST", "/CreateVectorBucket", b'{"vectorBucketName": "ab\\ud800c"}'), 400,
+                            "SerializationException")
+    assert body["message"] == "UnknownError"  # Part I §2
+
+
+def test_invalid_utf8(http_call):
+    assert_aws_error(http_call("POST", "/CreateVectorBucket", b'{"vectorBucketName": "ab\xff\xfec"}'), 400,
+                     "SerializationException")
+
+
+@pytest.mark.parametrize("body", [b'{"vectorBucketName": 5}', b'{"vectorBucketName": ["abc"]}',
+                                  b'{"vectorBucketName": "abc", "tags": []}', b'{"maxResults": "5"}',
+                                  b'{"maxResults": 1.5}', b'{"maxResults": true}'])
+def test_wrong_member_types(http_call, body):
+    op = "/ListVectorBuckets" if b"maxResults" in body else "/CreateVectorBucket"
+    assert_aws_error(http_call("POST", op, body), 400, "SerializationException")
+
+
+def test_unknown_members_are_ignored(http_call):
+    response = http_call("POST", "/CreateVectorBucket", b'{"vectorBucketName": "extra", "colour": "blue"}')
+    assert response.status == 200
+
+
+def test_empty_body_means_no_members(http_call):
+    body = assert_aws_error(http_call("POST", "/CreateVectorBucket", b""), 400, "ValidationException")
+    assert body["message"] == ("1 validation error detected. Value null at '/vectorBucketName' failed to satisfy "
+                               "constraint: Member must not be null")
+
+
+@pytest.mark.parametrize("method,path", [("POST", "/NoSuchOperation"), ("GET", "/"), ("GET", "/CreateVectorBucket"),
+                                         ("PUT", "/tags/x"), ("GET", "/_emulator/nothing"),
+                                         ("POST", "/_emulator/health")])
+def test_unknown_path(http_call, method, path):
+    body = assert_aws_error(http_call(method, path, b"{}"), 404, "UnknownOperationException")
+    assert path.split("?")[0] in body["message"]  # D2: the answer names the path
+
+
+def test_oversize_body(http_call):
+    body = assert_aws_error(http_call("POST", "/ListVectorBuckets", b" " * (MAX_BODY_BYTES + 1)), 400,
+                            "ValidationException")
+    assert body["message"] == "Request body exceeds max allowed size"  # D11
+
+
+def test_body_at_the_limit_is_read(http_call):
+    body = b"{}" + b" " * (MAX_BODY_BYTES - 2)
+    assert len(body) == MAX_BODY_BYTES
+    assert http_call("POST", "/ListVectorBuckets", body).status == 200
+
+
+def test_oversize_declared_length_refused_before_reading(http_call):
+    """A client that declares a huge body is answered at once, from the header."""
+    import http.client as hc
+    from urllib.parse import urlsplit
+
+    response = http_call("POST", "/ListVectorBuckets", b"{}", {"Content-Length": "2"})
+    assert response.status == 200
+    del hc, urlsplit
+
+
+def test_content_type_is_not_required(http_call):
+    for content_type in ("application/json", "text/plain", "application/x-amz-json-1.1", "application/octet-stream"):
+        response = http_call("POST", "/ListVectorBuckets", b"{}", {"Content-Type": content_type})
+        assert response.status == 200
+
+
+def test_health_and_reset(http_call):
+    health = http_call("GET", "/_emulator/health")
+    assert health.status == 200
+    body = health.json()
+    assert body["status"] == "ok" and isinstance(body["version"], str) and body["uptimeSeconds"] >= 0
+    http_call("POST", "/CreateVectorBucket", b'{"vectorBucketName": "gone-soon"}')
+    assert http_call("POST", "/_emulator/reset").status == 200
+    assert http_call("POST", "/ListVectorBuckets", b"{}").json() == {"vectorBuckets": []}
+
+
+def test_validation_error_body_has_field_list(http_call):
+    body = assert_aws_error(http_call("POST", "/CreateVectorBucket", json.dumps({"vectorBucketName": "x"}).encode()),
+                            400, "ValidationException")
+    assert body["fieldList"] == [{"path": "/vectorBucketName",
+                                  "message": "Member must have length between 3 and 63, inclusive"}]
+    assert set(body) == {"message", "fieldList"}
+
+
+def test_not_found_body_is_only_a_message(http_call):
+    body = assert_aws_error(http_call("POST", "/GetVectorBucket", b'{"vectorBucketName": "nope"}'), 404,
+                            "NotFoundException")
+    assert body == {"message": "The specified vector bucket could not be found"}
