@@ -9,7 +9,7 @@ import sys
 from emulator import __version__
 from emulator.app import create_app
 from emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Config
-from emulator.server import EmulatorServer
+from emulator.server import EmulatorServer, stop_on_signals
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
@@ -45,11 +45,12 @@ def parse_args(argv: list[str] | None = None) -> Config:
 def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = EmulatorServer(create_app(config), config.host, config.port, config.threads)
-    print(f"S3 Vectors emulator listening on {server.url}", flush=True)
+    stopping = stop_on_signals()
     try:
-        server.serve_until_signalled()
-    except KeyboardInterrupt:
-        pass
-    sys.stdout.flush()
+        server = EmulatorServer(create_app(config), config.host, config.port, config.threads)
+    except OSError as exc:
+        print(f"s3vectors-emulator: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"S3 Vectors emulator listening on {server.url}", flush=True)
+    server.serve_until_signalled(stopping)
     return 0

@@ -48,16 +48,22 @@ class EmulatorServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
-    def serve_until_signalled(self) -> None:
-        """Serve until SIGINT or SIGTERM, then stop cleanly."""
-        stopping = threading.Event()
-
-        def _on_signal(signum: int, frame: FrameType | None) -> None:
-            stopping.set()
-
-        signal.signal(signal.SIGINT, _on_signal)
-        signal.signal(signal.SIGTERM, _on_signal)
+    def serve_until_signalled(self, stopping: threading.Event) -> None:
+        """Serve until ``stopping`` is set (by :func:`stop_on_signals`), then stop cleanly."""
         self.start()
         while not stopping.wait(0.5):
             pass
         self.stop()
+
+
+def stop_on_signals() -> threading.Event:
+    """An event that SIGINT or SIGTERM sets; installed before the server announces itself,
+    so a signal right after the start-up line still ends in a clean exit."""
+    stopping = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    return stopping

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from emulator.operations import buckets, indexes, tags
+from emulator.operations import buckets, indexes, query, tags, vectors
 from emulator.operations.common import Context
 
 Handler = Callable[[Context, dict[str, Any]], dict[str, Any]]
@@ -25,6 +25,11 @@ HANDLERS: dict[str, Handler] = {
     "DeleteIndex": indexes.delete_index,
     "UpdateIndexMode": indexes.update_index_mode,
     "UpdateMetadataConfiguration": indexes.update_metadata_configuration,
+    "PutVectors": vectors.put_vectors,
+    "GetVectors": vectors.get_vectors,
+    "ListVectors": vectors.list_vectors,
+    "DeleteVectors": vectors.delete_vectors,
+    "QueryVectors": query.query_vectors,
     "TagResource": tags.tag_resource,
     "UntagResource": tags.untag_resource,
     "ListTagsForResource": tags.list_tags_for_resource,

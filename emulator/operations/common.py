@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulator.errors import ValidationError
+from emulator.store.cursors import invalid_token
 from emulator.store.store import Bucket, Index, Region
 
 BUCKET_EITHER = "Must specify either vectorBucketName or vectorBucketArn but not both"
@@ -59,4 +60,4 @@ def decode_token(token: str | None) -> str | None:
     try:
         return base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8")
     except (ValueError, UnicodeError):
-        raise ValidationError.at("nextToken", "Invalid nextToken", "The provided nextToken is not valid") from None
+        raise invalid_token() from None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.errors import ConflictError, NotFoundError, ValidationError
+from emulator.store.cursors import CursorCache
 from emulator.store.index import VectorIndex
 from emulator.store.names import check_bucket_name, check_index_name
 from emulator.store.tags import check_tags
@@ -167,6 +168,7 @@ class Region:
         self.legacy_buckets = legacy_buckets
         self.buckets: dict[str, Bucket] = {}
         self.lock = threading.RLock()
+        self.cursors = CursorCache()
 
     # ARNs (Part I §2)
     def bucket_arn(self, name: str) -> str:
@@ -176,7 +178,7 @@ class Region:
         return f"{self.bucket_arn(bucket)}/index/{index}"
 
     def _split_arn(self, arn: str) -> tuple[str, str] | None:
-        """(account, region, resource path) of an s3vectors ARN in this region, else None."""
+        """(region, resource path) of an s3vectors ARN of this account and region, else None."""
         parts = arn.split(":", 5)
         if len(parts) != 6 or parts[2] != "s3vectors":
             return None
