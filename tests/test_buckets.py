@@ -197,3 +197,16 @@ def test_default_index_mode_missing_bucket(client):
     with pytest.raises(ClientError) as exc:
         client.put_vector_bucket_default_index_mode(vectorBucketName="nope", defaultIndexMode="ENHANCED")
     assert error_of(exc)[:3] == ("NotFoundException", "The specified vector bucket could not be found", 404)
+
+
+def test_bucket_quota(client, monkeypatch):
+    """Part I §1: 10,000 buckets per account and region; the 402 status comes from the model."""
+    from emulator.store import store
+
+    monkeypatch.setattr(store, "MAX_BUCKETS", 3)
+    for name in ["q-1", "q-2", "q-3"]:
+        client.create_vector_bucket(vectorBucketName=name)
+    with pytest.raises(ClientError) as exc:
+        client.create_vector_bucket(vectorBucketName="q-4")
+    assert error_of(exc)[0] == "ServiceQuotaExceededException"
+    assert error_of(exc)[2] == 402

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.errors import ConflictError, NotFoundError, ValidationError
+from emulator.errors import ConflictError, NotFoundError, ServiceQuotaExceededError, ValidationError
 from emulator.store.cursors import CursorCache
 from emulator.store.index import VectorIndex
 from emulator.store.names import check_bucket_name, check_index_name
@@ -21,6 +21,9 @@ from emulator.store.tags import check_tags
 ENHANCED = "ENHANCED"
 CLASSIC = "CLASSIC"
 MAX_TEXT_CONFIGURATIONS = 10
+# Part I §1: 10,000 buckets per account and region, 10,000 indexes per bucket.
+MAX_BUCKETS = 10_000
+MAX_INDEXES = 10_000
 
 BUCKET_NOT_FOUND = "The specified vector bucket could not be found"
 INDEX_NOT_FOUND = "The specified index could not be found"
@@ -207,6 +210,10 @@ class Region:
         with self.lock:
             if name in self.buckets:
                 raise ConflictError("A vector bucket with the specified name already exists")
+            if len(self.buckets) >= MAX_BUCKETS:
+                raise ServiceQuotaExceededError(
+                    f"The maximum number of vector buckets ({MAX_BUCKETS}) for this account and Region has been reached"
+                )
             bucket = Bucket(
                 name=name,
                 arn=self.bucket_arn(name),
@@ -269,6 +276,10 @@ class Region:
             bucket = self.bucket(bucket_name)
             if name in bucket.indexes:
                 raise ConflictError("An index with the specified name already exists")
+            if len(bucket.indexes) >= MAX_INDEXES:
+                raise ServiceQuotaExceededError(
+                    f"The maximum number of vector indexes ({MAX_INDEXES}) for this vector bucket has been reached"
+                )
             mode = bucket.default_index_mode
             if text and mode != ENHANCED:
                 raise ValidationError(TEXT_NEEDS_ENHANCED)  # Part II §2.1
