@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import pytest
-from botocore.config import Config as BotoConfig
 
 from emulator.app import create_app
 from emulator.config import Config
 from emulator.server import EmulatorServer
+from emulator.testing import client_for as boto_client
+from emulator.testing import reset
 
 
 def _serve(config: Config) -> Iterator[EmulatorServer]:
@@ -38,27 +38,13 @@ def legacy_server() -> Iterator[EmulatorServer]:
 
 
 def make_client(url: str, region: str = "us-east-1", validate: bool = True, access_key: str = "test") -> Any:
-    return boto3.client(
-        "s3vectors",
-        endpoint_url=url,
-        region_name=region,
-        aws_access_key_id=access_key,
-        aws_secret_access_key="test",
-        config=BotoConfig(parameter_validation=validate, retries={"max_attempts": 1, "mode": "standard"}),
-    )
-
-
-def _reset(url: str) -> None:
-    parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    conn.request("POST", "/_emulator/reset")
-    assert conn.getresponse().status == 200
-    conn.close()
+    return boto_client(url, region, access_key, parameter_validation=validate,
+                      retries={"max_attempts": 1, "mode": "standard"})
 
 
 @pytest.fixture
 def client(server: EmulatorServer) -> Any:
-    _reset(server.url)
+    reset(server.url)
     return make_client(server.url)
 
 
@@ -70,7 +56,7 @@ def raw_client(server: EmulatorServer, client: Any) -> Any:
 
 @pytest.fixture
 def legacy_client(legacy_server: EmulatorServer) -> Any:
-    _reset(legacy_server.url)
+    reset(legacy_server.url)
     return make_client(legacy_server.url)
 
 
