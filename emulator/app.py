@@ -11,17 +11,18 @@ import logging
 import time
 import uuid
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from flask import Flask, Request, Response, request
 
 from emulator import __version__
 from emulator.config import Config
 from emulator.errors import InternalServerError, ServiceError, UnknownOperationError, ValidationError
+from emulator.faults import FaultRule, Faults
 from emulator.operations import HANDLERS
 from emulator.operations.common import Context
 from emulator.protocol import model
-from emulator.protocol.auth import identify
+from emulator.protocol.auth import identify, verify_signature
 from emulator.protocol.serialize import decode_body, encode, error_response, shape_output
 from emulator.protocol.validate import validate
 from emulator.store.store import Store
@@ -40,6 +41,8 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     app.config["EMULATOR"] = config
     state = store if store is not None else Store(legacy_buckets=config.legacy_buckets)
     app.extensions["s3vectors_store"] = state
+    faults = Faults([FaultRule.parse(spec) for spec in config.faults], seed=config.fault_seed)
+    secrets = dict(config.credentials)
     started = time.monotonic()
 
     @app.route("/", defaults={"path": ""}, methods=ALL_METHODS)
@@ -49,9 +52,9 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
         try:
             segment, _, rest = path.partition("/")
             if segment == ADMIN_PREFIX:
-                response = _admin(rest, state, started)
+                response = _admin(rest, state, faults, started)
             else:
-                response = _operation(config, state, segment, rest)
+                response = _operation(config, state, faults, secrets, segment, rest)
         except ServiceError as error:
             response = _error(error)
         except Exception:  # a bug, never the caller's fault: log it, answer as AWS would
@@ -63,22 +66,39 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     return app
 
 
-def _admin(action: str, store: Store, started: float) -> Response:
+def _admin(action: str, store: Store, faults: Faults, started: float) -> Response:
     if action == "health" and request.method == "GET":
         body = {"status": "ok", "version": __version__, "uptimeSeconds": round(time.monotonic() - started, 3)}
         return _json(200, body)
     if action == "reset" and request.method == "POST":
         store.reset()
         return _json(200, {"reset": True})
+    if action == "faults":
+        if request.method == "POST":
+            rules = decode_body(_read_body(request, 1 << 20)).get("rules", [])
+            if not isinstance(rules, list):
+                raise ValidationError("rules must be a list of fault rules")
+            faults.replace([FaultRule.of(rule) for rule in rules])
+        elif request.method == "DELETE":
+            faults.replace([])
+        elif request.method != "GET":
+            raise UnknownOperationError(f"No admin endpoint at {request.method} /{ADMIN_PREFIX}/{action}")
+        return _json(200, {"rules": faults.describe()})
     raise UnknownOperationError(f"No admin endpoint at {request.method} /{ADMIN_PREFIX}/{action}")
 
 
-def _operation(config: Config, store: Store, segment: str, rest: str) -> Response:
+def _operation(
+    config: Config, store: Store, faults: Faults, secrets: dict[str, str], segment: str, rest: str
+) -> Response:
     name = model.routes().get((request.method, segment))
     if name is None:
         raise UnknownOperationError(f"No operation at {request.method} {request.path}")
     op = model.operation(name)
-    params = decode_body(_read_body(request, config.max_body_bytes))
+    body = _read_body(request, config.max_body_bytes)
+    if secrets:
+        verify_signature(request.method, _raw_uri(), request.headers, body, secrets)
+    faults.check(name)
+    params = decode_body(body)
     if rest:
         # The only URI member is a tag operation's percent-encoded ARN (Part I §9).
         params["resourceArn"] = unquote(rest)
@@ -90,6 +110,15 @@ def _operation(config: Config, store: Store, segment: str, rest: str) -> Respons
     context = Context(region=store.region(caller.account, caller.region))
     result = HANDLERS[name](context, params)
     return _json(200, shape_output(op.output_shape, result))
+
+
+def _raw_uri() -> str:
+    """The path and query exactly as sent, which is what the client signed."""
+    raw = request.environ.get("REQUEST_URI") or request.environ.get("RAW_URI")
+    if raw:
+        return str(raw)
+    query = request.query_string.decode("latin-1")
+    return quote(request.path, safe="/~:@!$&'()*+,;=") + (f"?{query}" if query else "")
 
 
 def _read_body(req: Request, limit: int) -> bytes:

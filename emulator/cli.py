@@ -9,6 +9,8 @@ import sys
 from emulator import __version__
 from emulator.app import create_app
 from emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Config
+from emulator.errors import ServiceError
+from emulator.faults import FaultRule
 from emulator.server import EmulatorServer, stop_on_signals
 
 
@@ -24,6 +26,22 @@ def parse_args(argv: list[str] | None = None) -> Config:
         help="treat new buckets as created before 2026-09-30: CLASSIC default index mode",
     )
     parser.add_argument("--threads", type=int, default=16, help="worker threads (default 16)")
+    parser.add_argument(
+        "--auth",
+        action="append",
+        default=[],
+        metavar="ACCESS_KEY:SECRET_KEY",
+        help="check SigV4 signatures against this key pair (repeatable); without it any credentials work",
+    )
+    parser.add_argument("--auth-file", help="a file of ACCESS_KEY:SECRET_KEY lines, as --auth")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="OPERATION=ERROR[@RATE][xCOUNT]",
+        help="inject failures, e.g. PutVectors=429@0.5 or '*=503x2' (repeatable)",
+    )
+    parser.add_argument("--fault-seed", type=int, help="seed for the fault rates, for repeatable runs")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     args = parser.parse_args(argv)
     if not (0 <= args.port <= 65535):
@@ -32,6 +50,24 @@ def parse_args(argv: list[str] | None = None) -> Config:
         parser.error("--account-id must be 12 digits")
     if args.threads < 1:
         parser.error("--threads must be at least 1")
+    pairs = list(args.auth)
+    if args.auth_file:
+        try:
+            with open(args.auth_file, encoding="utf-8") as handle:
+                pairs += [line.strip() for line in handle if line.strip() and not line.lstrip().startswith("#")]
+        except OSError as exc:
+            parser.error(f"--auth-file: {exc.strerror}: {args.auth_file}")
+    credentials = []
+    for pair in pairs:
+        key, sep, secret = pair.partition(":")
+        if not sep or not key or not secret:
+            parser.error(f"--auth expects ACCESS_KEY:SECRET_KEY, got {pair!r}")
+        credentials.append((key, secret))
+    for spec in args.fault:
+        try:
+            FaultRule.parse(spec)
+        except (ValueError, ServiceError) as exc:
+            parser.error(f"--fault {spec!r}: {getattr(exc, 'message', exc)}")
     return Config(
         host=args.host,
         port=args.port,
@@ -39,6 +75,9 @@ def parse_args(argv: list[str] | None = None) -> Config:
         account_id=args.account_id,
         legacy_buckets=args.legacy_buckets,
         threads=args.threads,
+        credentials=tuple(credentials),
+        faults=tuple(args.fault),
+        fault_seed=args.fault_seed,
     )
 
 

@@ -20,3 +20,8 @@ class Config:
     legacy_buckets: bool = False
     threads: int = 16
     max_body_bytes: int = MAX_BODY_BYTES
+    # D12: access key → secret key; when non-empty every request's SigV4 signature is checked.
+    credentials: tuple[tuple[str, str], ...] = ()
+    # Fault injection rules, as OPERATION=ERROR[@RATE][xCOUNT] (emulator.faults).
+    faults: tuple[str, ...] = ()
+    fault_seed: int | None = None

@@ -82,11 +82,33 @@ class InvalidSignatureError(ServiceError):
     code = "InvalidSignatureException"
 
 
+class MissingAuthenticationTokenError(ServiceError):
+    """D12 with verification on: a request that is not signed."""
+
+    code = "MissingAuthenticationTokenException"
+
+
+class IncompleteSignatureError(ServiceError):
+    """D12 with verification on: an Authorization header that cannot be read."""
+
+    code = "IncompleteSignatureException"
+
+
+class InjectedFaultError(ServiceError):
+    """A failure the user asked the emulator to inject (fault injection), with any code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 # Status codes for exceptions the service model does not define.
 EXTRA_STATUS: dict[str, int] = {
     "SerializationException": 400,
     "UnknownOperationException": 404,
     "UnrecognizedClientException": 403,
     "InvalidSignatureException": 403,
+    "MissingAuthenticationTokenException": 403,
+    "IncompleteSignatureException": 400,
     "ValidationException": 400,
 }
