@@ -38,6 +38,10 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     config = config or Config()
     model.service_model()  # fail at start, not on the first request, if botocore is too old
     app = Flask("emulator")
+    # Every path reaches dispatch(): Werkzeug must not redirect "//X" or "/X/" on its own,
+    # since its answers are not in AWS's shape (D2).
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
     app.config["EMULATOR"] = config
     state = store if store is not None else Store(legacy_buckets=config.legacy_buckets)
     app.extensions["s3vectors_store"] = state

@@ -127,3 +127,29 @@ def test_not_found_body_is_only_a_message(http_call):
     body = assert_aws_error(http_call("POST", "/GetVectorBucket", b'{"vectorBucketName": "nope"}'), 404,
                             "NotFoundException")
     assert body == {"message": "The specified vector bucket could not be found"}
+
+
+@pytest.mark.parametrize("raw", [
+    b"POST //CreateIndex HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}",
+    b"GARBAGE\r\n\r\n",
+    b"POST /ListVectorBuckets HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+])
+def test_http_level_errors_are_aws_shaped(server, raw):
+    """Requests the HTTP parser refuses before the app sees them still get AWS's error shape (D2)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(server.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(raw)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0].split(" ")[1] == "400"
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    assert headers["content-type"] == "application/json"
+    assert headers["x-amzn-errortype"] == "BadRequestException"
+    uuid.UUID(headers["x-amzn-requestid"])
+    assert json.loads(body)["message"]
