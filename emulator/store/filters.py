@@ -22,6 +22,9 @@ Scalar: TypeAlias = str | int | float | bool
 Evaluator: TypeAlias = Callable[[MetadataColumns, int], Mask]
 
 MAX_CONSTRAINTS = 100
+# AWS documents no nesting limit (Part I §4); a bound keeps recursion and the page-token
+# fingerprint finite.  Deeper filters are refused as `Invalid filter` (docs/compatibility.md).
+MAX_DEPTH = 100
 MSG_INVALID = "Invalid filter"
 MSG_NON_FILTERABLE = "Invalid use of non-filterable metadata in filter"
 # D10: AWS's wording is unknown (Part II §3 [UNCERTAIN]); this names the documented limit.
@@ -109,16 +112,16 @@ def _parse_operand(op: str, operand: object, enhanced: bool) -> Scalar | tuple[S
     raise _invalid()
 
 
-def _parse_node(doc: object, enhanced: bool) -> Node:
+def _parse_node(doc: object, enhanced: bool, depth: int = 0) -> Node:
     # Part I §4: a condition object holds exactly one key; {} is not "no filter".
     if not isinstance(doc, dict) or len(doc) != 1:
         raise _invalid()
     ((key, value),) = doc.items()
     if key in LOGICAL_OPERATORS:
         # Non-empty list of non-empty single-key objects (D7: an empty list is refused).
-        if not isinstance(value, list) or not value:
+        if not isinstance(value, list) or not value or depth >= MAX_DEPTH:
             raise _invalid()
-        return Logical(key, tuple(_parse_node(child, enhanced) for child in value))
+        return Logical(key, tuple(_parse_node(child, enhanced, depth + 1) for child in value))
     if key.startswith("$"):
         # Unknown or misplaced operators ($eg, $schema, $eq at the top) are refused (FA T3-11).
         raise _invalid()

@@ -7,9 +7,10 @@ deletes hold it alone, so a reader sees a write entirely or not at all (D14).
 
 from __future__ import annotations
 
+import bisect
 import threading
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal, NamedTuple
 
@@ -21,6 +22,7 @@ from emulator.errors import ValidationError
 from emulator.store.distances import rank, squared_norms
 from emulator.store.filters import compile_filter, parse_filter
 from emulator.store.metadata import Metadata, MetadataColumns, copy_metadata, to_float, validate_metadata
+from emulator.store.text import Analysis, Analyzer, TextIndex, analyses_of, analyze_value, analyzer_for, query_terms
 
 Metric = Literal["cosine", "euclidean"]
 Record = tuple[str, NDArray[np.float32], Metadata]
@@ -33,6 +35,10 @@ MSG_ZERO_NORM = "cosine distance does not support vectors with zero norm"
 # D10: no AWS message for a vector element that is not a number (the wire layer normally
 # refuses it first); this keeps such input a ValidationException instead of a 500.
 MSG_NOT_NUMBERS = "vector must contain only numbers"
+# D10 style (Part II §2.6 gives no AWS wording).
+MSG_NOT_SEARCHABLE = "Metadata key '{key}' is not configured for full-text search"
+
+RRF_K = 60  # D13: RRF k = 60 (the OpenSearch/Elasticsearch default), 1-based ranks
 
 _MIN_CAPACITY = 16
 
@@ -82,9 +88,31 @@ class ReadWriteLock:
 
 
 class QueryHit(NamedTuple):
+    """One ranked result; text and hybrid queries fill the score fields (Part II §2.5)."""
+
     key: str
-    distance: float
+    distance: float | None  # None: not in the vector list (text-only, or hybrid beyond it)
     metadata: Metadata | None
+    bm25: tuple[tuple[str, float], ...] = ()  # (metadata key, BM25) for each key scoring > 0
+    fused: float | None = None  # hybrid only: the RRF score
+
+
+def not_searchable(key: str, position: int) -> ValidationError:
+    """Part II §2.6: queryTexts on a key without a text search configuration."""
+    message = MSG_NOT_SEARCHABLE.format(key=key)
+    return ValidationError.at(f"queryTexts[{position}].metadataKey", message)
+
+
+def _top_desc(values: NDArray[np.float64], keys: np.ndarray, k: int) -> NDArray[np.int64]:
+    """Positions of the ``k`` largest values, descending, ties by key ascending (D13)."""
+    m = len(values)
+    positions: NDArray[np.int64] = np.arange(m, dtype=np.int64)
+    if m > k:
+        # Keep everything tied with the k-th value so that keys settle the boundary.
+        kth = np.partition(-values, k - 1)[k - 1]
+        positions = np.flatnonzero(-values <= kth)
+    order = np.lexsort((keys[positions], -values[positions]))[:k]
+    return positions[order]
 
 
 def check_key(key: str, path: str | None = None) -> None:
@@ -133,11 +161,18 @@ class VectorIndex:
         dimension: int,
         metric: Metric,
         non_filterable_keys: frozenset[str] = frozenset(),
+        text_fields: Mapping[str, str | None] | None = None,
     ) -> None:
         self.dimension = dimension
         self.metric: Metric = metric
         self.non_filterable_keys = frozenset(non_filterable_keys)
         self._lock = ReadWriteLock()
+        # Full-text search (D13): the inverted indexes, None while no key is searchable, and the
+        # analyzer of each searchable key.  The dict is replaced, never mutated, so a writer can
+        # analyze outside the lock and tell afterwards whether the configuration changed.
+        self._text: TextIndex | None = None
+        self._analyzers: dict[str, Analyzer] = {}
+        self._version = 0  # bumped by every write: a build analyzed outside the lock checks it
         self._n = 0
         # Row-aligned arrays, grown by doubling; rows [0, n) are live, no holes (a delete moves
         # the last row into the hole).
@@ -150,7 +185,9 @@ class VectorIndex:
         self._row_of: dict[str, int] = {}
         self._columns = MetadataColumns()
         # Key order for ListVectors: (rows in key order, keys in that order); None after a write.
-        self._sorted: tuple[NDArray[np.int64], np.ndarray] | None = None
+        self._sorted: tuple[NDArray[np.int64], list[str]] | None = None
+        if text_fields:
+            self.set_text_fields(text_fields)
 
     # -- sizes ---------------------------------------------------------------------------------
 
@@ -247,7 +284,16 @@ class VectorIndex:
             latest[record[0]] = record
         if not latest:
             return
+        # Text analysis is the costly part of indexing: done before taking the lock, so readers
+        # are not held up by it, and redone under the lock only if the configuration changed.
+        analyzers = self._analyzers
+        analyses = [analyses_of(analyzers, record[2]) for record in latest.values()] if analyzers else []
         with self._lock.write():
+            if self._analyzers is not analyzers:
+                analyzers = self._analyzers
+                analyses = [analyses_of(analyzers, record[2]) for record in latest.values()] if analyzers else []
+            text = self._text
+            self._version += 1
             new = sum(1 for key in latest if key not in self._row_of)
             if self._n + new > len(self._matrix):
                 self._resize(max(self._n + new, 2 * len(self._matrix)))
@@ -263,25 +309,37 @@ class VectorIndex:
                     self._key_col[row] = key
                     self._crc[row] = _crc(key)
                     self._columns.append_row(metadata)
+                    if text is not None:
+                        text.put_row(row, analyses[j], overwrite=False)
                 else:
+                    old = self._metadata[row]
                     self._metadata[row] = metadata
                     self._columns.replace_row(row, metadata)
+                    # D13: strongly consistent; an unchanged searchable value keeps its postings.
+                    if text is not None and any(old.get(k) != metadata.get(k) for k in analyzers):
+                        text.put_row(row, analyses[j], overwrite=True)
                 self._matrix[row] = vector
                 touched[j] = row
             self._sq_norms[touched] = squared_norms(self._matrix[touched])
             self._sorted = None
+            if text is not None:
+                text.maybe_compact()
 
     def delete(self, keys: list[str]) -> None:
         """Delete the given keys; absent keys are ignored (D9); atomic for readers."""
         for i, key in enumerate(keys):
             check_key(key, f"keys[{i}]")
         with self._lock.write():
+            self._version += 1
+            text = self._text
             for key in dict.fromkeys(keys):
                 row = self._row_of.pop(key, None)
                 if row is None:
                     continue
                 last = self._n - 1
                 self._columns.remove_row(row)
+                if text is not None:
+                    text.remove_row(row, last)  # D13: the vector leaves text results at once
                 if row != last:
                     # O(1): the last row fills the hole, everywhere in step.
                     moved = self._keys[last]
@@ -297,9 +355,49 @@ class VectorIndex:
                 self._key_col[last] = ""
                 self._n = last
                 self._sorted = None
+            if text is not None:
+                text.maybe_compact()
             capacity = len(self._matrix)
             if capacity > _MIN_CAPACITY and self._n < capacity // 4:
                 self._resize(max(_MIN_CAPACITY, capacity // 2))  # give memory back, amortised
+
+    # -- text search configuration (Part II §2.2, §2.3) -------------------------------------
+
+    @property
+    def searchable_keys(self) -> frozenset[str]:
+        return frozenset(self._analyzers)
+
+    def set_text_fields(self, fields: Mapping[str, str | None]) -> None:
+        """Make exactly ``fields`` (metadata key → language) searchable.
+
+        A new key is built from the vectors already stored before this returns (D13: ACTIVE at
+        once); a dropped key's index is freed.  The analysis runs under the read lock, so queries
+        keep running, and is redone under the write lock only if a write landed in between.
+        """
+        wanted = {key: analyzer_for(language) for key, language in fields.items()}
+
+        def build(current: Mapping[str, Analyzer]) -> dict[str, list[Analysis | None]]:
+            added = [key for key, analyzer in wanted.items() if current.get(key) is not analyzer]
+            rows = self._metadata[: self._n]
+            return {key: [analyze_value(wanted[key], metadata.get(key)) for metadata in rows] for key in added}
+
+        with self._lock.read():
+            version = self._version
+            built = build(self._analyzers)
+        with self._lock.write():
+            if self._version != version:
+                built = build(self._analyzers)
+            if not wanted:
+                self._text = None
+            else:
+                if self._text is None:
+                    self._text = TextIndex(self._n)
+                for key in set(self._analyzers) - set(wanted):
+                    self._text.remove_field(key)
+                for key, analyses in built.items():
+                    self._text.remove_field(key)
+                    self._text.add_field(key, wanted[key].language, analyses)
+            self._analyzers = wanted
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -331,7 +429,7 @@ class VectorIndex:
         with self._lock.read():
             return {k: copy_metadata(self._metadata[self._row_of[k]]) for k in keys if k in self._row_of}
 
-    def _key_order(self) -> tuple[NDArray[np.int64], np.ndarray]:
+    def _key_order(self) -> tuple[NDArray[np.int64], list[str]]:
         """Rows in key order, cached until the next write (called under the read lock).
 
         Readers may race to build it; each builds the same value and the store is atomic.
@@ -341,7 +439,9 @@ class VectorIndex:
             keys = self._key_col[: self._n]
             # StringDType compares UTF-8 bytes, i.e. code points, the same order as Python str.
             order = np.argsort(keys, kind="stable").astype(np.int64)
-            cached = self._sorted = (order, keys[order])
+            # A list for bisect: numpy 2.4's searchsorted on StringDType mis-compares strings of
+            # 16 bytes or more (wrong positions, or MemoryError).
+            cached = self._sorted = (order, keys[order].tolist())
         return cached
 
     def list_page(
@@ -363,7 +463,7 @@ class VectorIndex:
         with self._lock.read():
             n = self._n
             order, sorted_keys = self._key_order()
-            pos = 0 if start_after is None else int(np.searchsorted(sorted_keys, start_after, side="right"))
+            pos = 0 if start_after is None else bisect.bisect_right(sorted_keys, start_after)
             picked: list[NDArray[np.int64]] = []
             need = max_results
             more = False
@@ -401,37 +501,123 @@ class VectorIndex:
         return_metadata: bool = False,
     ) -> list[QueryHit]:
         """:meth:`query`, with each hit's metadata read under the same lock when asked."""
-        query = self.validate_query_vector(vector)
+        return self.search(vector, None, top_k, filter_doc, enhanced, return_metadata)
+
+    def search(
+        self,
+        vector: Sequence[Any] | None,
+        texts: Sequence[tuple[str, str]] | None,
+        top_k: int,
+        filter_doc: Any = None,
+        enhanced: bool = True,
+        return_metadata: bool = False,
+    ) -> list[QueryHit]:
+        """Vector, full-text or hybrid search (Part II §6), at most ``top_k`` hits in rank order.
+
+        ``texts`` holds (metadata key, query text) pairs.  Vector only: ascending distance.  Text
+        only: descending sum of the per-key BM25 (a bool "should" query), zero scores left out.
+        Both: RRF over the vector list and each key's list, each cut at ``top_k``.  Ties go by key
+        ascending (D6, D13).  A filter restricts every list; BM25 statistics stay whole-index.
+        """
+        query = self.validate_query_vector(vector) if vector is not None else None
         # The filter is validated before any data is looked at: errors come on an empty index too.
         evaluate = None
         if filter_doc is not None:
             parsed = parse_filter(filter_doc, enhanced=enhanced, non_filterable_keys=self.non_filterable_keys)
             evaluate = compile_filter(parsed)
         with self._lock.read():
+            analyzers = self._analyzers
+            wanted: list[tuple[str, dict[str, int]]] = []
+            for position, (key, text) in enumerate(texts or ()):
+                analyzer = analyzers.get(key)
+                if analyzer is None:  # the configuration was deleted since the caller checked
+                    raise not_searchable(key, position)
+                wanted.append((key, query_terms(analyzer, text)))
             n = self._n
             if n == 0 or top_k <= 0:
                 return []
+            mask = None
             candidates = None
             if evaluate is not None:
-                candidates = np.flatnonzero(evaluate(self._columns, n))
+                mask = evaluate(self._columns, n)
+                candidates = np.flatnonzero(mask)
                 if len(candidates) == 0:
                     return []
                 if len(candidates) == n:
-                    candidates = None
-            rows, distances = rank(
-                self._matrix[:n],
-                self._sq_norms[:n],
-                self._key_col[:n],
-                query,
-                self.metric,
-                top_k,
-                candidates,
-            )
-            return [
-                QueryHit(
-                    self._keys[row],
-                    distance,
-                    copy_metadata(self._metadata[row]) if return_metadata else None,
+                    mask = candidates = None
+            key_col = self._key_col[:n]
+
+            vector_rows = np.empty(0, dtype=np.int64)
+            distances = np.empty(0, dtype=np.float64)
+            if query is not None:
+                vector_rows, distances = rank(
+                    self._matrix[:n], self._sq_norms[:n], key_col, query, self.metric, top_k, candidates
                 )
-                for row, distance in zip(rows.tolist(), distances.tolist(), strict=True)
-            ]
+            if not wanted:
+                return [
+                    QueryHit(self._keys[row], distance, self._metadata_of(row, return_metadata))
+                    for row, distance in zip(vector_rows.tolist(), distances.tolist(), strict=True)
+                ]
+
+            text = self._text
+            assert text is not None  # a searchable key exists, so its index does
+            scores = np.empty((len(wanted), n), dtype=np.float64)
+            for i, (key, terms) in enumerate(wanted):
+                scores[i] = text.scores(key, terms, n)
+                if mask is not None:
+                    scores[i][~mask] = 0.0  # pre-filtering: every list sees only the matches
+            if query is None:
+                rows, fused = self._text_only(scores, key_col, top_k), None
+            else:
+                rows, fused = self._fuse(vector_rows, scores, key_col, top_k)
+            distance_of = dict(zip(vector_rows.tolist(), distances.tolist(), strict=True))
+            keys = [key for key, _ in wanted]
+            hits = []
+            for j, row in enumerate(rows.tolist()):
+                row_scores = scores[:, row].tolist()
+                hits.append(
+                    QueryHit(
+                        self._keys[row],
+                        distance_of.get(row),
+                        self._metadata_of(row, return_metadata),
+                        tuple((k, s) for k, s in zip(keys, row_scores, strict=True) if s > 0.0),
+                        None if fused is None else float(fused[j]),
+                    )
+                )
+            return hits
+
+    def _metadata_of(self, row: int, wanted: bool) -> Metadata | None:
+        return copy_metadata(self._metadata[row]) if wanted else None
+
+    @staticmethod
+    def _text_only(scores: NDArray[np.float64], key_col: np.ndarray, top_k: int) -> NDArray[np.int64]:
+        """D13: rows ranked by the sum of their per-key BM25; documents scoring 0 are left out."""
+        matched = np.flatnonzero((scores > 0.0).any(axis=0))
+        if len(matched) == 0:
+            return matched
+        per_key = scores[:, matched]
+        # Summing each document's scores in sorted order makes the total depend only on the
+        # multiset of scores, so documents with the same scores on different keys tie exactly.
+        total = np.sort(per_key, axis=0).sum(axis=0) if len(per_key) > 1 else per_key[0]
+        return matched[_top_desc(total, key_col[matched], top_k)]
+
+    @staticmethod
+    def _fuse(
+        vector_rows: NDArray[np.int64], scores: NDArray[np.float64], key_col: np.ndarray, top_k: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """D13: RRF over the vector list and each key's BM25 list, each cut at ``top_k``."""
+        legs = [vector_rows]
+        for key_scores in scores:
+            matched = np.flatnonzero(key_scores > 0.0)
+            legs.append(matched[_top_desc(key_scores[matched], key_col[matched], top_k)])
+        candidates = np.unique(np.concatenate(legs))
+        if len(candidates) == 0:
+            return candidates, np.empty(0, dtype=np.float64)
+        table = np.zeros((len(candidates), len(legs)), dtype=np.float64)
+        for leg, rows in enumerate(legs):
+            ranks = np.arange(1, len(rows) + 1, dtype=np.float64)
+            table[np.searchsorted(candidates, rows), leg] = 1.0 / (RRF_K + ranks)
+        # Sorted per row before summing, so equal rank multisets give bit-identical fused scores.
+        fused = np.sort(table, axis=1).sum(axis=1)
+        order = _top_desc(fused, key_col[candidates], top_k)
+        return candidates[order], fused[order]

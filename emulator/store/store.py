@@ -67,6 +67,11 @@ def check_text_configurations(configs: list[dict[str, Any]]) -> list[dict[str, A
     return result
 
 
+def _text_fields(configs: list[dict[str, Any]] | None) -> dict[str, str | None]:
+    """Searchable key → analyzer language (None = standard), for the index's text search."""
+    return {c["metadataKey"]: c.get("language") for c in configs or []}
+
+
 @dataclass
 class Index:
     bucket: Bucket
@@ -295,7 +300,12 @@ class Region:
                 non_filterable_keys=non_filterable,
                 text_configurations=text,
                 encryption=encryption,
-                vectors=VectorIndex(dimension, distance_metric, frozenset(non_filterable or ())),  # type: ignore[arg-type]
+                vectors=VectorIndex(
+                    dimension,
+                    distance_metric,  # type: ignore[arg-type]
+                    frozenset(non_filterable or ()),
+                    _text_fields(text),
+                ),
                 tags=tag_set,
             )
             bucket.indexes[name] = index
@@ -362,6 +372,9 @@ class Region:
                     if key not in present:
                         raise ValidationError(f"No text search configuration exists for metadata key '{key}'")
                 current = [c for c in current if c["metadataKey"] not in set(delete or [])]
+            # D13: an added key is built from the stored vectors before the configuration is
+            # published, so it is ACTIVE (and searchable) as soon as GetIndex shows it.
+            index.vectors.set_text_fields(_text_fields(current))
             index.text_configurations = current
             return index
 
