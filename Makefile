@@ -1,18 +1,22 @@
 # Development tasks.  Each target that needs the virtualenv creates it when missing.
 #   make run   [ARGS="--port 0 --legacy-buckets"]
 #   make test  [PYTEST_ARGS="-k buckets -x"]
+#   make conformance [ARGS="--target aws --conformance-report report.md"]   (docs/conformance.md)
+#   make bench [BENCH_ARGS="--only kernel"]   (make bench-quick: small sizes, under two minutes)
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Touched after a successful install; pip re-runs when pyproject.toml is newer.
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
 ARGS ?=
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := test
-.PHONY: .venv venv run test lint clean
+.PHONY: .venv venv run test lint conformance clean bench bench-quick
 
 # The interpreter is the real file behind `.venv`: created once, removed again if creation fails.
 $(BIN)/python:
@@ -22,17 +26,34 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -e '.[test]'
 	touch $(STAMP)
 
+# The bench extra (with the test one, so that a later pip run does not drop either).
+$(BENCH_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
 .venv venv: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/s3vectors-emulator --host 127.0.0.1 --port 8000 $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/ruff check emulator tests bench
+	$(BIN)/ruff check emulator tests conformance bench
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# The conformance suite alone; ARGS go to pytest (--target emulator|aws|http://..., --conformance-report FILE).
+conformance: $(STAMP)
+	$(BIN)/ruff check conformance
+	$(BIN)/python -m pytest -q conformance $(ARGS)
+
 lint: $(STAMP)
-	$(BIN)/ruff check emulator tests bench
+	$(BIN)/ruff check emulator tests conformance bench
+
+# Tables on stdout, JSON in bench/results/<timestamp>.json.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-quick: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info

@@ -1,0 +1,168 @@
+"""The metadata filter language, as a table of cases over one fixed data set (Part I §4; Part II §3; D7).
+
+A sourced case lists the keys that must match; keys named as ``open`` are ones the sources leave undecided,
+and may or may not appear. A decision case (D7) fixes the whole result. The data set is read-only, so all cases
+share one bucket made for this module.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance.helpers import error_of
+
+DATA = {
+    "a": {"genre": "drama", "year": 2020, "rating": 4.5, "tags": ["x", "y"], "scores": [1, 10], "flag": True,
+          "loc.page": 2, "path": "/docs/a"},
+    "b": {"genre": "comedy", "year": 2021, "rating": 3, "tags": ["y"], "flag": False, "path": "/docs/B"},
+    "c": {"genre": "drama", "year": 2022.0, "tags": ["z"], "scores": [3], "path": "/img/c"},
+    "d": {"genre": "Drama", "year": "2020", "flag": "true"},
+    "e": {},
+    "f": {"genre": "horror", "year": 2, "rating": 2.0, "": "x", "nf": "secret"},
+}
+ALL = set(DATA)
+REF = pytest.mark.ref("Part I §4")
+D7 = pytest.mark.decision("D7")
+
+
+def case(filter_, matches, open_=(), mark=REF, id_=None):
+    return pytest.param(filter_, set(matches), set(open_), marks=mark, id=id_)
+
+
+CASES = [
+    # equality, shorthand and types (Part I §4)
+    case({"genre": "drama"}, "ac", id_="shorthand-eq"),
+    case({"genre": {"$eq": "drama"}}, "ac", id_="eq-string-case-sensitive"),
+    case({"year": {"$eq": 2021}}, "b", id_="eq-number"),
+    case({"flag": True}, "a", id_="eq-true"),
+    case({"flag": False}, "b", id_="eq-false"),
+    case({"flag": "true"}, "d", id_="type-mismatch-string-vs-boolean"),
+    case({"rating": 3}, "b", id_="absent-field-never-equal"),
+    case({"genre": {"$ne": "drama"}}, "bdf", "e", id_="ne-present"),
+    case({"genre": {"$in": ["comedy", "horror"]}}, "bf", id_="in"),
+    case({"year": {"$in": [2021, "2020"]}}, "bd", id_="in-mixed-types"),
+    case({"genre": {"$nin": ["drama", "comedy"]}}, "df", "e", id_="nin-present"),
+    case({"genre": {"$eq": "drama", "$ne": "comedy"}}, "ac", id_="two-operators-one-field"),
+    case({"flag": {"$in": [True, "x"]}}, "a", id_="in-with-boolean"),
+    case({"flag": {"$ne": True}}, "b", "cdef", id_="ne-boolean-present"),
+    # ranges
+    case({"rating": {"$gt": 3}}, "a", id_="gt"),
+    case({"rating": {"$gte": 3}}, "ab", id_="gte"),
+    case({"rating": {"$lt": 3}}, "f", id_="lt"),
+    case({"rating": {"$lte": 3}}, "bf", id_="lte"),
+    case({"rating": {"$gt": 4.4}}, "a", id_="gt-fraction"),
+    case({"rating": {"$gte": 2, "$lte": 4}}, "bf", id_="range-pair"),
+    # existence
+    case({"rating": {"$exists": True}}, "abf", id_="exists-true"),
+    case({"rating": {"$exists": False}}, "cde", id_="exists-false"),
+    # arrays: $eq matches any element
+    case({"tags": "y"}, "ab", id_="array-shorthand-any-element"),
+    case({"tags": {"$eq": "x"}}, "a", id_="array-eq-any-element"),
+    # logic
+    case({"$and": [{"genre": "drama"}, {"year": {"$gte": 2021}}]}, "c", id_="and"),
+    case({"$or": [{"genre": "comedy"}, {"flag": True}]}, "ab", id_="or"),
+    case({"$or": [{"$and": [{"genre": "drama"}, {"rating": {"$gt": 4}}]}, {"year": 2}]}, "af", id_="or-of-and"),
+    # literal key names
+    case({"loc.page": 2}, "a", id_="dotted-key-is-literal"),
+    case({"": "x"}, "f", id_="empty-key-name"),
+    # $startsWith on an ENHANCED index (Part II §3)
+    case({"path": {"$startsWith": "/docs/"}}, "ab", mark=pytest.mark.ref("Part II §3"), id_="startswith"),
+    # D7: what the sources leave open
+    case({"genre": {"$ne": "drama"}}, "bdef", mark=D7, id_="ne-matches-missing-key"),
+    case({"genre": {"$nin": ["drama", "comedy"]}}, "def", mark=D7, id_="nin-matches-missing-key"),
+    case({"tags": {"$in": ["z", "q"]}}, "c", mark=D7, id_="in-on-array"),
+    case({"tags": {"$ne": "y"}}, "cdef", mark=D7, id_="ne-on-array-no-element"),
+    case({"tags": {"$nin": ["x", "z"]}}, "bdef", mark=D7, id_="nin-on-array-no-element"),
+    case({"scores": {"$gt": 5}}, "a", mark=D7, id_="range-on-array-any-element"),
+    case({"scores": {"$gt": 2, "$lt": 5}}, "ac", mark=D7, id_="range-pair-on-array-each-separately"),
+    case({"flag": 1}, "", mark=D7, id_="boolean-never-equals-number"),
+    case({"flag": {"$gt": 0}}, "", mark=D7, id_="range-skips-booleans"),
+    case({"flag": {"$ne": True}}, "bcdef", mark=D7, id_="ne-type-mismatch-matches"),
+    case({"year": 2022}, "c", mark=D7, id_="integer-equals-float"),
+    case({"rating": 2}, "f", mark=D7, id_="float-equals-integer"),
+    case({"year": {"$gt": 2000}}, "abc", mark=D7, id_="range-skips-strings"),
+    case({"path": {"$startsWith": "/docs/b"}}, "", mark=D7, id_="startswith-case-sensitive"),
+    case({"tags": {"$startsWith": "z"}}, "c", mark=D7, id_="startswith-on-array"),
+    case({"year": {"$startsWith": "20"}}, "d", mark=D7, id_="startswith-skips-non-strings"),
+    case({"path": {"$startsWith": ""}}, "abc", mark=D7, id_="startswith-empty-prefix"),
+]
+
+INVALID = [
+    {}, {"genre": {}}, {"genre": {"x": 1}}, {"genre": {"$eq": "a", "x": 1}}, {"genre": {"$and": [{"a": 1}]}},
+    {"$and": [{}]}, {"$and": ["x"]}, {"genre": "a", "flag": True}, {"genre": {"$eq": "a"}, "year": {"$eq": 1}},
+    {"$and": [{"genre": "a", "year": 1}]}, {"$and": [{"genre": "a"}], "genre": "a"},
+    {"$and": [{"genre": "a"}], "$or": [{"genre": "a"}]}, {"genre": {"$eg": "a"}}, {"$schema": "a"},
+    {"genre": {"$regex": "a"}}, {"genre": {"$not": {"$eq": "a"}}}, {"$nor": [{"genre": "a"}]},
+    # operand types
+    {"genre": {"$eq": None}}, {"genre": {"$eq": ["a"]}}, {"genre": {"$eq": []}}, {"genre": {"$eq": {}}},
+    {"genre": {"$ne": None}}, {"rating": {"$gt": "1"}}, {"rating": {"$gte": True}}, {"rating": {"$lt": None}},
+    {"rating": {"$lte": [1]}}, {"rating": {"$gt": {}}}, {"genre": {"$in": [None]}}, {"genre": {"$in": [{}]}},
+    {"genre": {"$in": [["a"]]}}, {"genre": {"$in": "a"}}, {"genre": {"$in": []}}, {"genre": {"$nin": []}},
+    {"rating": {"$exists": "yes"}}, {"rating": {"$exists": "true"}}, {"rating": {"$exists": 1}},
+    {"rating": {"$exists": None}}, {"genre": None}, {"genre": ["a"]}, {"genre": []},
+]
+
+
+@pytest.fixture(scope="module")
+def where(module_buckets):
+    bucket = module_buckets.create()
+    where = module_buckets.index(bucket, dimension=2, metadataConfiguration={"nonFilterableMetadataKeys": ["nf"]})
+    module_buckets.client.put_vectors(**where, vectors=[
+        {"key": key, "data": {"float32": [1.0, 0.1 * i]}, "metadata": metadata}
+        for i, (key, metadata) in enumerate(DATA.items())])
+    return where
+
+
+def matching(client, where, filter_):
+    result = client.query_vectors(**where, queryVector={"float32": [1.0, 0.0]}, topK=100, filter=filter_)
+    return [v["key"] for v in result["vectors"]]
+
+
+@pytest.mark.parametrize(("filter_", "matches", "open_"), CASES)
+def test_filter_case(client, where, filter_, matches, open_):
+    got = matching(client, where, filter_)
+    assert len(got) == len(set(got))
+    assert set(got) - open_ == matches
+
+
+@pytest.mark.ref("Part I §4")
+@pytest.mark.parametrize("filter_", INVALID, ids=[json.dumps(f, separators=(",", ":")) for f in INVALID])
+def test_invalid_filter(raw, where, filter_):
+    err = error_of(raw.query_vectors, **where, queryVector={"float32": [1.0, 0.0]}, topK=1, filter=filter_)
+    assert err[:3] == ("ValidationException", "Invalid filter", 400)
+    assert err.fields == [{"path": "filter", "message": "Invalid filter"}]
+
+
+@pytest.mark.decision("D7")
+@pytest.mark.parametrize("filter_", [{"$and": []}, {"$or": []}], ids=["and-empty", "or-empty"])
+def test_empty_logical_list_is_invalid(raw, where, filter_):
+    err = error_of(raw.query_vectors, **where, queryVector={"float32": [1.0, 0.0]}, topK=1, filter=filter_)
+    assert err[:3] == ("ValidationException", "Invalid filter", 400)
+
+
+@pytest.mark.decision("compat")
+def test_startswith_needs_a_string(raw, where):
+    err = error_of(raw.query_vectors, **where, queryVector={"float32": [1.0, 0.0]}, topK=1,
+                   filter={"path": {"$startsWith": 5}})
+    assert err[:3] == ("ValidationException", "Invalid filter", 400)
+
+
+@pytest.mark.ref("Part I §4")
+def test_non_filterable_key(client, where):
+    err = error_of(client.query_vectors, **where, queryVector={"float32": [1.0, 0.0]}, topK=1, filter={"nf": "x"})
+    assert err[:3] == ("ValidationException", "Invalid use of non-filterable metadata in filter", 400)
+
+
+@pytest.mark.decision("compat")
+def test_non_filterable_key_inside_logic(client, where):
+    err = error_of(client.query_vectors, **where, queryVector={"float32": [1.0, 0.0]}, topK=1,
+                   filter={"$or": [{"genre": "drama"}, {"$and": [{"nf": {"$exists": True}}]}]})
+    assert err[:3] == ("ValidationException", "Invalid use of non-filterable metadata in filter", 400)
+
+
+@pytest.mark.ref("Part I §4")
+def test_filter_never_exceeds_top_k(client, where):
+    result = client.query_vectors(**where, queryVector={"float32": [1.0, 0.0]}, topK=1, filter={"genre": "drama"})
+    assert [v["key"] for v in result["vectors"]] == ["a"]

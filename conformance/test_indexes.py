@@ -1,0 +1,279 @@
+"""Vector indexes: create, get, list, delete, names, limits, and the configuration side of text search
+(Part I §1, §2, §6, §7, §9; Part II §1, §2.1, §2.2, §5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from conformance.helpers import coral_length, error_of
+
+INDEX_NOT_FOUND = ("NotFoundException", "The specified index could not be found", 404)
+
+
+def create(client, bucket, name="idx", **extra):
+    params = {"vectorBucketName": bucket, "indexName": name, "dataType": "float32", "dimension": 4,
+              "distanceMetric": "cosine"} | extra
+    return client.create_index(**params)
+
+
+@pytest.mark.ref("Part I §9")
+def test_create_get_list_delete(client, bucket):
+    bucket_arn = client.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"]
+    arn = create(client, bucket, metadataConfiguration={"nonFilterableMetadataKeys": ["raw_text"]})["indexArn"]
+    assert arn == f"{bucket_arn}/index/idx"
+    index = client.get_index(vectorBucketName=bucket, indexName="idx")["index"]
+    assert (index["vectorBucketName"], index["indexName"], index["indexArn"]) == (bucket, "idx", arn)
+    assert (index["dataType"], index["dimension"], index["distanceMetric"]) == ("float32", 4, "cosine")
+    assert index["metadataConfiguration"]["nonFilterableMetadataKeys"] == ["raw_text"]
+    assert isinstance(index["creationTime"], datetime)
+    assert client.get_index(indexArn=arn)["index"]["indexName"] == "idx"
+    listed = client.list_indexes(vectorBucketName=bucket)["indexes"]
+    assert [(i["indexName"], i["indexArn"], i["vectorBucketName"]) for i in listed] == [("idx", arn, bucket)]
+    assert set(listed[0]) == {"vectorBucketName", "indexName", "indexArn", "creationTime"}
+    assert client.list_indexes(vectorBucketArn=bucket_arn)["indexes"][0]["indexName"] == "idx"
+    client.delete_index(indexArn=arn)
+    assert client.list_indexes(vectorBucketName=bucket)["indexes"] == []
+    assert error_of(client.get_index, indexArn=arn)[:3] == INDEX_NOT_FOUND
+
+
+@pytest.mark.ref("Part I §6")
+def test_get_missing_index_and_missing_bucket(client, bucket, target):
+    assert error_of(client.get_index, vectorBucketName=bucket, indexName="nope")[:3] == INDEX_NOT_FOUND
+    assert error_of(client.get_index, vectorBucketName=f"{target.prefix}missing", indexName="nope")[:3] == \
+        INDEX_NOT_FOUND
+
+
+@pytest.mark.ref("Part I §6")
+@pytest.mark.decision("D9")
+def test_delete_missing_index_is_not_found(client, bucket):
+    assert error_of(client.delete_index, vectorBucketName=bucket, indexName="nope")[:3] == INDEX_NOT_FOUND
+
+
+@pytest.mark.ref("Part I §6")
+def test_duplicate_is_conflict(client, bucket):
+    create(client, bucket)
+    assert error_of(create, client, bucket)[:3] == (
+        "ConflictException", "An index with the specified name already exists", 409)
+
+
+@pytest.mark.decision("compat")
+def test_create_in_missing_bucket(client, target):
+    assert error_of(create, client, f"{target.prefix}missing")[:3] == (
+        "NotFoundException", "The specified vector bucket could not be found", 404)
+
+
+@pytest.mark.ref("Part I §2")
+def test_names_with_dots_and_length_boundaries(client, bucket):
+    names = ["a.b", "abc", "x" * 63, "v1.2-3"]
+    for name in names:
+        create(client, bucket, name)
+    assert sorted(i["indexName"] for i in client.list_indexes(vectorBucketName=bucket)["indexes"]) == sorted(names)
+
+
+@pytest.mark.decision("D10")
+@pytest.mark.parametrize("length", [2, 64])
+def test_name_length_out_of_range(raw, bucket, length):
+    assert error_of(create, raw, bucket, "a" * length)[:3] == (
+        "ValidationException", coral_length("/indexName", length, 3, 63), 400)
+
+
+@pytest.mark.decision("D10")
+@pytest.mark.parametrize("name", ["UPPER", "under_score", ".dot-first", "dash-last-", "sp ace"])
+def test_bad_name_characters(client, bucket, name):
+    assert error_of(create, client, bucket, name)[:3] == ("ValidationException", "Invalid vector index name", 400)
+
+
+@pytest.mark.ref("Part I §1")
+@pytest.mark.parametrize("dimension", [1, 4096])
+def test_dimension_at_limits_is_accepted(client, bucket, dimension):
+    create(client, bucket, dimension=dimension)
+    assert client.get_index(vectorBucketName=bucket, indexName="idx")["index"]["dimension"] == dimension
+
+
+@pytest.mark.ref("Part I §6")
+@pytest.mark.parametrize("dimension", [0, 4097])
+def test_dimension_out_of_range(raw, bucket, dimension):
+    assert error_of(create, raw, bucket, dimension=dimension)[:3] == (
+        "ValidationException", "1 validation error detected. Value at '/dimension' failed to satisfy constraint: "
+        "Member must be between 1 and 4096, inclusive", 400)
+
+
+@pytest.mark.ref("Part I §6")
+def test_data_type_enum(raw, bucket):
+    assert error_of(create, raw, bucket, dataType="float16")[:3] == (
+        "ValidationException", "1 validation error detected. Value at '/dataType' failed to satisfy constraint: "
+        "Member must satisfy enum value set: [float32]", 400)
+
+
+@pytest.mark.ref("Part I §6")
+def test_distance_metric_enum(raw, bucket):
+    assert error_of(create, raw, bucket, distanceMetric="dot")[:3] == (
+        "ValidationException", "1 validation error detected. Value at '/distanceMetric' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [euclidean, cosine]", 400)
+
+
+@pytest.mark.ref("Part I §1")
+def test_ten_non_filterable_keys_of_63_characters(client, bucket):
+    keys = [f"{i}" + "k" * 62 for i in range(10)]
+    create(client, bucket, metadataConfiguration={"nonFilterableMetadataKeys": keys})
+    index = client.get_index(vectorBucketName=bucket, indexName="idx")["index"]
+    assert sorted(index["metadataConfiguration"]["nonFilterableMetadataKeys"]) == sorted(keys)
+
+
+@pytest.mark.ref("Part I §1")
+def test_eleven_non_filterable_keys_are_refused(raw, bucket):
+    err = error_of(create, raw, bucket, metadataConfiguration={"nonFilterableMetadataKeys": [f"k{i}" for i in
+                                                                                             range(11)]})
+    assert err.code == "ValidationException"
+
+
+@pytest.mark.decision("D10")
+def test_eleven_non_filterable_keys_message(raw, bucket):
+    err = error_of(create, raw, bucket, metadataConfiguration={"nonFilterableMetadataKeys": [f"k{i}" for i in
+                                                                                             range(11)]})
+    assert err.message == coral_length("/metadataConfiguration/nonFilterableMetadataKeys", 11, 0, 10)
+
+
+@pytest.mark.ref("Part I §1")
+def test_non_filterable_key_of_64_characters_is_refused(raw, bucket):
+    err = error_of(create, raw, bucket, metadataConfiguration={"nonFilterableMetadataKeys": ["k" * 64]})
+    assert err.code == "ValidationException"
+    assert "Member must have length between 1 and 63, inclusive" in err.message
+
+
+@pytest.mark.decision("compat")
+@pytest.mark.parametrize("configuration", [{}, {"nonFilterableMetadataKeys": []}])
+def test_empty_metadata_configuration_is_accepted(client, bucket, configuration):
+    create(client, bucket, metadataConfiguration=configuration)
+    index = client.get_index(vectorBucketName=bucket, indexName="idx")["index"]
+    assert index.get("metadataConfiguration", {}).get("nonFilterableMetadataKeys", []) == []
+
+
+@pytest.mark.decision("compat")
+def test_no_metadata_configuration_is_omitted(client, bucket):
+    create(client, bucket)
+    assert "metadataConfiguration" not in client.get_index(vectorBucketName=bucket, indexName="idx")["index"]
+
+
+@pytest.mark.ref("Part I §6")
+def test_name_and_arn_together_are_refused(raw, bucket):
+    create(raw, bucket)
+    arn = raw.get_index(vectorBucketName=bucket, indexName="idx")["index"]["indexArn"]
+    for operation in (raw.get_index, raw.delete_index):
+        assert error_of(operation, vectorBucketName=bucket, indexName="idx", indexArn=arn)[:3] == (
+            "ValidationException", "Must specify either indexArn or both vectorBucketName and indexName", 400)
+
+
+@pytest.mark.decision("compat")
+def test_bucket_name_without_index_name_is_refused(raw, bucket):
+    assert error_of(raw.get_index, vectorBucketName=bucket)[:3] == (
+        "ValidationException", "Must specify either indexArn or both vectorBucketName and indexName", 400)
+
+
+@pytest.mark.ref("Part I §7")
+def test_list_by_prefix(client, bucket):
+    for name in ["alpha-1", "alpha-2", "beta-1"]:
+        create(client, bucket, name)
+    listed = client.list_indexes(vectorBucketName=bucket, prefix="alpha")
+    assert sorted(i["indexName"] for i in listed["indexes"]) == ["alpha-1", "alpha-2"]
+    nothing = client.list_indexes(vectorBucketName=bucket, prefix="gamma")
+    assert nothing["indexes"] == [] and "nextToken" not in nothing
+
+
+@pytest.mark.ref("Part I §1")
+def test_list_max_results_boundary(client, raw, bucket):
+    client.list_indexes(vectorBucketName=bucket, maxResults=500)
+    err = error_of(raw.list_indexes, vectorBucketName=bucket, maxResults=501)
+    assert err.code == "ValidationException" and "Member must be between 1 and 500, inclusive" in err.message
+
+
+# -- text search, configuration side only (Part II §2.1-§2.2); queries with queryTexts are not covered yet --
+
+TEXT = {"textSearchConfigurations": [{"metadataKey": "body", "language": "en"}]}
+
+
+def text_keys(client, bucket):
+    configuration = client.get_index(vectorBucketName=bucket, indexName="idx")["index"].get("metadataConfiguration", {})
+    return {c["metadataKey"]: c for c in configuration.get("textSearchConfigurations", [])}
+
+
+@pytest.mark.ref("Part II §2.1")
+def test_text_configuration_at_creation_is_echoed(client, bucket):
+    create(client, bucket, metadataConfiguration=TEXT)
+    config = text_keys(client, bucket)["body"]
+    assert config["language"] == "en" and config.get("status") in {"ACTIVE", "BUILDING"}
+
+
+@pytest.mark.ref("Part II §2.1")
+def test_ten_text_configurations_accepted_eleven_refused(client, raw, bucket):
+    create(client, bucket, metadataConfiguration={"textSearchConfigurations": [{"metadataKey": f"k{i}"}
+                                                                               for i in range(10)]})
+    assert len(text_keys(client, bucket)) == 10
+    err = error_of(create, raw, bucket, "eleven", metadataConfiguration={
+        "textSearchConfigurations": [{"metadataKey": f"k{i}"} for i in range(11)]})
+    assert err.code == "ValidationException"
+
+
+@pytest.mark.decision("D13")
+def test_text_configuration_is_active_at_once(client, bucket):
+    create(client, bucket, metadataConfiguration=TEXT)
+    assert text_keys(client, bucket)["body"]["status"] == "ACTIVE"
+
+
+@pytest.mark.ref("Part II §2.2")
+def test_update_metadata_configuration_add_then_delete(client, bucket):
+    create(client, bucket)
+    where = {"vectorBucketName": bucket, "indexName": "idx"}
+    arn = client.get_index(**where)["index"]["indexArn"]
+    assert client.update_metadata_configuration(**where, add=TEXT)["indexArn"] == arn
+    assert set(text_keys(client, bucket)) == {"body"}
+    client.update_metadata_configuration(indexArn=arn, add={"textSearchConfigurations": [{"metadataKey": "title"}]})
+    assert set(text_keys(client, bucket)) == {"body", "title"}
+    client.update_metadata_configuration(**where, delete={"textSearchConfigurations": [{"metadataKey": "body"}]})
+    assert set(text_keys(client, bucket)) == {"title"}
+
+
+@pytest.mark.decision("D13")
+def test_added_configuration_is_active_at_once(client, bucket):
+    create(client, bucket)
+    client.update_metadata_configuration(vectorBucketName=bucket, indexName="idx", add=TEXT)
+    assert text_keys(client, bucket)["body"]["status"] == "ACTIVE"
+
+
+@pytest.mark.ref("Part II §2.2")
+def test_update_metadata_configuration_on_missing_index(client, bucket):
+    assert error_of(client.update_metadata_configuration, vectorBucketName=bucket, indexName="nope",
+                    add=TEXT)[:3] == INDEX_NOT_FOUND
+
+
+@pytest.mark.decision("compat")
+@pytest.mark.parametrize("change", [
+    {"add": TEXT, "delete": {"textSearchConfigurations": [{"metadataKey": "body"}]}},
+    {},
+    {"delete": {"textSearchConfigurations": [{"metadataKey": "absent"}]}},
+    {"add": {"textSearchConfigurations": [{"metadataKey": f"k{i}"} for i in range(11)]}},
+    {"add": {"textSearchConfigurations": [{"metadataKey": "a"}, {"metadataKey": "a"}]}},
+], ids=["add-and-delete", "neither", "delete-absent", "eleven", "same-key-twice"])
+def test_update_metadata_configuration_refusals(raw, bucket, change):
+    create(raw, bucket)
+    assert error_of(raw.update_metadata_configuration, vectorBucketName=bucket, indexName="idx", **change).code == \
+        "ValidationException"
+
+
+@pytest.mark.decision("compat")
+def test_adding_a_configured_key_is_conflict(client, bucket):
+    create(client, bucket, metadataConfiguration=TEXT)
+    assert error_of(client.update_metadata_configuration, vectorBucketName=bucket, indexName="idx",
+                    add=TEXT).code == "ConflictException"
+
+
+@pytest.mark.decision("D10")
+def test_language_enum(raw, bucket):
+    create(raw, bucket)
+    err = error_of(raw.update_metadata_configuration, vectorBucketName=bucket, indexName="idx",
+                   add={"textSearchConfigurations": [{"metadataKey": "body", "language": "xx"}]})
+    assert err[:3] == ("ValidationException", "1 validation error detected. Value at "
+                       "'/add/textSearchConfigurations/0/language' failed to satisfy constraint: Member must satisfy "
+                       "enum value set: [en, fr, es, pt, it, de, nl, zh, ja, ko]", 400)
