@@ -1,0 +1,1 @@
+"""Benchmarks of the emulator: ``python -m bench.run [--quick] [--only SECTION] [--out FILE]``."""
