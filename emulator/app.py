@@ -25,6 +25,7 @@ from emulator.protocol import model
 from emulator.protocol.auth import identify, verify_signature
 from emulator.protocol.serialize import decode_body, encode, error_response, shape_output
 from emulator.protocol.validate import validate
+from emulator.store.persistence import Persistence
 from emulator.store.store import Store
 
 log = logging.getLogger("emulator")
@@ -43,7 +44,11 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     app.config["EMULATOR"] = config
-    state = store if store is not None else Store(legacy_buckets=config.legacy_buckets)
+    if store is not None:
+        state = store
+    else:
+        persistence = Persistence(config.data_dir) if config.data_dir else None
+        state = Store(legacy_buckets=config.legacy_buckets, persistence=persistence)
     app.extensions["s3vectors_store"] = state
     faults = Faults([FaultRule.parse(spec) for spec in config.faults], seed=config.fault_seed)
     secrets = dict(config.credentials)

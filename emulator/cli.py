@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from emulator import __version__
@@ -12,6 +13,7 @@ from emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Config
 from emulator.errors import ServiceError
 from emulator.faults import FaultRule
 from emulator.server import EmulatorServer, stop_on_signals
+from emulator.store.persistence import DataDirError
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
@@ -26,6 +28,11 @@ def parse_args(argv: list[str] | None = None) -> Config:
         help="treat new buckets as created before 2026-09-30: CLASSIC default index mode",
     )
     parser.add_argument("--threads", type=int, default=16, help="worker threads (default 16)")
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("S3VECTORS_DATA_DIR") or None,
+        help="keep all state in this directory between runs (default: memory only; env S3VECTORS_DATA_DIR)",
+    )
     parser.add_argument(
         "--auth",
         action="append",
@@ -78,18 +85,26 @@ def parse_args(argv: list[str] | None = None) -> Config:
         credentials=tuple(credentials),
         faults=tuple(args.fault),
         fault_seed=args.fault_seed,
+        data_dir=args.data_dir,
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("cheroot").setLevel(logging.WARNING)
     stopping = stop_on_signals()
     try:
-        server = EmulatorServer(create_app(config), config.host, config.port, config.threads)
+        app = create_app(config)
+    except DataDirError as exc:
+        print(f"s3vectors-emulator: {exc}", file=sys.stderr)
+        return 1
+    try:
+        server = EmulatorServer(app, config.host, config.port, config.threads)
     except OSError as exc:
         print(f"s3vectors-emulator: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
         return 1
     print(f"S3 Vectors emulator listening on {server.url}", flush=True)
     server.serve_until_signalled(stopping)
+    app.extensions["s3vectors_store"].close()
     return 0

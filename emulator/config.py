@@ -25,3 +25,5 @@ class Config:
     # Fault injection rules, as OPERATION=ERROR[@RATE][xCOUNT] (emulator.faults).
     faults: tuple[str, ...] = ()
     fault_seed: int | None = None
+    # Where state is kept between runs (SQLite, emulator.store.persistence); None: memory only.
+    data_dir: str | None = None

@@ -28,12 +28,14 @@ from emulator.server import EmulatorServer
 def running_emulator(config: Config | None = None) -> Iterator[str]:
     """Serve the emulator on a free port in background threads; yield its URL; stop it after."""
     config = config or Config(port=0)
-    server = EmulatorServer(create_app(config), config.host, config.port, config.threads)
+    app = create_app(config)
+    server = EmulatorServer(app, config.host, config.port, config.threads)
     server.start()
     try:
         yield server.url
     finally:
         server.stop()
+        app.extensions["s3vectors_store"].close()
 
 
 def reset(url: str) -> None:

@@ -47,8 +47,7 @@ def put_vector_bucket_policy(ctx: Context, params: dict[str, Any]) -> dict[str, 
         document = None
     if not isinstance(document, dict):
         raise ValidationError.at("policy", "Policy must be a valid JSON document")
-    with ctx.region.lock:
-        resolve_bucket(ctx, params).policy = policy
+    ctx.region.set_policy(bucket_name(ctx, params), policy)
     return {}
 
 
@@ -60,8 +59,7 @@ def get_vector_bucket_policy(ctx: Context, params: dict[str, Any]) -> dict[str, 
 
 
 def delete_vector_bucket_policy(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    with ctx.region.lock:
-        resolve_bucket(ctx, params).policy = None
+    ctx.region.set_policy(bucket_name(ctx, params), None)
     return {}
 
 

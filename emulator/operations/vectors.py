@@ -17,7 +17,7 @@ def put_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     index = resolve_index(ctx, params)
     # Part I §6: all or nothing — every record is checked before any is written.
     records = index.vectors.validate_put(params["vectors"])
-    index.vectors.put(records)
+    index.put_vectors(records)
     return {}
 
 
@@ -29,7 +29,7 @@ def get_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 def delete_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     index = resolve_index(ctx, params)
-    index.vectors.delete(params["keys"])  # D9: absent keys are not an error
+    index.delete_vectors(params["keys"])  # D9: absent keys are not an error
     return {}
 
 

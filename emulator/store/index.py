@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import threading
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal, NamedTuple
 
@@ -276,8 +276,13 @@ class VectorIndex:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def put(self, records: list[Record]) -> None:
-        """Insert or overwrite (vector and metadata entirely, Part I §3); atomic for readers."""
+    def put(self, records: list[Record], durable: Callable[[list[Record]], None] | None = None) -> None:
+        """Insert or overwrite (vector and metadata entirely, Part I §3); atomic for readers.
+
+        ``durable`` (the data directory's write) runs under the write lock before memory
+        changes, so the database and the matrix see writes in the same order, and a write
+        that cannot be made durable is not applied.
+        """
         latest: dict[str, Record] = {}
         for record in records:  # D8: the last occurrence of a key wins
             latest.pop(record[0], None)
@@ -289,6 +294,8 @@ class VectorIndex:
         analyzers = self._analyzers
         analyses = [analyses_of(analyzers, record[2]) for record in latest.values()] if analyzers else []
         with self._lock.write():
+            if durable is not None:
+                durable(list(latest.values()))
             if self._analyzers is not analyzers:
                 analyzers = self._analyzers
                 analyses = [analyses_of(analyzers, record[2]) for record in latest.values()] if analyzers else []
@@ -325,11 +332,13 @@ class VectorIndex:
             if text is not None:
                 text.maybe_compact()
 
-    def delete(self, keys: list[str]) -> None:
+    def delete(self, keys: list[str], durable: Callable[[list[str]], None] | None = None) -> None:
         """Delete the given keys; absent keys are ignored (D9); atomic for readers."""
         for i, key in enumerate(keys):
             check_key(key, f"keys[{i}]")
         with self._lock.write():
+            if durable is not None:
+                durable(list(dict.fromkeys(keys)))
             self._version += 1
             text = self._text
             for key in dict.fromkeys(keys):

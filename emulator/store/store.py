@@ -7,6 +7,8 @@ lock guards its bucket and index maps; each index guards its own vectors.
 from __future__ import annotations
 
 import bisect
+import dataclasses
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,9 +16,12 @@ from typing import Any
 
 from emulator.errors import ConflictError, NotFoundError, ServiceQuotaExceededError, ValidationError
 from emulator.store.cursors import CursorCache
-from emulator.store.index import VectorIndex
+from emulator.store.index import Record, VectorIndex
 from emulator.store.names import check_bucket_name, check_index_name
+from emulator.store.persistence import BucketRow, IndexRow, Persistence
 from emulator.store.tags import check_tags
+
+log = logging.getLogger("emulator.store")
 
 ENHANCED = "ENHANCED"
 CLASSIC = "CLASSIC"
@@ -87,6 +92,30 @@ class Index:
     encryption: dict[str, Any] | None
     vectors: VectorIndex
     tags: dict[str, str] = field(default_factory=dict)
+    # The data directory's database and this index's row id in it (None: memory only).
+    persistence: Persistence | None = None
+    storage_id: int = 0
+
+    def put_vectors(self, records: list[Record]) -> None:
+        """Apply a validated PutVectors; durable before it is visible when there is a data dir."""
+        durable = None
+        if self.persistence is not None:
+            persistence, storage_id = self.persistence, self.storage_id
+
+            def durable(latest: list[Record]) -> None:
+                persistence.put_vectors(storage_id, latest)
+
+        self.vectors.put(records, durable)
+
+    def delete_vectors(self, keys: list[str]) -> None:
+        durable = None
+        if self.persistence is not None:
+            persistence, storage_id = self.persistence, self.storage_id
+
+            def durable(present: list[str]) -> None:
+                persistence.delete_vectors(storage_id, present)
+
+        self.vectors.delete(keys, durable)
 
     def describe(self) -> dict[str, Any]:
         metadata: dict[str, Any] | None = None
@@ -123,7 +152,7 @@ class Index:
 
     @property
     def searchable_keys(self) -> dict[str, str | None]:
-        return {c["metadataKey"]: c.get("language") for c in self.text_configurations or []}
+        return _text_fields(self.text_configurations)
 
 
 @dataclass
@@ -170,13 +199,29 @@ def _page(names: list[str], prefix: str | None, after: str | None, limit: int) -
 class Region:
     """The buckets of one account in one region."""
 
-    def __init__(self, account: str, region: str, legacy_buckets: bool) -> None:
+    def __init__(
+        self, account: str, region: str, legacy_buckets: bool, persistence: Persistence | None = None
+    ) -> None:
         self.account = account
         self.region = region
         self.legacy_buckets = legacy_buckets
+        self.persistence = persistence
         self.buckets: dict[str, Bucket] = {}
         self.lock = threading.RLock()
         self.cursors = CursorCache()
+
+    # The data directory: each change is written there, under the region lock, before memory
+    # changes (ARCHITECTURE: validate, make durable, apply, acknowledge).
+    def _save_bucket(self, bucket: Bucket, **changes: Any) -> None:
+        if self.persistence is not None:
+            row = BucketRow(self.account, self.region, bucket.name, bucket.creation_time, bucket.encryption,
+                            bucket.legacy, bucket.default_index_mode, bucket.policy, bucket.tags)
+            self.persistence.save_bucket(dataclasses.replace(row, **changes))
+
+    def _save_index(self, index: Index, **changes: Any) -> None:
+        if self.persistence is not None:
+            state = {"mode": index.mode, "text_configurations": index.text_configurations, "tags": index.tags}
+            self.persistence.update_index(index.storage_id, **(state | changes))
 
     # ARNs (Part I §2)
     def bucket_arn(self, name: str) -> str:
@@ -229,6 +274,7 @@ class Region:
                 default_index_mode=CLASSIC if self.legacy_buckets else ENHANCED,
                 tags=tag_set,
             )
+            self._save_bucket(bucket)
             self.buckets[name] = bucket
             return bucket
 
@@ -243,6 +289,8 @@ class Region:
             bucket = self.bucket(name)
             if bucket.indexes:
                 raise ConflictError("The specified vector bucket is not empty")
+            if self.persistence is not None:
+                self.persistence.delete_bucket(self.account, self.region, name)
             del self.buckets[name]
 
     def list_buckets(self, prefix: str | None, after: str | None, limit: int) -> tuple[list[Bucket], bool]:
@@ -255,7 +303,15 @@ class Region:
             bucket = self.bucket(name)
             if mode == CLASSIC and not bucket.legacy:
                 raise ValidationError(CLASSIC_REFUSED)  # D5, Part II §3
+            self._save_bucket(bucket, default_index_mode=mode)
             bucket.default_index_mode = mode
+
+    def set_policy(self, name: str, policy: str | None) -> None:
+        """Put (a string) or delete (None) a bucket's policy."""
+        with self.lock:
+            bucket = self.bucket(name)
+            self._save_bucket(bucket, policy=policy)
+            bucket.policy = policy
 
     # Indexes
     def create_index(
@@ -307,7 +363,13 @@ class Region:
                     _text_fields(text),
                 ),
                 tags=tag_set,
+                persistence=self.persistence,
             )
+            if self.persistence is not None:
+                index.storage_id = self.persistence.create_index(IndexRow(
+                    0, self.account, self.region, bucket_name, name, index.creation_time, data_type, dimension,
+                    distance_metric, mode, non_filterable, text, encryption, tag_set,
+                ))
             bucket.indexes[name] = index
             return index
 
@@ -321,7 +383,9 @@ class Region:
 
     def delete_index(self, bucket_name: str, name: str) -> None:
         with self.lock:
-            self.index(bucket_name, name)  # D9: a missing index is NotFound
+            index = self.index(bucket_name, name)  # D9: a missing index is NotFound
+            if self.persistence is not None:
+                self.persistence.delete_index(index.storage_id)
             del self.buckets[bucket_name].indexes[name]
 
     def list_indexes(
@@ -340,6 +404,7 @@ class Region:
                     raise ValidationError(CLASSIC_REFUSED)  # D5, Part II §3
                 if index.text_configurations:
                     raise ValidationError(TEXT_NEEDS_ENHANCED)  # Part II §2.5
+            self._save_index(index, mode=mode)
             index.mode = mode
 
     def update_text_configurations(
@@ -372,6 +437,7 @@ class Region:
                     if key not in present:
                         raise ValidationError(f"No text search configuration exists for metadata key '{key}'")
                 current = [c for c in current if c["metadataKey"] not in set(delete or [])]
+            self._save_index(index, text_configurations=current)
             # D13: an added key is built from the stored vectors before the configuration is
             # published, so it is ACTIVE (and searchable) as soon as GetIndex shows it.
             index.vectors.set_text_fields(_text_fields(current))
@@ -388,21 +454,68 @@ class Region:
     def tag(self, arn: str, tags: dict[str, str]) -> None:
         with self.lock:
             resource = self.tagged(arn)
-            resource.tags = check_tags(resource.tags, tags)
+            self._retag(resource, check_tags(resource.tags, tags))
 
     def untag(self, arn: str, keys: list[str]) -> None:
         with self.lock:
             resource = self.tagged(arn)
-            resource.tags = {k: v for k, v in resource.tags.items() if k not in set(keys)}
+            self._retag(resource, {k: v for k, v in resource.tags.items() if k not in set(keys)})
+
+    def _retag(self, resource: Bucket | Index, tags: dict[str, str]) -> None:
+        if isinstance(resource, Index):
+            self._save_index(resource, tags=tags)
+        else:
+            self._save_bucket(resource, tags=tags)
+        resource.tags = tags
 
 
 class Store:
-    """All state of one emulator: (account, region) → Region."""
+    """All state of one emulator: (account, region) → Region.
 
-    def __init__(self, legacy_buckets: bool = False) -> None:
+    With a data directory, every change is also written to its database, and the store is
+    rebuilt from it on start.
+    """
+
+    def __init__(self, legacy_buckets: bool = False, persistence: Persistence | None = None) -> None:
         self.legacy_buckets = legacy_buckets
+        self.persistence = persistence
         self._regions: dict[tuple[str, str], Region] = {}
         self._lock = threading.Lock()
+        if persistence is not None:
+            self._restore(persistence)
+
+    def _restore(self, persistence: Persistence) -> None:
+        """Rebuild buckets, indexes and their matrices from the data directory."""
+        for row in persistence.buckets():
+            region = self.region(row.account, row.region)
+            region.buckets[row.name] = Bucket(
+                name=row.name, arn=region.bucket_arn(row.name), creation_time=row.creation_time,
+                encryption=row.encryption, legacy=row.legacy, default_index_mode=row.default_index_mode,
+                policy=row.policy, tags=row.tags,
+            )
+        for row in persistence.indexes():
+            started = time.monotonic()
+            region = self.region(row.account, row.region)
+            bucket = region.buckets[row.bucket]
+            index = Index(
+                bucket=bucket, name=row.name, arn=region.index_arn(row.bucket, row.name),
+                creation_time=row.creation_time, data_type=row.data_type, dimension=row.dimension,
+                distance_metric=row.distance_metric, mode=row.mode, non_filterable_keys=row.non_filterable,
+                text_configurations=row.text_configurations, encryption=row.encryption,
+                vectors=VectorIndex(
+                    row.dimension,
+                    row.distance_metric,  # type: ignore[arg-type]
+                    frozenset(row.non_filterable or ()),
+                    _text_fields(row.text_configurations),
+                ),
+                tags=row.tags, persistence=persistence, storage_id=row.id,
+            )
+            for batch in persistence.vectors(row.id):
+                index.vectors.put(batch)  # validated when first written
+            bucket.indexes[row.name] = index
+            log.info(
+                "restored index %s: %d vectors in %.2f s", index.arn, index.vectors.count, time.monotonic() - started
+            )
 
     def region(self, account: str, region: str) -> Region:
         key = (account, region)
@@ -410,8 +523,15 @@ class Store:
         if found is not None:
             return found
         with self._lock:
-            return self._regions.setdefault(key, Region(account, region, self.legacy_buckets))
+            return self._regions.setdefault(key, Region(account, region, self.legacy_buckets, self.persistence))
+
+    def close(self) -> None:
+        """Release the data directory (its database and lock), if any."""
+        if self.persistence is not None:
+            self.persistence.close()
 
     def reset(self) -> None:
         with self._lock:
+            if self.persistence is not None:
+                self.persistence.reset()
             self._regions.clear()
