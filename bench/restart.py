@@ -1,0 +1,74 @@
+"""Restart time with --data-dir: how long the emulator takes to rebuild an index from its database.
+
+Fills a data directory through the store (the same writes PutVectors makes: SQLite first, then the
+matrix), closes it, and times opening it again, which reads every vector back and rebuilds the
+matrix and metadata columns.  Full: 1M × 1024 (4 GiB of float32 on disk); quick: 50k × 1024.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from bench.common import Column, Section, gaussian, generator, key_of, now
+
+DIM = 1024
+
+
+def _fill(directory: Path, n: int) -> float:
+    from emulator.store.persistence import Persistence
+    from emulator.store.store import Store
+
+    store = Store(persistence=Persistence(directory))
+    region = store.region("123456789012", "us-east-1")
+    region.create_bucket("bench-restart", None, None)
+    index = region.create_index("bench-restart", "idx", data_type="float32", dimension=DIM,
+                                distance_metric="cosine", metadata_configuration=None, encryption=None, tags=None)
+    rng = generator()
+    start = now()
+    for begin in range(0, n, 10_000):
+        block = gaussian(rng, min(10_000, n - begin), DIM)
+        for b in range(0, len(block), 500):
+            wire = [{"key": key_of(begin + j), "data": {"float32": block[j]}, "metadata": {"g": (begin + j) % 10}}
+                    for j in range(b, min(b + 500, len(block)))]
+            index.put_vectors(index.vectors.validate_put(wire))
+    seconds = now() - start
+    store.close()
+    return seconds
+
+
+def _restart(directory: Path) -> tuple[float, int]:
+    from emulator.store.persistence import Persistence
+    from emulator.store.store import Store
+
+    start = now()
+    store = Store(persistence=Persistence(directory))
+    seconds = now() - start
+    count = store.region("123456789012", "us-east-1").index("bench-restart", "idx").vectors.count
+    store.close()
+    return seconds, count
+
+
+def run(quick: bool) -> Section:
+    n = 50_000 if quick else 1_000_000
+    section = Section(
+        "restart",
+        f"Restart with --data-dir: rebuild {n:,} × {DIM} from the database",
+        [Column("n", "vectors", "num"), Column("fill_s", "fill s", "num"), Column("fill_rate", "puts/s", "num"),
+         Column("restart_s", "restart s", "num"), Column("restart_rate", "restored/s", "num"),
+         Column("disk_gib", "database GiB", "num")],
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="s3v-bench-restart-"))
+    try:
+        fill = _fill(workdir, n)
+        restart, count = _restart(workdir)
+        assert count == n, (count, n)
+        disk = sum(f.stat().st_size for f in workdir.iterdir() if f.is_file()) / 2**30
+        section.rows.append({"n": n, "fill_s": fill, "fill_rate": n / fill, "restart_s": restart,
+                             "restart_rate": n / restart, "disk_gib": disk})
+        if quick:
+            section.notes.append(f"quick: 1M × 1024 would take about {restart * 1_000_000 / n:.0f} s to restore")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return section
