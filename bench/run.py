@@ -25,7 +25,9 @@ SECTIONS = {
     "filtered": "bench.filtered",
     "e2e": "bench.e2e",
     "put": "bench.put",
+    "text": "bench.text",
     "memory": "bench.memory",
+    "restart": "bench.restart",
     "parallel": "bench.parallel",
     "moto": "bench.moto_compare",
 }

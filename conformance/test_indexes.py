@@ -189,7 +189,7 @@ def test_list_max_results_boundary(client, raw, bucket):
     assert err.code == "ValidationException" and "Member must be between 1 and 500, inclusive" in err.message
 
 
-# -- text search, configuration side only (Part II §2.1-§2.2); queries with queryTexts are not covered yet --
+# -- text search configuration (Part II §2.1-§2.2); queries with queryTexts are in test_text_search.py --
 
 TEXT = {"textSearchConfigurations": [{"metadataKey": "body", "language": "en"}]}
 
