@@ -33,6 +33,11 @@ log = logging.getLogger("emulator")
 ADMIN_PREFIX = "_emulator"  # no operation name starts with an underscore
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 _READ_CHUNK = 1 << 20
+# Operations whose handlers get vectors as numpy arrays from validation (one conversion instead of
+# a type scan and a second conversion: ~8 ms of a 500 × 1024 PutVectors).  QueryVectors keeps
+# lists: its handler serialises its parameters (the page-token fingerprint), and one vector costs
+# nothing to convert twice.
+_ARRAY_OPERATIONS = frozenset({"PutVectors"})
 
 
 def create_app(config: Config | None = None, store: Store | None = None) -> Flask:
@@ -114,7 +119,7 @@ def _operation(
     tag_keys = request.args.getlist("tagKeys")
     if tag_keys:
         params["tagKeys"] = tag_keys
-    params = validate(op.input_shape, params)
+    params = validate(op.input_shape, params, numbers_as_arrays=name in _ARRAY_OPERATIONS)
     caller = identify(request.headers, request.args, config.account_id, config.region)
     context = Context(region=store.region(caller.account, caller.region))
     result = HANDLERS[name](context, params)

@@ -8,6 +8,7 @@ deletes hold it alone, so a reader sees a write entirely or not at all (D14).
 from __future__ import annotations
 
 import bisect
+import math
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -19,9 +20,17 @@ from numpy.dtypes import StringDType
 from numpy.typing import NDArray
 
 from emulator.errors import ValidationError
-from emulator.store.distances import rank, squared_norms
+from emulator.store.distances import RowNorms, rank
 from emulator.store.filters import compile_filter, parse_filter
-from emulator.store.metadata import Metadata, MetadataColumns, copy_metadata, to_float, validate_metadata
+from emulator.store.metadata import (
+    Metadata,
+    MetadataColumns,
+    StoredMetadata,
+    pack_metadata,
+    to_float,
+    unpack_metadata,
+    validate_metadata,
+)
 from emulator.store.text import Analysis, Analyzer, TextIndex, analyses_of, analyze_value, analyzer_for, query_terms
 
 Metric = Literal["cosine", "euclidean"]
@@ -132,17 +141,23 @@ def to_float32(values: Sequence[Any]) -> NDArray[np.float32] | None:
 
     Returns None when an element is not a number at all.
     """
+    with np.errstate(over="ignore"):
+        return _as_float32(values)
+
+
+def _as_float32(values: Sequence[Any]) -> NDArray[np.float32] | None:
+    """:func:`to_float32` without its errstate (the caller holds one for a whole batch)."""
+    if isinstance(values, np.ndarray) and values.dtype == np.float64 and values.ndim == 1:
+        return values.astype(np.float32)  # the wire layer converted the list: no Python loop
     try:
-        with np.errstate(over="ignore"):
-            array = np.asarray(values, dtype=np.float32)
+        array = np.asarray(values, dtype=np.float32)
     except OverflowError:
         # An int beyond float64: it is beyond float32 too, so ±inf (refused as such).
         try:
             as_double = np.asarray([to_float(v) for v in values], dtype=np.float64)
         except (TypeError, ValueError):
             return None
-        with np.errstate(over="ignore"):
-            array = as_double.astype(np.float32)
+        array = as_double.astype(np.float32)
     except (TypeError, ValueError):
         return None
     return array if array.ndim == 1 else None
@@ -177,11 +192,12 @@ class VectorIndex:
         # Row-aligned arrays, grown by doubling; rows [0, n) are live, no holes (a delete moves
         # the last row into the hole).
         self._matrix = np.empty((_MIN_CAPACITY, dimension), dtype=np.float32)
-        self._sq_norms = np.empty(_MIN_CAPACITY, dtype=np.float64)
+        self._norms = RowNorms(_MIN_CAPACITY)  # ‖x‖² and the screen's per-row factors
         self._key_col = np.empty(_MIN_CAPACITY, dtype=StringDType())
         self._crc = np.empty(_MIN_CAPACITY, dtype=np.uint32)
-        self._keys: list[str] = []
-        self._metadata: list[Metadata] = []
+        # Keys live in _key_col (and as _row_of's keys): no separate list.  Metadata is kept packed
+        # (pack_metadata: JSON bytes, None when empty), a fraction of a dict's size.
+        self._metadata: list[StoredMetadata] = []
         self._row_of: dict[str, int] = {}
         self._columns = MetadataColumns()
         # Key order for ListVectors: (rows in key order, keys in that order); None after a write.
@@ -201,19 +217,18 @@ class VectorIndex:
     def keys(self) -> list[str]:
         """Every key, in key (UTF-8 byte) order."""
         with self._lock.read():
-            return sorted(self._keys)
+            return sorted(self._key_col[: self._n].tolist())
 
     def _resize(self, capacity: int) -> None:
         n = self._n
         matrix = np.empty((capacity, self.dimension), dtype=np.float32)
         matrix[:n] = self._matrix[:n]
-        sq_norms = np.empty(capacity, dtype=np.float64)
-        sq_norms[:n] = self._sq_norms[:n]
         key_col = np.empty(capacity, dtype=StringDType())
         key_col[:n] = self._key_col[:n]
         crc = np.empty(capacity, dtype=np.uint32)
         crc[:n] = self._crc[:n]
-        self._matrix, self._sq_norms, self._key_col, self._crc = matrix, sq_norms, key_col, crc
+        self._norms.resize(capacity, n)
+        self._matrix, self._key_col, self._crc = matrix, key_col, crc
 
     # -- validation ----------------------------------------------------------------------------
 
@@ -224,36 +239,47 @@ class VectorIndex:
         Duplicate keys: every occurrence is checked, the last one wins (D8).
         """
         latest: dict[str, Record] = {}
-        for i, record in enumerate(vectors):
-            key = record["key"]
-            check_key(key, f"vectors[{i}].key")
-            values = record["data"]["float32"]
+        # One errstate for the batch (entering one costs about as much as the checks of a record).
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i, record in enumerate(vectors):
+                self._check_record(i, record, latest)
+        return list(latest.values())
 
-            def fail(detail: str, *, i: int = i, key: str = key) -> ValidationError:
-                return ValidationError(
-                    f"Invalid record for key '{key}': {detail}",
-                    [{"path": f"vectors[{i}]", "message": detail}],
-                )
+    def _check_record(self, i: int, record: dict[str, Any], latest: dict[str, Record]) -> None:
+        """One record of :meth:`validate_put` (under the caller's errstate)."""
+        key = record["key"]
+        check_key(key, f"vectors[{i}].key")
+        values = record["data"]["float32"]
 
-            vector = to_float32(values)
-            if vector is None:
-                raise fail(MSG_NOT_NUMBERS)
-            if len(vector) != self.dimension:
-                raise fail(f"vector must have length {self.dimension}, but has length {len(vector)}")
+        def fail(detail: str, *, i: int = i, key: str = key) -> ValidationError:
+            return ValidationError(
+                f"Invalid record for key '{key}': {detail}",
+                [{"path": f"vectors[{i}]", "message": detail}],
+            )
+
+        vector = _as_float32(values)
+        if vector is None:
+            raise fail(MSG_NOT_NUMBERS)
+        if len(vector) != self.dimension:
+            raise fail(f"vector must have length {self.dimension}, but has length {len(vector)}")
+        # One BLAS call settles the common case: a finite, nonzero ‖x‖² means every component
+        # is finite and one is nonzero.  Otherwise (NaN/Inf, zero, or a square that overflows
+        # or underflows float32) the exact checks decide.
+        square = float(vector @ vector)
+        if not 0.0 < square < math.inf:
             if not np.isfinite(vector).all():
                 raise fail(MSG_NAN)
             # Part I §5: checked on the float32 values, so components that round to 0 count as 0.
             if self.metric == "cosine" and not vector.any():
                 raise fail(MSG_ZERO_NORM)
-            metadata = validate_metadata(
-                record.get("metadata"),
-                record_key=key,
-                record_index=i,
-                non_filterable_keys=self.non_filterable_keys,
-            )
-            latest.pop(key, None)  # keep the order of last occurrences
-            latest[key] = (key, vector, metadata)
-        return list(latest.values())
+        metadata = validate_metadata(
+            record.get("metadata"),
+            record_key=key,
+            record_index=i,
+            non_filterable_keys=self.non_filterable_keys,
+        )
+        latest.pop(key, None)  # keep the order of last occurrences
+        latest[key] = (key, vector, metadata)
 
     def validate_query_vector(self, vector: Sequence[Any]) -> NDArray[np.float32]:
         """D10 / Part I §5: one top-level message, the detail in the fieldList at ``vector``."""
@@ -305,29 +331,32 @@ class VectorIndex:
             if self._n + new > len(self._matrix):
                 self._resize(max(self._n + new, 2 * len(self._matrix)))
             touched = np.empty(len(latest), dtype=np.int64)
+            appended: list[Metadata] = []  # new rows' metadata, added to the columns in one batch
             for j, (key, vector, metadata) in enumerate(latest.values()):
                 row = self._row_of.get(key)
                 if row is None:
                     row = self._n
                     self._n += 1
                     self._row_of[key] = row
-                    self._keys.append(key)
-                    self._metadata.append(metadata)
+                    self._metadata.append(pack_metadata(metadata))
                     self._key_col[row] = key
                     self._crc[row] = _crc(key)
-                    self._columns.append_row(metadata)
+                    appended.append(metadata)
                     if text is not None:
                         text.put_row(row, analyses[j], overwrite=False)
                 else:
                     old = self._metadata[row]
-                    self._metadata[row] = metadata
+                    self._metadata[row] = pack_metadata(metadata)
                     self._columns.replace_row(row, metadata)
                     # D13: strongly consistent; an unchanged searchable value keeps its postings.
-                    if text is not None and any(old.get(k) != metadata.get(k) for k in analyzers):
-                        text.put_row(row, analyses[j], overwrite=True)
+                    if text is not None:
+                        before = unpack_metadata(old)
+                        if any(before.get(k) != metadata.get(k) for k in analyzers):
+                            text.put_row(row, analyses[j], overwrite=True)
                 self._matrix[row] = vector
                 touched[j] = row
-            self._sq_norms[touched] = squared_norms(self._matrix[touched])
+            self._columns.append_rows(appended)
+            self._norms.update(touched, self._matrix)
             self._sorted = None
             if text is not None:
                 text.maybe_compact()
@@ -351,15 +380,13 @@ class VectorIndex:
                     text.remove_row(row, last)  # D13: the vector leaves text results at once
                 if row != last:
                     # O(1): the last row fills the hole, everywhere in step.
-                    moved = self._keys[last]
+                    moved = str(self._key_col[last])
                     self._matrix[row] = self._matrix[last]
-                    self._sq_norms[row] = self._sq_norms[last]
+                    self._norms.move(row, last)
                     self._key_col[row] = moved
                     self._crc[row] = self._crc[last]
-                    self._keys[row] = moved
                     self._metadata[row] = self._metadata[last]
                     self._row_of[moved] = row
-                self._keys.pop()
                 self._metadata.pop()
                 self._key_col[last] = ""
                 self._n = last
@@ -387,8 +414,13 @@ class VectorIndex:
 
         def build(current: Mapping[str, Analyzer]) -> dict[str, list[Analysis | None]]:
             added = [key for key, analyzer in wanted.items() if current.get(key) is not analyzer]
-            rows = self._metadata[: self._n]
-            return {key: [analyze_value(wanted[key], metadata.get(key)) for metadata in rows] for key in added}
+            built: dict[str, list[Analysis | None]] = {key: [] for key in added}
+            if added:
+                for stored in self._metadata[: self._n]:
+                    metadata = unpack_metadata(stored)  # once per row, whatever the number of keys
+                    for key in added:
+                        built[key].append(analyze_value(wanted[key], metadata.get(key)))
+            return built
 
         with self._lock.read():
             version = self._version
@@ -411,12 +443,12 @@ class VectorIndex:
     # -- reads ---------------------------------------------------------------------------------
 
     def _wire(self, row: int, return_data: bool, return_metadata: bool) -> dict[str, Any]:
-        item: dict[str, Any] = {"key": self._keys[row]}
+        item: dict[str, Any] = {"key": str(self._key_col[row])}
         if return_data:
             # float32 values as Python floats: 0.1 reads back as 0.10000000149011612 (Part I §3).
             item["data"] = {"float32": self._matrix[row].tolist()}
         if return_metadata:
-            item["metadata"] = copy_metadata(self._metadata[row])  # {} when none (Part I §3)
+            item["metadata"] = unpack_metadata(self._metadata[row])  # {} when none (Part I §3)
         return item
 
     def get(
@@ -436,7 +468,7 @@ class VectorIndex:
     def metadata_for(self, keys: list[str]) -> dict[str, Metadata]:
         """Metadata of the present keys among ``keys`` (absent ones are left out)."""
         with self._lock.read():
-            return {k: copy_metadata(self._metadata[self._row_of[k]]) for k in keys if k in self._row_of}
+            return {k: unpack_metadata(self._metadata[self._row_of[k]]) for k in keys if k in self._row_of}
 
     def _key_order(self) -> tuple[NDArray[np.int64], list[str]]:
         """Rows in key order, cached until the next write (called under the read lock).
@@ -546,25 +578,24 @@ class VectorIndex:
             if n == 0 or top_k <= 0:
                 return []
             mask = None
-            candidates = None
             if evaluate is not None:
                 mask = evaluate(self._columns, n)
-                candidates = np.flatnonzero(mask)
-                if len(candidates) == 0:
+                matches = int(np.count_nonzero(mask))
+                if matches == 0:
                     return []
-                if len(candidates) == n:
-                    mask = candidates = None
+                if matches == n:
+                    mask = None
             key_col = self._key_col[:n]
 
             vector_rows = np.empty(0, dtype=np.int64)
             distances = np.empty(0, dtype=np.float64)
             if query is not None:
                 vector_rows, distances = rank(
-                    self._matrix[:n], self._sq_norms[:n], key_col, query, self.metric, top_k, candidates
+                    self._matrix[:n], self._norms.view(n), key_col, query, self.metric, top_k, mask
                 )
             if not wanted:
                 return [
-                    QueryHit(self._keys[row], distance, self._metadata_of(row, return_metadata))
+                    QueryHit(str(key_col[row]), distance, self._metadata_of(row, return_metadata))
                     for row, distance in zip(vector_rows.tolist(), distances.tolist(), strict=True)
                 ]
 
@@ -586,7 +617,7 @@ class VectorIndex:
                 row_scores = scores[:, row].tolist()
                 hits.append(
                     QueryHit(
-                        self._keys[row],
+                        str(key_col[row]),
                         distance_of.get(row),
                         self._metadata_of(row, return_metadata),
                         tuple((k, s) for k, s in zip(keys, row_scores, strict=True) if s > 0.0),
@@ -596,7 +627,7 @@ class VectorIndex:
             return hits
 
     def _metadata_of(self, row: int, wanted: bool) -> Metadata | None:
-        return copy_metadata(self._metadata[row]) if wanted else None
+        return unpack_metadata(self._metadata[row]) if wanted else None
 
     @staticmethod
     def _text_only(scores: NDArray[np.float64], key_col: np.ndarray, top_k: int) -> NDArray[np.int64]:

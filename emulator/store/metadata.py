@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 import numpy as np
+import orjson
 from numpy.dtypes import StringDType
 from numpy.typing import NDArray
 
@@ -141,24 +142,70 @@ def validate_metadata(
         return {}
     if not isinstance(metadata, dict):
         raise fail(MSG_NOT_OBJECT)
-    for value in metadata.values():
-        problem = _value_problem(value)
-        if problem is not None:
-            raise fail(problem)
+    # One pass: type rule and size of each entry (PutVectors runs this for up to 500 records, so
+    # the common scalar types are tested by exact type first).  A type fault raises at once: type
+    # faults come first in the reference's order, and the loop follows document order.
+    total = filterable = 4
+    lists = False
+    for key, value in metadata.items():
+        kind = type(value)
+        if kind is str:
+            size = len(value) if value.isascii() else utf8_len(value)
+        elif kind is int or (kind is float and math.isfinite(value)):
+            size = 4
+        elif kind is bool:
+            size = 0
+        else:
+            problem = _value_problem(value)
+            if problem is not None:
+                raise fail(problem)
+            size = value_size(value)
+            lists = lists or isinstance(value, list)
+        entry = 8 + (len(key) if key.isascii() else utf8_len(key)) + size
+        total += entry
+        # Non-filterable keys buy size, not types (Part I §3).
+        if key not in non_filterable_keys:
+            filterable += entry
     if len(metadata) > MAX_METADATA_KEYS:
         raise fail(MSG_TOO_MANY_KEYS)
-    # Non-filterable keys buy size, not types (Part I §3).
-    filterable = {k: v for k, v in metadata.items() if k not in non_filterable_keys}
-    if metadata_size(filterable) > MAX_FILTERABLE_BYTES:
+    if filterable > MAX_FILTERABLE_BYTES:
         raise fail(MSG_FILTERABLE_SIZE)
-    if metadata_size(metadata) > MAX_TOTAL_BYTES:
+    if total > MAX_TOTAL_BYTES:
         raise fail(MSG_TOTAL_SIZE)
-    return {k: list(v) if isinstance(v, list) else v for k, v in metadata.items()}
+    return copy_metadata(metadata) if lists else dict(metadata)
 
 
 def copy_metadata(metadata: Metadata) -> Metadata:
     """A copy safe to hand out: values are immutable scalars or lists of them."""
     return {k: list(v) if isinstance(v, list) else v for k, v in metadata.items()}
+
+
+# How an index keeps each row's metadata: None for none, else its JSON bytes (about 60 bytes for
+# two small keys, against ~260 for the dict with its value objects), or the dict itself for the
+# rare value orjson cannot write (an int beyond 64 bits, a lone surrogate).
+StoredMetadata: TypeAlias = bytes | Metadata | None
+
+
+def pack_metadata(metadata: Metadata) -> StoredMetadata:
+    """The compact form of validated metadata (see :func:`unpack_metadata`)."""
+    if not metadata:
+        return None
+    try:
+        # orjson writes floats in their shortest round-trip form, so loads gives back equal values
+        # of the same types (2.0 stays a float, 2 an int).  Its result keeps a ~4 KB buffer
+        # whatever the length: the copy through a memoryview is exactly sized.
+        return bytes(memoryview(orjson.dumps(metadata)))
+    except (orjson.JSONEncodeError, TypeError):
+        return copy_metadata(metadata)
+
+
+def unpack_metadata(stored: StoredMetadata) -> Metadata:
+    """A fresh dict (the caller may keep or change it); {} for none."""
+    if stored is None:
+        return {}
+    if isinstance(stored, bytes):
+        return orjson.loads(stored)  # type: ignore[no-any-return]
+    return copy_metadata(stored)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,6 +215,8 @@ def copy_metadata(metadata: Metadata) -> Metadata:
 _MIN_CAPACITY = 8
 # Compaction only pays off past a few entries; below this, dead entries are simply kept.
 _COMPACT_MIN_DEAD = 64
+_KINDS: tuple[Kind, ...] = ("number", "string", "bool")
+_KIND_CODE: dict[Kind, int] = {kind: code for code, kind in enumerate(_KINDS)}
 
 
 def _dtype_of(kind: Kind) -> np.dtype:
@@ -178,6 +227,15 @@ def _dtype_of(kind: Kind) -> np.dtype:
     return np.dtype(np.bool_)
 
 
+def _grown(array: np.ndarray, used: int, needed: int) -> np.ndarray:
+    """``array`` with room for ``needed`` items (capacity doubles), keeping the first ``used``."""
+    if needed <= len(array):
+        return array
+    bigger = np.empty(max(needed, 2 * len(array), _MIN_CAPACITY), dtype=array.dtype)
+    bigger[:used] = array[:used]
+    return bigger
+
+
 class EntryTable:
     """Append-only ``(row, value)`` entries of one type under one key; dead rows are −1."""
 
@@ -185,7 +243,8 @@ class EntryTable:
 
     def __init__(self, kind: Kind) -> None:
         self.kind: Kind = kind
-        self.rows: NDArray[np.int64] = np.empty(_MIN_CAPACITY, dtype=np.int64)
+        # int32 rows: half the bytes of int64, and an index holds far fewer than 2³¹ vectors.
+        self.rows: NDArray[np.int32] = np.empty(_MIN_CAPACITY, dtype=np.int32)
         self.values: np.ndarray = np.empty(_MIN_CAPACITY, dtype=_dtype_of(kind))
         self.size = 0
         self.dead = 0
@@ -194,23 +253,17 @@ class EntryTable:
     def live(self) -> int:
         return self.size - self.dead
 
-    def append(self, row: int, values: list[MetadataScalar]) -> int:
-        """Append one row's values contiguously; return the start position."""
-        start, end = self.size, self.size + len(values)
-        if end > len(self.rows):
-            capacity = max(end, 2 * len(self.rows))
-            rows = np.empty(capacity, dtype=np.int64)
-            rows[: self.size] = self.rows[: self.size]
-            vals = np.empty(capacity, dtype=self.values.dtype)
-            vals[: self.size] = self.values[: self.size]
-            self.rows, self.values = rows, vals
-        self.rows[start:end] = row
+    def extend(self, rows: list[int], values: list[MetadataScalar]) -> None:
+        """Append entries (one numpy assignment per batch, not per value)."""
+        start, end = self.size, self.size + len(rows)
+        self.rows = _grown(self.rows, start, end)
+        self.values = _grown(self.values, start, end)
+        self.rows[start:end] = rows
         if self.kind == "number":
             self.values[start:end] = [to_float(v) for v in values]  # type: ignore[arg-type]
         else:
             self.values[start:end] = values
         self.size = end
-        return start
 
     def kill(self, start: int, length: int) -> None:
         self.rows[start : start + length] = -1
@@ -224,22 +277,18 @@ class EntryTable:
     def needs_compaction(self) -> bool:
         return self.dead >= _COMPACT_MIN_DEAD and self.dead > self.live
 
-    def compact(self) -> dict[int, int]:
-        """Drop dead entries; return ``row → new start`` for every row still present."""
+    def compact(self) -> NDArray[np.int64]:
+        """Drop dead entries; return the old positions kept, in order (old position ``kept[i]``
+        is now ``i``), so ``searchsorted(kept, old_start)`` relocates any live run."""
         keep = np.flatnonzero(self.rows[: self.size] >= 0)
-        rows = self.rows[keep]
-        values = self.values[keep]
         capacity = max(_MIN_CAPACITY, 2 * len(keep))
-        self.rows = np.empty(capacity, dtype=np.int64)
-        self.values = np.empty(capacity, dtype=values.dtype)
-        self.rows[: len(keep)] = rows
-        self.values[: len(keep)] = values
+        rows = np.empty(capacity, dtype=self.rows.dtype)
+        values = np.empty(capacity, dtype=self.values.dtype)
+        rows[: len(keep)] = self.rows[keep]
+        values[: len(keep)] = self.values[keep]
+        self.rows, self.values = rows, values
         self.size, self.dead = len(keep), 0
-        if len(rows) == 0:
-            return {}
-        # A row has at most one live run per table, so a run starts wherever the row id changes.
-        starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
-        return dict(zip(rows[starts].tolist(), starts.tolist(), strict=True))
+        return keep
 
     def any_match(self, predicate: Callable[[np.ndarray], Mask], n_rows: int) -> Mask:
         """Rows with at least one live entry whose value satisfies ``predicate`` (vectorised)."""
@@ -256,13 +305,6 @@ class EntryTable:
         rows = self.rows[: self.size]
         mask[rows[rows >= 0] if self.dead else rows] = True
         return mask
-
-
-@dataclass(slots=True)
-class _Location:
-    kind: Kind
-    start: int
-    length: int
 
 
 @dataclass
@@ -283,16 +325,31 @@ def _entries(value: MetadataValue) -> tuple[Kind, list[MetadataScalar]]:
 class MetadataColumns:
     """Filterable view of every row's metadata, row-aligned with the vector matrix.
 
+    Where a row's entries live is kept in numpy arrays, not per-row Python objects (a dict of
+    small objects per row cost ~300 bytes per vector): each (row, metadata key) pair owns one
+    *slot* (key id, kind, start, length), and a row's slots are contiguous, at ``_first[row]``,
+    ``_count[row]`` of them.  Slots are append-only; a row that is cleared leaves garbage slots,
+    reclaimed once they outnumber the live ones.
+
     Not thread-safe by itself: the owning index serialises writers against readers.
     """
 
     def __init__(self) -> None:
         self._fields: dict[str, _Field] = {}
-        # Row-aligned: where each row's entries live, per metadata key.
-        self._locations: list[dict[str, _Location]] = []
+        self._key_ids: dict[str, int] = {}
+        self._key_names: list[str] = []
+        self._n = 0
+        self._first = np.empty(_MIN_CAPACITY, dtype=np.int64)
+        self._count = np.empty(_MIN_CAPACITY, dtype=np.int32)
+        self._slot_key = np.empty(_MIN_CAPACITY, dtype=np.int32)
+        self._slot_kind = np.empty(_MIN_CAPACITY, dtype=np.int8)
+        self._slot_start = np.empty(_MIN_CAPACITY, dtype=np.int64)
+        self._slot_len = np.empty(_MIN_CAPACITY, dtype=np.int32)
+        self._slots = 0  # slots in use, garbage included
+        self._live_slots = 0
 
     def __len__(self) -> int:
-        return len(self._locations)
+        return self._n
 
     @property
     def keys(self) -> frozenset[str]:
@@ -302,50 +359,145 @@ class MetadataColumns:
 
     def append_row(self, metadata: Mapping[str, MetadataValue]) -> int:
         """Add a row at the end (the index appends its matrix row in step); return its number."""
-        row = len(self._locations)
-        self._locations.append({})
-        self._write(row, metadata)
+        row = self._n
+        self.append_rows([metadata])
         return row
+
+    def append_rows(self, rows: list[Mapping[str, MetadataValue]]) -> None:
+        """Add rows at the end, in order, with one numpy write per table and slot array."""
+        first_row = self._n
+        self._reserve_rows(first_row + len(rows))
+        self._first[first_row : first_row + len(rows)] = self._slots  # rows without metadata keep it
+        self._count[first_row : first_row + len(rows)] = [len(metadata) for metadata in rows]
+        self._n += len(rows)
+        self._write([(first_row + i, metadata) for i, metadata in enumerate(rows) if metadata])
 
     def replace_row(self, row: int, metadata: Mapping[str, MetadataValue]) -> None:
         """Overwrite replaces the metadata entirely, no merge (Part I §3 overwrite semantics)."""
         self._clear(row)
-        self._write(row, metadata)
+        self._count[row] = len(metadata)
+        self._write([(row, metadata)] if metadata else [])
 
     def remove_row(self, row: int) -> None:
         """Delete ``row``; the last row moves into the hole, as the matrix row does."""
         self._clear(row)
-        last = len(self._locations) - 1
+        last = self._n - 1
         if row != last:
-            moved = self._locations[last]
-            for key, loc in moved.items():
-                self._fields[key].tables[loc.kind].relabel(loc.start, loc.length, row)
-            self._locations[row] = moved
-        self._locations.pop()
+            first, count = int(self._first[last]), int(self._count[last])
+            for slot in range(first, first + count):
+                table = self._fields[self._key_names[self._slot_key[slot]]].tables[_KINDS[self._slot_kind[slot]]]
+                table.relabel(int(self._slot_start[slot]), int(self._slot_len[slot]), row)
+            self._first[row], self._count[row] = first, count
+        self._n = last
 
-    def _write(self, row: int, metadata: Mapping[str, MetadataValue]) -> None:
-        locations = self._locations[row]
-        for key, value in metadata.items():
-            kind, values = _entries(value)
-            table = self._fields.setdefault(key, _Field()).tables.get(kind)
-            if table is None:
-                table = self._fields[key].tables[kind] = EntryTable(kind)
-            locations[key] = _Location(kind, table.append(row, values), len(values))
+    def _reserve_rows(self, needed: int) -> None:
+        self._first = _grown(self._first, self._n, needed)
+        self._count = _grown(self._count, self._n, needed)
+
+    def _key_id(self, key: str) -> int:
+        key_id = self._key_ids.get(key)
+        if key_id is None:
+            key_id = self._key_ids[key] = len(self._key_names)
+            self._key_names.append(key)
+        return key_id
+
+    def _write(self, rows: list[tuple[int, Mapping[str, MetadataValue]]]) -> None:
+        """Entries and slots for rows whose count is set and whose slots are not yet written."""
+        if not rows:
+            return
+        # Per (key, value type) of this batch: the table, its pending rows and values, the key id
+        # and kind code.  Arrays resolve per value (their kind is their first element's).
+        pending: dict[tuple[str, type], tuple[EntryTable, list[int], list[MetadataScalar], int, int]] = {}
+        by_table: dict[int, tuple[EntryTable, list[int], list[MetadataScalar], int, int]] = {}
+        slot_key: list[int] = []
+        slot_kind: list[int] = []
+        slot_start: list[int] = []
+        slot_len: list[int] = []
+        firsts: list[int] = []
+        for row, metadata in rows:
+            firsts.append(self._slots + len(slot_key))
+            for key, value in metadata.items():
+                is_list = isinstance(value, list)
+                batch = None if is_list else pending.get((key, type(value)))
+                if batch is None:
+                    kind, _ = _entries(value)
+                    fld = self._fields.get(key)
+                    if fld is None:
+                        fld = self._fields[key] = _Field()
+                    table = fld.tables.get(kind)
+                    if table is None:
+                        table = fld.tables[kind] = EntryTable(kind)
+                    batch = by_table.get(id(table))
+                    if batch is None:
+                        batch = by_table[id(table)] = (table, [], [], self._key_id(key), _KIND_CODE[kind])
+                    if not is_list:
+                        pending[key, type(value)] = batch
+                table, table_rows, values, key_id, kind_code = batch
+                slot_key.append(key_id)
+                slot_kind.append(kind_code)
+                slot_start.append(table.size + len(table_rows))
+                if is_list:
+                    slot_len.append(len(value))  # type: ignore[arg-type]
+                    table_rows.extend([row] * len(value))  # type: ignore[arg-type]
+                    values.extend(value)  # type: ignore[arg-type]
+                else:
+                    slot_len.append(1)
+                    table_rows.append(row)
+                    values.append(value)  # type: ignore[arg-type]
+        for table, table_rows, values, _, _ in by_table.values():
+            table.extend(table_rows, values)
+        start, end = self._slots, self._slots + len(slot_key)
+        self._slot_key = _grown(self._slot_key, start, end)
+        self._slot_kind = _grown(self._slot_kind, start, end)
+        self._slot_start = _grown(self._slot_start, start, end)
+        self._slot_len = _grown(self._slot_len, start, end)
+        self._slot_key[start:end] = slot_key
+        self._slot_kind[start:end] = slot_kind
+        self._slot_start[start:end] = slot_start
+        self._slot_len[start:end] = slot_len
+        self._slots = end
+        self._live_slots += end - start
+        self._first[[row for row, _ in rows]] = firsts
 
     def _clear(self, row: int) -> None:
-        locations = self._locations[row]
-        for key, loc in locations.items():
+        first, count = int(self._first[row]), int(self._count[row])
+        for slot in range(first, first + count):
+            key_id, kind = int(self._slot_key[slot]), _KINDS[self._slot_kind[slot]]
+            key = self._key_names[key_id]
             fld = self._fields[key]
-            table = fld.tables[loc.kind]
-            table.kill(loc.start, loc.length)
+            table = fld.tables[kind]
+            table.kill(int(self._slot_start[slot]), int(self._slot_len[slot]))
             if table.live == 0:
-                del fld.tables[loc.kind]
+                del fld.tables[kind]
                 if not fld.tables:
                     del self._fields[key]
             elif table.needs_compaction():
-                for moved_row, start in table.compact().items():
-                    self._locations[moved_row][key].start = start
-        locations.clear()
+                kept = table.compact()
+                # Every slot of this table moves with its entries (garbage slots too: harmless).
+                used = slice(0, self._slots)
+                mine = np.flatnonzero((self._slot_key[used] == key_id) & (self._slot_kind[used] == _KIND_CODE[kind]))
+                self._slot_start[mine] = np.searchsorted(kept, self._slot_start[mine])
+        self._count[row] = 0
+        self._live_slots -= count
+        garbage = self._slots - self._live_slots
+        if garbage >= _COMPACT_MIN_DEAD and garbage > self._live_slots:
+            self._compact_slots()
+
+    def _compact_slots(self) -> None:
+        """Rewrite the slots of rows [0, n) contiguously, in row order, dropping the garbage."""
+        n = self._n
+        counts = self._count[:n].astype(np.int64)
+        firsts = np.cumsum(counts) - counts
+        total = int(counts.sum())
+        # Old position of new slot j: its row's old first slot plus its offset within the row.
+        old = np.repeat(self._first[:n] - firsts, counts) + np.arange(total)
+        for name in ("_slot_key", "_slot_kind", "_slot_start", "_slot_len"):
+            array = getattr(self, name)
+            fresh = np.empty(max(_MIN_CAPACITY, 2 * total), dtype=array.dtype)
+            fresh[:total] = array[old]
+            setattr(self, name, fresh)
+        self._first[:n] = firsts
+        self._slots = self._live_slots = total
 
     # -- reads (filters) -----------------------------------------------------------------------
 
