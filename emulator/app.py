@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, unquote
 
+import orjson
 from flask import Flask, Request, Response, request
 
 from emulator import __version__
@@ -25,6 +28,7 @@ from emulator.protocol import model
 from emulator.protocol.auth import identify, verify_signature
 from emulator.protocol.serialize import decode_body, encode, error_response, shape_output
 from emulator.protocol.validate import validate
+from emulator.runtime import Runtime
 from emulator.store.persistence import Persistence
 from emulator.store.store import Store
 
@@ -57,6 +61,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     app.extensions["s3vectors_store"] = state
     faults = Faults([FaultRule.parse(spec) for spec in config.faults], seed=config.fault_seed)
     secrets = dict(config.credentials)
+    runtime = Runtime()
     started = time.monotonic()
 
     @app.route("/", defaults={"path": ""}, methods=ALL_METHODS)
@@ -68,7 +73,10 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
             if segment == ADMIN_PREFIX:
                 response = _admin(rest, state, faults, started)
             else:
-                response = _operation(config, state, faults, secrets, segment, rest)
+                # The request's objects are freed when _operation returns, inside the pause.
+                large = (request.content_length or 0) >= _PAUSE_FROM_BYTES
+                with runtime.blas(), runtime.collector(large):
+                    response = _operation(config, state, faults, secrets, runtime, segment, rest)
         except ServiceError as error:
             response = _error(error)
         except Exception:  # a bug, never the caller's fault: log it, answer as AWS would
@@ -102,17 +110,17 @@ def _admin(action: str, store: Store, faults: Faults, started: float) -> Respons
 
 
 def _operation(
-    config: Config, store: Store, faults: Faults, secrets: dict[str, str], segment: str, rest: str
+    config: Config, store: Store, faults: Faults, secrets: dict[str, str], runtime: Runtime, segment: str, rest: str
 ) -> Response:
     name = model.routes().get((request.method, segment))
     if name is None:
         raise UnknownOperationError(f"No operation at {request.method} {request.path}")
     op = model.operation(name)
-    body = _read_body(request, config.max_body_bytes)
-    if secrets:
-        verify_signature(request.method, _raw_uri(), request.headers, body, secrets)
-    faults.check(name)
-    params = decode_body(body)
+    with _request_body(request, config.max_body_bytes, runtime) as body:
+        if secrets:
+            verify_signature(request.method, _raw_uri(), request.headers, bytes(body), secrets)
+        faults.check(name)
+        params = _decode(body)
     if rest:
         # The only URI member is a tag operation's percent-encoded ARN (Part I §9).
         params["resourceArn"] = unquote(rest)
@@ -133,6 +141,38 @@ def _raw_uri() -> str:
         return str(raw)
     query = request.query_string.decode("latin-1")
     return quote(request.path, safe="/~:@!$&'()*+,;=") + (f"?{query}" if query else "")
+
+
+# Bodies from this size on pause the collector (a small request allocates too little to matter).
+_PAUSE_FROM_BYTES = 1 << 20
+_BUFFERED_FROM_BYTES = 1 << 20
+
+
+@contextmanager
+def _request_body(req: Request, limit: int, runtime: Runtime) -> Iterator[bytes | memoryview]:
+    """The body (D11: refused past ``limit``); a large one is a view valid inside the block."""
+    length = req.content_length
+    if length is not None and length > limit:
+        raise ValidationError("Request body exceeds max allowed size")
+    if length is not None and length >= _BUFFERED_FROM_BYTES:
+        with runtime.buffers.read(req.stream, length) as view:
+            yield view
+    else:
+        yield _read_body(req, limit)
+
+
+def _decode(body: bytes | memoryview) -> dict[str, Any]:
+    """decode_body for a body that may be a view: orjson parses views as it parses bytes, and
+    every refusal goes through decode_body itself, so the errors stay the protocol module's."""
+    if isinstance(body, bytes):
+        return decode_body(body)
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        value = None
+    if isinstance(value, dict):
+        return value
+    return decode_body(bytes(body))  # raises the protocol's error (or {} for a blank body)
 
 
 def _read_body(req: Request, limit: int) -> bytes:

@@ -7,6 +7,7 @@ deletes hold it alone, so a reader sees a write entirely or not at all (D14).
 
 from __future__ import annotations
 
+import array as stdarray
 import bisect
 import math
 import threading
@@ -147,8 +148,9 @@ def to_float32(values: Sequence[Any]) -> NDArray[np.float32] | None:
 
 def _as_float32(values: Sequence[Any]) -> NDArray[np.float32] | None:
     """:func:`to_float32` without its errstate (the caller holds one for a whole batch)."""
-    if isinstance(values, np.ndarray) and values.dtype == np.float64 and values.ndim == 1:
-        return values.astype(np.float32)  # the wire layer converted the list: no Python loop
+    if isinstance(values, stdarray.array) and values.typecode == "d":
+        # The wire layer converted the list in its type check: read it without a Python loop.
+        return np.frombuffer(values, dtype=np.float64).astype(np.float32)
     try:
         array = np.asarray(values, dtype=np.float32)
     except OverflowError:
