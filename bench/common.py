@@ -63,8 +63,10 @@ def interleaved(
     min_rounds: int = 5,
     max_rounds: int = 500,
 ) -> dict[str, list[float]]:
-    """Seconds per call of each contender, run in turn on the same input each round (a, b, c, a, b,
-    c, ...), so that noise hits all alike; ``inputs`` are cycled through.
+    """Seconds per call of each contender, run in turn on the same input each round, so that noise
+    hits all alike; ``inputs`` are cycled through.  The order rotates from round to round (a, b, c;
+    b, c, a; c, a, b; ...), so no contender always follows the same one: a BLAS call right after
+    faiss pays the thread wake-up that faiss left, and a fixed order charged it to one contender.
 
     ``warmup`` untimed rounds come first (caches, connections).  Without ``budget`` there are
     ``len(inputs) - warmup`` timed rounds; with it, as many as fit in about ``budget`` seconds
@@ -72,9 +74,13 @@ def interleaved(
     """
     times: dict[str, list[float]] = {name: [] for name in contenders}
 
-    def one_round(item: T, record: bool) -> float:
+    names = list(contenders)
+
+    def one_round(r: int, record: bool) -> float:
+        item = inputs[r % len(inputs)]
         total = 0.0
-        for name, fn in contenders.items():
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            fn = contenders[name]
             start = now()
             fn(item)
             seconds = now() - start
@@ -83,14 +89,14 @@ def interleaved(
                 times[name].append(seconds)
         return total
 
-    spent = [one_round(inputs[r % len(inputs)], False) for r in range(warmup)]
+    spent = [one_round(r, False) for r in range(warmup)]
     if budget is None:
         rounds = max(1, len(inputs) - warmup)
     else:
         per_round = min(spent) if spent else budget / min_rounds
         rounds = int(min(max_rounds, max(min_rounds, budget / max(per_round, 1e-9))))
     for r in range(warmup, warmup + rounds):
-        one_round(inputs[r % len(inputs)], True)
+        one_round(r, True)
     return times
 
 
