@@ -266,15 +266,19 @@ def estimate_generation_seconds(n: int, d: int) -> float:
     return (now() - start) * (n * d / sample)
 
 
-def available_bytes() -> int:
-    """MemAvailable from /proc/meminfo (0 when unknown)."""
+def _meminfo(field: str) -> int:
+    """A /proc/meminfo figure in bytes (0 when unknown)."""
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass
     return 0
+
+
+def available_bytes() -> int:
+    return _meminfo("MemAvailable")
 
 
 # -- HTTP helpers ----------------------------------------------------------------------------------
@@ -394,13 +398,7 @@ def _cpu_model() -> str:
 
 
 def _ram_bytes() -> int:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+    return _meminfo("MemTotal")
 
 
 def _blas() -> str:

@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, unquote
 
-import orjson
 from flask import Flask, Request, Response, request
 
 from emulator import __version__
@@ -120,7 +119,7 @@ def _operation(
         if secrets:
             verify_signature(request.method, _raw_uri(), request.headers, bytes(body), secrets)
         faults.check(name)
-        params = _decode(body)
+        params = decode_body(body)
     if rest:
         # The only URI member is a tag operation's percent-encoded ARN (Part I §9).
         params["resourceArn"] = unquote(rest)
@@ -159,20 +158,6 @@ def _request_body(req: Request, limit: int, runtime: Runtime) -> Iterator[bytes 
             yield view
     else:
         yield _read_body(req, limit)
-
-
-def _decode(body: bytes | memoryview) -> dict[str, Any]:
-    """decode_body for a body that may be a view: orjson parses views as it parses bytes, and
-    every refusal goes through decode_body itself, so the errors stay the protocol module's."""
-    if isinstance(body, bytes):
-        return decode_body(body)
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        value = None
-    if isinstance(value, dict):
-        return value
-    return decode_body(bytes(body))  # raises the protocol's error (or {} for a blank body)
 
 
 def _read_body(req: Request, limit: int) -> bytes:

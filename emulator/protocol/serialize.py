@@ -12,13 +12,16 @@ from emulator.errors import EXTRA_STATUS, SerializationError, ServiceError
 from emulator.protocol.model import error_status
 
 
-def decode_body(body: bytes) -> dict[str, Any]:
-    """The request body as a JSON object; an empty body is an empty object."""
-    if not body.strip():
-        return {}
+def decode_body(body: bytes | memoryview) -> dict[str, Any]:
+    """The request body as a JSON object; an empty body is an empty object.
+
+    ``body`` may be a view into a reused receive buffer: orjson parses it without a copy.
+    """
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        if not bytes(body).strip():
+            return {}  # blank is rarer than valid JSON, so it is checked only on failure
         text = str(exc)
         if "surrogate" in text or "UTF-8" in text:
             # Part I §2: a lone surrogate (or bytes that are not UTF-8) fails the whole
