@@ -307,3 +307,152 @@ def test_semantics(doc: dict, expected: set[str]) -> None:
 def test_empty_index_gives_an_empty_mask() -> None:
     parsed = parse_filter({"s": "a"}, enhanced=True)
     assert compile_filter(parsed)(MetadataColumns(), 0).shape == (0,)
+
+
+# ---------------------------------------------------------------------------------------------
+# $in / $nin with many values (issue #10): linear in rows + values, same semantics
+# ---------------------------------------------------------------------------------------------
+
+ROWS_FOR_WORK = 2_000
+COLUMNS_FOR_WORK: dict[str, Any] = {
+    "unique strings": lambda i: f"v{i}",  # many distinct values: plain numpy strings
+    "few strings": lambda i: f"v{i % 40}",  # dictionary-encoded
+    "string arrays": lambda i: [f"v{i}", f"u{i % 7}"],
+    "numbers": lambda i: i,
+    "number arrays": lambda i: [i, i + 0.5],
+}
+
+
+def _python_lines_run(run: Any) -> int:
+    """Python lines executed by ``run()``: the work done per value or per row in Python (a numpy
+    pass over the column per value, as ``np.isin`` does on string arrays, is one loop iteration)."""
+    import sys
+
+    lines = 0
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal lines
+        if event == "line":
+            lines += 1
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        run()
+    finally:
+        sys.settrace(previous)
+    return lines
+
+
+@pytest.mark.parametrize("column", list(COLUMNS_FOR_WORK))
+@pytest.mark.parametrize("op", ["$in", "$nin"])
+def test_in_does_not_work_per_value_over_the_rows(column: str, op: str) -> None:
+    """$in with 4,000 values must cost no more Python-level passes than $in with 50: each value is
+    looked up once, never compared against the whole column (rows × values)."""
+    make = COLUMNS_FOR_WORK[column]
+    cols = MetadataColumns()
+    cols.append_rows([{"k": make(i)} for i in range(ROWS_FOR_WORK)])
+    numeric = column.startswith("number")
+
+    def work(n_values: int) -> tuple[int, int]:
+        # Every other value is stored, the rest miss.
+        values = [(i if numeric else f"v{i}") if i % 2 else (-i - 1 if numeric else f"w{i}") for i in range(n_values)]
+        evaluate = compile_filter(parse_filter({"k": {op: values}}, enhanced=False))
+        hits: list[int] = []
+        lines = _python_lines_run(lambda: hits.append(int(evaluate(cols, ROWS_FOR_WORK).sum())))
+        return lines, hits[0]
+
+    few_lines, _ = work(50)
+    many_lines, hits = work(4_000)
+    assert many_lines <= few_lines + 20, (few_lines, many_lines)
+    assert 0 < hits < ROWS_FOR_WORK  # the filter did select (sanity)
+
+
+def _reference_in(stored: Any, wanted: list[Any]) -> bool:
+    """D7 by hand: any element equals any value of its own type; 2 == 2.0; booleans apart."""
+
+    def kind(value: Any) -> str:
+        return "bool" if isinstance(value, bool) else "str" if isinstance(value, str) else "num"
+
+    elements = stored if isinstance(stored, list) else [stored]
+    return any(kind(e) == kind(w) and e == w for e in elements for w in wanted)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_many_valued_in_and_nin_keep_the_semantics(seed: int) -> None:
+    """Past the few-values path: mixed types, arrays, missing keys, overwritten and deleted rows,
+    both string layouts (few distinct values: encoded; many: plain)."""
+    import random
+
+    rng = random.Random(seed)
+    distinct = 30 if seed % 2 else 3_000
+    pool_s = [f"s{i}" for i in range(distinct)]
+    pool_n: list[Any] = [i for i in range(distinct)] + [i + 0.5 for i in range(20)] + [2.0, -0.0, 10**30]
+
+    def value() -> Any:
+        choice = rng.random()
+        if choice < 0.35:
+            return rng.choice(pool_s)
+        if choice < 0.65:
+            return rng.choice(pool_n)
+        if choice < 0.75:
+            return rng.choice([True, False])
+        if choice < 0.85:
+            return rng.sample(pool_s, rng.randint(1, 3))
+        return rng.sample(pool_n, rng.randint(1, 3))
+
+    rows: list[dict[str, Any]] = [{} if rng.random() < 0.1 else {"k": value()} for _ in range(1_500)]
+    cols = MetadataColumns()
+    cols.append_rows(rows)
+    for _ in range(300):  # overwrites and deletes leave dead entries and relabelled rows
+        row = rng.randrange(len(rows))
+        if rng.random() < 0.5:
+            rows[row] = {"k": value()}
+            cols.replace_row(row, rows[row])
+        else:
+            cols.remove_row(row)
+            rows[row] = rows[-1]
+            rows.pop()
+    for _ in range(8):
+        wanted = rng.sample(pool_s, 25) + rng.sample(pool_n, 25) + [rng.choice([True, False]), 1, 2, 10**31]
+        wanted += ["x-miss", -7.25, "1", 2.0]
+        rng.shuffle(wanted)
+        expected = [_reference_in(meta["k"], wanted) if "k" in meta else False for meta in rows]
+        for op, want in (("$in", expected), ("$nin", [not hit for hit in expected])):
+            mask = compile_filter(parse_filter({"k": {op: wanted}}, enhanced=False))(cols, len(rows))
+            assert mask.tolist() == want, op
+
+
+def test_many_valued_in_on_a_classic_index_through_http(legacy_client: Any) -> None:
+    """D5: a CLASSIC index has no constraint limit, so $in may hold thousands of values; matches
+    are those of D7 (strings, 2 == 2.0, booleans apart, arrays: any element; $nin: none)."""
+    where = {"vectorBucketName": "classic-in", "indexName": "classic"}
+    legacy_client.create_vector_bucket(vectorBucketName="classic-in")
+    legacy_client.create_index(**where, dataType="float32", dimension=2, distanceMetric="euclidean")
+    stored: dict[str, Any] = {}
+    for i in range(300):
+        stored[f"k{i}"] = [f"s{i}", i, float(i), i % 2 == 0, [f"s{i}", f"t{i}"], [i, i + 0.5]][i % 6]
+    stored["none"] = None
+    legacy_client.put_vectors(
+        **where,
+        vectors=[
+            {"key": key, "data": {"float32": [1.0, 0.0]}, "metadata": {} if value is None else {"m": value}}
+            for key, value in stored.items()
+        ],
+    )
+    assert legacy_client.get_index(**where)["index"].get("indexMode", "CLASSIC") == "CLASSIC"
+    wanted: list[Any] = [f"s{i}" for i in range(0, 300, 2)] + [f"t{i}" for i in range(0, 300, 3)]
+    wanted += [float(i) for i in range(0, 300, 4)] + [i + 0.5 for i in range(0, 300, 5)] + [True, "x", -1]
+    expected = {key for key, value in stored.items() if value is not None and _reference_in(value, wanted)}
+    assert 50 < len(expected) < 250
+    for op, keys in (("$in", expected), ("$nin", set(stored) - expected)):
+        query = {**where, "queryVector": {"float32": [1.0, 0.0]}, "topK": 1_000, "filter": {"m": {op: wanted}}}
+        found: set[str] = set()
+        while True:  # 100 results per page (Part II §4)
+            answer = legacy_client.query_vectors(**query)
+            found |= {hit["key"] for hit in answer["vectors"]}
+            if "nextToken" not in answer:
+                break
+            query["nextToken"] = answer["nextToken"]
+        assert found == keys, op
