@@ -118,6 +118,8 @@ def _operation(
     with _request_body(request, config.max_body_bytes, runtime) as body:
         if secrets:
             verify_signature(request.method, _raw_uri(), request.headers, bytes(body), secrets)
+        # Credentials come before the body, as in AWS: a bad scope is refused whatever the body.
+        caller = identify(request.headers, request.args, config.account_id, config.region)
         faults.check(name)
         params = decode_body(body)
     if rest:
@@ -127,7 +129,6 @@ def _operation(
     if tag_keys:
         params["tagKeys"] = tag_keys
     params = validate(op.input_shape, params, numbers_as_arrays=name in _ARRAY_OPERATIONS)
-    caller = identify(request.headers, request.args, config.account_id, config.region)
     context = Context(region=store.region(caller.account, caller.region))
     result = HANDLERS[name](context, params)
     return _json(200, shape_output(op.output_shape, result))

@@ -12,6 +12,7 @@ from emulator.app import create_app
 from emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Config
 from emulator.errors import ServiceError
 from emulator.faults import FaultRule
+from emulator.protocol.auth import is_region_name
 from emulator.server import EmulatorServer, stop_on_signals
 from emulator.store.persistence import DataDirError
 
@@ -55,6 +56,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
         parser.error("--port must be between 0 and 65535")
     if not (len(args.account_id) == 12 and args.account_id.isdigit()):
         parser.error("--account-id must be 12 digits")
+    if not is_region_name(args.region):
+        parser.error(f"--region must be an AWS region name such as us-east-1 or eu-central-1, got {args.region[:64]!r}")
     if args.threads < 1:
         parser.error("--threads must be at least 1")
     pairs = list(args.auth)

@@ -25,8 +25,23 @@ from emulator.errors import (
     UnrecognizedClientError,
 )
 
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request")
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/,\s]*)/([^/,\s]+)/aws4_request")
 _ACCOUNT_KEY = re.compile(r"\d{12}")
+# AWS's region names: a partition-style prefix, words, a number (us-east-1, us-gov-west-1,
+# us-isob-east-1, eusc-de-east-1), at most MAX_REGION_LENGTH characters.  Each region the
+# emulator sees gets its own state and ARNs, so an unchecked scope (300 "regions" of 100 KB
+# each were accepted) would let any caller grow the process without bound.
+REGION_NAME = re.compile(r"[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}")
+MAX_REGION_LENGTH = 30
+# What AWS's JSON services answer (403 InvalidSignatureException) for a scope naming a region
+# that does not exist; the name is cut, so a huge one is not sent back whole.
+BAD_REGION = "Credential should be scoped to a valid region, not '{region}'."
+_REGION_SHOWN = 64
+
+
+def is_region_name(region: str) -> bool:
+    """Whether ``region`` has the form of an AWS region name (not whether AWS has such a region)."""
+    return len(region) <= MAX_REGION_LENGTH and REGION_NAME.fullmatch(region) is not None
 
 
 @dataclass(frozen=True)
@@ -36,10 +51,11 @@ class Caller:
     access_key: str | None
 
 
-def identify(
-    headers: Mapping[str, str], query: Mapping[str, str], default_account: str, default_region: str
-) -> Caller:
-    """D4: region from the credential scope, else the default; a 12-digit key is an account."""
+def identify(headers: Mapping[str, str], query: Mapping[str, str], default_account: str, default_region: str) -> Caller:
+    """D4: region from the credential scope, else the default; a 12-digit key is an account.
+
+    A scope whose region is not of AWS's form is refused here, before any state is made for it.
+    """
     scope = headers.get("Authorization", "") or ""
     match = _CREDENTIAL.search(scope)
     if match is None:
@@ -49,6 +65,9 @@ def identify(
     if match is None:
         return Caller(default_account, default_region, None)
     access_key, _date, region, _service = match.groups()
+    if not is_region_name(region):
+        shown = region if len(region) <= _REGION_SHOWN else region[:_REGION_SHOWN] + "..."
+        raise InvalidSignatureError(BAD_REGION.format(region=shown))
     account = access_key if _ACCOUNT_KEY.fullmatch(access_key) else default_account
     return Caller(account, region, access_key)
 

@@ -525,6 +525,10 @@ class Store:
         with self._lock:
             return self._regions.setdefault(key, Region(account, region, self.legacy_buckets, self.persistence))
 
+    def regions(self) -> list[Region]:
+        with self._lock:
+            return list(self._regions.values())
+
     def close(self) -> None:
         """Release the data directory (its database and lock), if any."""
         if self.persistence is not None:
