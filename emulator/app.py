@@ -68,9 +68,11 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     def dispatch(path: str) -> Response:
         request_id = str(uuid.uuid4())
         try:
-            segment, _, rest = path.partition("/")
+            # Routed on the path exactly as sent, which is what a signature covers (never on the
+            # decoded, possibly normalised, PATH_INFO that Flask matched).
+            segment, rest = route_of(_raw_uri())
             if segment == ADMIN_PREFIX:
-                response = _admin(rest, state, faults, started)
+                response = _admin(rest, state, faults, secrets, started)
             else:
                 # The request's objects are freed when _operation returns, inside the pause.
                 large = (request.content_length or 0) >= _PAUSE_FROM_BYTES
@@ -87,16 +89,44 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     return app
 
 
-def _admin(action: str, store: Store, faults: Faults, started: float) -> Response:
+def route_of(raw_uri: str) -> tuple[str, str]:
+    """(first path segment, the rest decoded) of a request-target, as it was sent.
+
+    A path with an empty, ``.`` or ``..`` segment (a duplicate or trailing slash, a dot segment,
+    also percent-encoded) is refused: a signature is computed over the normalised path, so such
+    a path could be signed as one operation and routed to another.  Segments are decoded one by
+    one, so an encoded slash stays inside its segment (a tag operation's ARN).
+    """
+    target = raw_uri.split("?", 1)[0]
+    if "://" in target:  # absolute-form request-target
+        target = "/" + target.split("://", 1)[1].partition("/")[2]
+    if target in ("", "/"):
+        return "", ""
+    if not target.startswith("/"):
+        raise UnknownOperationError(f"No operation at {target}")
+    segments = [unquote(raw) for raw in target[1:].split("/")]
+    if any(segment in ("", ".", "..") for segment in segments):
+        raise UnknownOperationError(
+            f"No operation at {target}: a path must not hold empty, '.' or '..' segments"
+        )
+    return segments[0], "/".join(segments[1:])
+
+
+def _admin(action: str, store: Store, faults: Faults, secrets: dict[str, str], started: float) -> Response:
     if action == "health" and request.method == "GET":
         body = {"status": "ok", "version": __version__, "uptimeSeconds": round(time.monotonic() - started, 3)}
         return _json(200, body)
+    body = _read_body(request, 1 << 20)
+    if secrets:
+        # With --auth, every admin endpoint but health needs a request signed by a known key
+        # pair (README, Signatures): reset and faults would otherwise be open to anyone.
+        verify_signature(request.method, _raw_uri(), request.headers, body, secrets)
     if action == "reset" and request.method == "POST":
         store.reset()
         return _json(200, {"reset": True})
     if action == "faults":
         if request.method == "POST":
-            rules = decode_body(_read_body(request, 1 << 20)).get("rules", [])
+            rules = decode_body(body).get("rules", [])
             if not isinstance(rules, list):
                 raise ValidationError("rules must be a list of fault rules")
             faults.replace([FaultRule.of(rule) for rule in rules])
@@ -124,7 +154,7 @@ def _operation(
         params = decode_body(body)
     if rest:
         # The only URI member is a tag operation's percent-encoded ARN (Part I §9).
-        params["resourceArn"] = unquote(rest)
+        params["resourceArn"] = rest
     tag_keys = request.args.getlist("tagKeys")
     if tag_keys:
         params["tagKeys"] = tag_keys
