@@ -56,7 +56,11 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
         state = store
     else:
         persistence = Persistence(config.data_dir) if config.data_dir else None
-        state = Store(legacy_buckets=config.legacy_buckets, persistence=persistence)
+        state = Store(
+            legacy_buckets=config.legacy_buckets,
+            persistence=persistence,
+            snapshot_budget=config.snapshot_budget_bytes,
+        )
     app.extensions["s3vectors_store"] = state
     faults = Faults([FaultRule.parse(spec) for spec in config.faults], seed=config.fault_seed)
     secrets = dict(config.credentials)
@@ -159,8 +163,9 @@ def _operation(
     if tag_keys:
         params["tagKeys"] = tag_keys
     params = validate(op.input_shape, params, numbers_as_arrays=name in _ARRAY_OPERATIONS)
-    context = Context(region=store.region(caller.account, caller.region))
-    result = HANDLERS[name](context, params)
+    with store.serving():
+        context = Context(region=store.region(caller.account, caller.region))
+        result = HANDLERS[name](context, params)
     return _json(200, shape_output(op.output_shape, result))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 
 from emulator import __version__
@@ -15,6 +16,19 @@ from emulator.faults import FaultRule
 from emulator.protocol.auth import is_region_name
 from emulator.server import EmulatorServer, stop_on_signals
 from emulator.store.persistence import DataDirError
+
+
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
+          "g": 1000**3, "gb": 1000**3, "gib": 1024**3}
+
+
+def _size(text: str) -> int:
+    """A byte count such as 268435456, 256MiB or 1GB (argparse type)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
+    unit = _UNITS.get(match.group(2).lower()) if match else None
+    if match is None or unit is None:
+        raise argparse.ArgumentTypeError(f"expected a size such as 256MiB or 1GiB, got {text!r}")
+    return int(float(match.group(1)) * unit)
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
@@ -50,6 +64,14 @@ def parse_args(argv: list[str] | None = None) -> Config:
         help="inject failures, e.g. PutVectors=429@0.5 or '*=503x2' (repeatable)",
     )
     parser.add_argument("--fault-seed", type=int, help="seed for the fault rates, for repeatable runs")
+    parser.add_argument(
+        "--query-snapshot-budget",
+        type=_size,
+        default=Config.snapshot_budget_bytes,
+        metavar="SIZE",
+        help="memory for the QueryVectors result snapshots behind page tokens, all accounts and regions "
+        "together, e.g. 256MiB (the default) or 1GiB; the least recently used are dropped first",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     args = parser.parse_args(argv)
     if not (0 <= args.port <= 65535):
@@ -89,6 +111,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         faults=tuple(args.fault),
         fault_seed=args.fault_seed,
         data_dir=args.data_dir,
+        snapshot_budget_bytes=args.query_snapshot_budget,
     )
 
 

@@ -27,3 +27,5 @@ class Config:
     fault_seed: int | None = None
     # Where state is kept between runs (SQLite, emulator.store.persistence); None: memory only.
     data_dir: str | None = None
+    # One byte budget for every QueryVectors page snapshot of the process (emulator.store.cursors).
+    snapshot_budget_bytes: int = 256 * 1024 * 1024

@@ -185,3 +185,38 @@ def test_unwritable_data_dir_is_a_clear_error(tmp_path):
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "cannot use the data directory" in result.stderr
+
+
+def test_a_data_dir_deleted_under_the_server_refuses_writes(tmp_path):
+    import shutil
+
+    from botocore.exceptions import ClientError
+
+    data_dir = tmp_path / "data"
+    proc, url = _start(data_dir)
+    try:
+        client = make_client(url)
+        client.create_vector_bucket(vectorBucketName="before")
+        shutil.rmtree(data_dir)
+        data_dir.mkdir()  # even re-created, it is not the directory that was opened
+        for attempt in range(2):
+            try:
+                client.create_vector_bucket(vectorBucketName=f"after{attempt}")
+            except ClientError as error:
+                assert error.response["Error"]["Code"] == "InternalServerException"
+                assert str(data_dir) in error.response["Error"]["Message"]
+            else:
+                raise AssertionError("a write was acknowledged into a deleted data directory")
+        # Reads go on from memory.
+        assert [b["vectorBucketName"] for b in client.list_vector_buckets()["vectorBuckets"]] == ["before"]
+        # The directory is free for a new emulator, which starts empty.
+        second, second_url = _start(data_dir)
+        assert second_url
+        assert make_client(second_url).list_vector_buckets()["vectorBuckets"] == []
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=30) == 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    stderr = proc.stderr.read()
+    assert stderr.count("was deleted or replaced") == 1 and "Traceback" not in stderr

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from emulator.errors import NotFoundError, ValidationError
-from emulator.operations.common import Context, bucket_name, decode_token, encode_token, resolve_bucket
+from emulator.operations.common import Context, bucket_name, decode_name_token, encode_token, resolve_bucket
 from emulator.store.store import POLICY_NOT_FOUND
 
 DEFAULT_MAX_RESULTS = 500
@@ -30,12 +30,15 @@ def delete_vector_bucket(ctx: Context, params: dict[str, Any]) -> dict[str, Any]
 
 
 def list_vector_buckets(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    owner = ctx.region.uid
     buckets, more = ctx.region.list_buckets(
-        params.get("prefix"), decode_token(params.get("nextToken")), params.get("maxResults", DEFAULT_MAX_RESULTS)
+        params.get("prefix"),
+        decode_name_token(params.get("nextToken"), owner),
+        params.get("maxResults", DEFAULT_MAX_RESULTS),
     )
     result: dict[str, Any] = {"vectorBuckets": [b.summary() for b in buckets]}
     if more:
-        result["nextToken"] = encode_token(buckets[-1].name)
+        result["nextToken"] = encode_token(owner, buckets[-1].name)
     return result
 
 

@@ -7,6 +7,8 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from emulator.errors import ValidationError
 from emulator.store.cursors import invalid_token
 from emulator.store.store import Bucket, Index, Region
@@ -49,15 +51,30 @@ def resolve_index(ctx: Context, params: dict[str, Any]) -> Index:
     return ctx.region.index(*index_names(ctx, params))
 
 
-def encode_token(value: str) -> str:
-    return base64.urlsafe_b64encode(value.encode("utf-8")).decode("ascii")
+def encode_token(owner: str, *position: Any) -> str:
+    """An opaque page token: the identity of what is paged (a region's state, a bucket, an
+    index, so a token dies with it) and the position to continue from."""
+    return base64.urlsafe_b64encode(orjson.dumps([owner, *position])).decode("ascii")
 
 
-def decode_token(token: str | None) -> str | None:
-    """An opaque page token back to its position; a token we did not issue is refused."""
+def decode_token(token: str | None, owner: str, size: int = 1) -> list[Any] | None:
+    """The position in a page token of ``owner``; a token we did not issue for it is refused."""
     if token is None:
         return None
     try:
-        return base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8")
-    except (ValueError, UnicodeError):
+        values = orjson.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+    except (ValueError, UnicodeError, orjson.JSONDecodeError):
         raise invalid_token() from None
+    if not isinstance(values, list) or len(values) != size + 1 or values[0] != owner:
+        raise invalid_token()
+    return values[1:]
+
+
+def decode_name_token(token: str | None, owner: str) -> str | None:
+    """The name a ListVectorBuckets or ListIndexes page continues after."""
+    position = decode_token(token, owner)
+    if position is None:
+        return None
+    if not isinstance(position[0], str):
+        raise invalid_token()
+    return position[0]

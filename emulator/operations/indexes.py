@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.operations.common import Context, bucket_name, decode_token, encode_token, index_names, resolve_index
+from emulator.operations.common import (
+    Context,
+    bucket_name,
+    decode_name_token,
+    encode_token,
+    index_names,
+    resolve_index,
+)
 
 DEFAULT_MAX_RESULTS = 500
 
@@ -33,15 +40,16 @@ def delete_index(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_indexes(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    bucket = ctx.region.bucket(bucket_name(ctx, params))
     indexes, more = ctx.region.list_indexes(
-        bucket_name(ctx, params),
+        bucket.name,
         params.get("prefix"),
-        decode_token(params.get("nextToken")),
+        decode_name_token(params.get("nextToken"), bucket.uid),
         params.get("maxResults", DEFAULT_MAX_RESULTS),
     )
     result: dict[str, Any] = {"indexes": [i.summary() for i in indexes]}
     if more:
-        result["nextToken"] = encode_token(indexes[-1].name)
+        result["nextToken"] = encode_token(bucket.uid, indexes[-1].name)
     return result
 
 

@@ -14,6 +14,7 @@ from emulator.errors import ValidationError
 from emulator.operations.common import Context, resolve_index
 from emulator.store.cursors import invalid_token
 from emulator.store.index import QueryHit, not_searchable
+from emulator.store.metadata import unpack_metadata
 from emulator.store.store import CLASSIC, ENHANCED, TEXT_NEEDS_ENHANCED, Index
 
 PAGE_SIZE = 100  # Part II §4: at most 100 results per response
@@ -47,7 +48,7 @@ def query_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         )
         offset = 0
     else:
-        hits, offset = _resume(ctx, token, _fingerprint(index.arn, params))
+        hits, offset = _resume(ctx, token, _fingerprint(index, params))
     page = hits[offset : offset + PAGE_SIZE]
     shape = _Shape(
         return_distance=params.get("returnDistance", False),
@@ -62,7 +63,7 @@ def query_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     }
     following = offset + PAGE_SIZE
     if following < len(hits):  # D6: a token only while more results remain
-        cursor = token.rsplit(".", 1)[0] if token else ctx.region.cursors.open(_fingerprint(index.arn, params), hits)
+        cursor = token.rsplit(".", 1)[0] if token else ctx.region.cursors.open(_fingerprint(index, params), hits)
         result["nextToken"] = f"{cursor}.{following}"
     return result
 
@@ -97,11 +98,12 @@ def _resume(ctx: Context, token: str, fingerprint: bytes) -> tuple[list[QueryHit
     return hits, offset
 
 
-def _fingerprint(index_arn: str, params: dict[str, Any]) -> bytes:
-    """D6: a token is bound to everything its request asked, except the token itself."""
+def _fingerprint(index: Index, params: dict[str, Any]) -> bytes:
+    """D6: a token is bound to everything its request asked, except the token itself, and to
+    the identity of the index (one deleted and made again under its name is another)."""
     request = {k: v for k, v in params.items() if k not in ("nextToken", "vectorBucketName", "indexName", "indexArn")}
     try:
-        body = orjson.dumps([index_arn, request], option=orjson.OPT_SORT_KEYS)
+        body = orjson.dumps([index.arn, index.uid, request], option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
         # Only a filter too deep to have passed validation gets here (a later page's request):
         # no snapshot can belong to it.
@@ -122,7 +124,7 @@ def _wire(hit: QueryHit, shape: _Shape) -> dict[str, Any]:
     if shape.return_distance and hit.distance is not None:
         item["distance"] = hit.distance
     if shape.return_metadata:
-        item["metadata"] = hit.metadata if hit.metadata is not None else {}
+        item["metadata"] = unpack_metadata(hit.metadata)  # kept packed: a snapshot holds bytes
     if shape.return_scores:
         scores: dict[str, Any] = {}
         if hit.bm25:

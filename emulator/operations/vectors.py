@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from emulator.errors import ValidationError
 from emulator.operations.common import Context, decode_token, encode_token, resolve_index
 from emulator.store.cursors import invalid_token
@@ -43,7 +41,7 @@ def list_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError.at("segmentIndex", "segmentIndex must be less than segmentCount")
     count, segment = count or 1, segment or 0
     index = resolve_index(ctx, params)
-    after = _list_position(params.get("nextToken"), count, segment)
+    after = _list_position(params.get("nextToken"), index.uid, count, segment)
     items, last = index.vectors.list_page(
         params.get("maxResults", DEFAULT_MAX_RESULTS),
         after,
@@ -54,19 +52,16 @@ def list_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     )
     result: dict[str, Any] = {"vectors": items}
     if last is not None:
-        result["nextToken"] = encode_token(orjson.dumps([last, count, segment]).decode())
+        result["nextToken"] = encode_token(index.uid, last, count, segment)
     return result
 
 
-def _list_position(token: str | None, count: int, segment: int) -> str | None:
+def _list_position(token: str | None, owner: str, count: int, segment: int) -> str | None:
     """The key a ListVectors page continues after; the token must come from the same segment."""
-    text = decode_token(token)
-    if text is None:
+    position = decode_token(token, owner, size=3)
+    if position is None:
         return None
-    try:
-        last, token_count, token_segment = orjson.loads(text)
-    except (orjson.JSONDecodeError, TypeError, ValueError):
-        raise invalid_token() from None
+    last, token_count, token_segment = position
     if not isinstance(last, str) or (token_count, token_segment) != (count, segment):
         raise invalid_token()
     return last

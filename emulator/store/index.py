@@ -20,7 +20,7 @@ import numpy as np
 from numpy.dtypes import StringDType
 from numpy.typing import NDArray
 
-from emulator.errors import ValidationError
+from emulator.errors import NotFoundError, ValidationError
 from emulator.store.distances import RowNorms, rank
 from emulator.store.filters import compile_filter, parse_filter
 from emulator.store.metadata import (
@@ -38,6 +38,7 @@ Metric = Literal["cosine", "euclidean"]
 Record = tuple[str, NDArray[np.float32], Metadata]
 
 MAX_KEY_BYTES = 1024
+INDEX_NOT_FOUND = "The specified index could not be found"
 MSG_KEY_TOO_LONG = "Record key length exceeds the maximum allowed"
 MSG_QUERY_INVALID = "Query vector contains invalid values or is invalid for this index"
 MSG_NAN = "vector contains NaNs or Infs"
@@ -102,7 +103,7 @@ class QueryHit(NamedTuple):
 
     key: str
     distance: float | None  # None: not in the vector list (text-only, or hybrid beyond it)
-    metadata: Metadata | None
+    metadata: StoredMetadata  # packed (unpack_metadata); None when not asked for, or empty
     bm25: tuple[tuple[str, float], ...] = ()  # (metadata key, BM25) for each key scoring > 0
     fused: float | None = None  # hybrid only: the RRF score
 
@@ -190,6 +191,9 @@ class VectorIndex:
         self._text: TextIndex | None = None
         self._analyzers: dict[str, Analyzer] = {}
         self._version = 0  # bumped by every write: a build analyzed outside the lock checks it
+        # Set by retire() (DeleteIndex): a write that found the index before the delete and takes
+        # the lock after it fails as NotFound instead of writing rows nothing owns.
+        self._retired = False
         self._n = 0
         # Row-aligned arrays, grown by doubling; rows [0, n) are live, no holes (a delete moves
         # the last row into the hole).
@@ -322,6 +326,7 @@ class VectorIndex:
         analyzers = self._analyzers
         analyses = [analyses_of(analyzers, record[2]) for record in latest.values()] if analyzers else []
         with self._lock.write():
+            self._check_live()
             if durable is not None:
                 durable(list(latest.values()))
             if self._analyzers is not analyzers:
@@ -368,6 +373,7 @@ class VectorIndex:
         for i, key in enumerate(keys):
             check_key(key, f"keys[{i}]")
         with self._lock.write():
+            self._check_live()
             if durable is not None:
                 durable(list(dict.fromkeys(keys)))
             self._version += 1
@@ -398,6 +404,19 @@ class VectorIndex:
             capacity = len(self._matrix)
             if capacity > _MIN_CAPACITY and self._n < capacity // 4:
                 self._resize(max(_MIN_CAPACITY, capacity // 2))  # give memory back, amortised
+
+    def retire(self, durable: Callable[[], None] | None = None) -> None:
+        """End the index (DeleteIndex): every write either lands before this, and is deleted with
+        it by ``durable``, or fails afterwards with NotFound."""
+        with self._lock.write():
+            self._check_live()
+            if durable is not None:
+                durable()
+            self._retired = True
+
+    def _check_live(self) -> None:
+        if self._retired:
+            raise NotFoundError(INDEX_NOT_FOUND)
 
     # -- text search configuration (Part II §2.2, §2.3) -------------------------------------
 
@@ -628,8 +647,9 @@ class VectorIndex:
                 )
             return hits
 
-    def _metadata_of(self, row: int, wanted: bool) -> Metadata | None:
-        return unpack_metadata(self._metadata[row]) if wanted else None
+    def _metadata_of(self, row: int, wanted: bool) -> StoredMetadata:
+        # Packed: a topK of 10,000 unpacks only the page it answers, and its snapshot stays compact.
+        return self._metadata[row] if wanted else None
 
     @staticmethod
     def _text_only(scores: NDArray[np.float64], key_col: np.ndarray, top_k: int) -> NDArray[np.int64]:

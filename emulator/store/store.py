@@ -7,16 +7,18 @@ lock guards its bucket and index maps; each index guards its own vectors.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import logging
+import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.errors import ConflictError, NotFoundError, ServiceQuotaExceededError, ValidationError
-from emulator.store.cursors import CursorCache
-from emulator.store.index import Record, VectorIndex
+from emulator.store.cursors import DEFAULT_BUDGET_BYTES, Snapshots
+from emulator.store.index import INDEX_NOT_FOUND, ReadWriteLock, Record, VectorIndex
 from emulator.store.names import check_bucket_name, check_index_name
 from emulator.store.persistence import BucketRow, IndexRow, Persistence
 from emulator.store.tags import check_tags
@@ -31,7 +33,6 @@ MAX_BUCKETS = 10_000
 MAX_INDEXES = 10_000
 
 BUCKET_NOT_FOUND = "The specified vector bucket could not be found"
-INDEX_NOT_FOUND = "The specified index could not be found"
 POLICY_NOT_FOUND = "The specified vector bucket policy could not be found"
 # D5: the wording AWS uses is not known; this names the rule it enforces.
 CLASSIC_REFUSED = (
@@ -72,7 +73,12 @@ def check_text_configurations(configs: list[dict[str, Any]]) -> list[dict[str, A
     return result
 
 
-def _text_fields(configs: list[dict[str, Any]] | None) -> dict[str, str | None]:
+def new_uid() -> str:
+    """An identity no other bucket, index or region state ever has: page tokens are bound to it."""
+    return secrets.token_hex(8)
+
+
+def text_fields(configs: list[dict[str, Any]] | None) -> dict[str, str | None]:
     """Searchable key → analyzer language (None = standard), for the index's text search."""
     return {c["metadataKey"]: c.get("language") for c in configs or []}
 
@@ -92,6 +98,7 @@ class Index:
     encryption: dict[str, Any] | None
     vectors: VectorIndex
     tags: dict[str, str] = field(default_factory=dict)
+    uid: str = field(default_factory=new_uid)
     # The data directory's database and this index's row id in it (None: memory only).
     persistence: Persistence | None = None
     storage_id: int = 0
@@ -152,7 +159,7 @@ class Index:
 
     @property
     def searchable_keys(self) -> dict[str, str | None]:
-        return _text_fields(self.text_configurations)
+        return text_fields(self.text_configurations)
 
 
 @dataclass
@@ -166,6 +173,8 @@ class Bucket:
     policy: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     indexes: dict[str, Index] = field(default_factory=dict)
+    uid: str = field(default_factory=new_uid)
+    storage_id: int = 0  # its row id in the data directory's database (0: memory only)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -200,7 +209,12 @@ class Region:
     """The buckets of one account in one region."""
 
     def __init__(
-        self, account: str, region: str, legacy_buckets: bool, persistence: Persistence | None = None
+        self,
+        account: str,
+        region: str,
+        legacy_buckets: bool,
+        persistence: Persistence | None = None,
+        cursors: Snapshots | None = None,
     ) -> None:
         self.account = account
         self.region = region
@@ -208,15 +222,16 @@ class Region:
         self.persistence = persistence
         self.buckets: dict[str, Bucket] = {}
         self.lock = threading.RLock()
-        self.cursors = CursorCache()
+        # Query snapshots are shared by every region of the store: one byte budget for all.
+        self.cursors = cursors if cursors is not None else Snapshots(DEFAULT_BUDGET_BYTES)
+        self.uid = new_uid()
 
     # The data directory: each change is written there, under the region lock, before memory
     # changes (ARCHITECTURE: validate, make durable, apply, acknowledge).
     def _save_bucket(self, bucket: Bucket, **changes: Any) -> None:
         if self.persistence is not None:
-            row = BucketRow(self.account, self.region, bucket.name, bucket.creation_time, bucket.encryption,
-                            bucket.legacy, bucket.default_index_mode, bucket.policy, bucket.tags)
-            self.persistence.save_bucket(dataclasses.replace(row, **changes))
+            state = {"default_index_mode": bucket.default_index_mode, "policy": bucket.policy, "tags": bucket.tags}
+            self.persistence.update_bucket(bucket.storage_id, **(state | changes))
 
     def _save_index(self, index: Index, **changes: Any) -> None:
         if self.persistence is not None:
@@ -274,7 +289,11 @@ class Region:
                 default_index_mode=CLASSIC if self.legacy_buckets else ENHANCED,
                 tags=tag_set,
             )
-            self._save_bucket(bucket)
+            if self.persistence is not None:
+                bucket.storage_id = self.persistence.create_bucket(BucketRow(
+                    0, bucket.uid, self.account, self.region, name, bucket.creation_time, encryption,
+                    bucket.legacy, bucket.default_index_mode, None, tag_set,
+                ))
             self.buckets[name] = bucket
             return bucket
 
@@ -290,7 +309,7 @@ class Region:
             if bucket.indexes:
                 raise ConflictError("The specified vector bucket is not empty")
             if self.persistence is not None:
-                self.persistence.delete_bucket(self.account, self.region, name)
+                self.persistence.delete_bucket(bucket.storage_id)
             del self.buckets[name]
 
     def list_buckets(self, prefix: str | None, after: str | None, limit: int) -> tuple[list[Bucket], bool]:
@@ -360,14 +379,14 @@ class Region:
                     dimension,
                     distance_metric,  # type: ignore[arg-type]
                     frozenset(non_filterable or ()),
-                    _text_fields(text),
+                    text_fields(text),
                 ),
                 tags=tag_set,
                 persistence=self.persistence,
             )
             if self.persistence is not None:
                 index.storage_id = self.persistence.create_index(IndexRow(
-                    0, self.account, self.region, bucket_name, name, index.creation_time, data_type, dimension,
+                    0, index.uid, bucket.storage_id, name, index.creation_time, data_type, dimension,
                     distance_metric, mode, non_filterable, text, encryption, tag_set,
                 ))
             bucket.indexes[name] = index
@@ -384,8 +403,12 @@ class Region:
     def delete_index(self, bucket_name: str, name: str) -> None:
         with self.lock:
             index = self.index(bucket_name, name)  # D9: a missing index is NotFound
-            if self.persistence is not None:
-                self.persistence.delete_index(index.storage_id)
+            persistence, storage_id = self.persistence, index.storage_id
+            # Under the index's write lock: a PutVectors that found the index lands before (and is
+            # deleted with it) or fails as NotFound after; none writes rows that outlive it.
+            index.vectors.retire(
+                (lambda: persistence.delete_index(storage_id)) if persistence is not None else None
+            )
             del self.buckets[bucket_name].indexes[name]
 
     def list_indexes(
@@ -440,7 +463,7 @@ class Region:
             self._save_index(index, text_configurations=current)
             # D13: an added key is built from the stored vectors before the configuration is
             # published, so it is ACTIVE (and searchable) as soon as GetIndex shows it.
-            index.vectors.set_text_fields(_text_fields(current))
+            index.vectors.set_text_fields(text_fields(current))
             index.text_configurations = current
             return index
 
@@ -473,49 +496,32 @@ class Store:
     """All state of one emulator: (account, region) → Region.
 
     With a data directory, every change is also written to its database, and the store is
-    rebuilt from it on start.
+    rebuilt from it on start.  Every request runs inside :meth:`serving`; a reset excludes them
+    all, so each request happens wholly before a reset (and is erased by it) or wholly after.
     """
 
-    def __init__(self, legacy_buckets: bool = False, persistence: Persistence | None = None) -> None:
+    def __init__(
+        self,
+        legacy_buckets: bool = False,
+        persistence: Persistence | None = None,
+        snapshot_budget: int = DEFAULT_BUDGET_BYTES,
+    ) -> None:
         self.legacy_buckets = legacy_buckets
         self.persistence = persistence
+        self.cursors = Snapshots(snapshot_budget)
         self._regions: dict[tuple[str, str], Region] = {}
         self._lock = threading.Lock()
+        self._gate = ReadWriteLock()
         if persistence is not None:
-            self._restore(persistence)
+            from emulator.store.restore import restore  # it builds this module's objects
 
-    def _restore(self, persistence: Persistence) -> None:
-        """Rebuild buckets, indexes and their matrices from the data directory."""
-        for row in persistence.buckets():
-            region = self.region(row.account, row.region)
-            region.buckets[row.name] = Bucket(
-                name=row.name, arn=region.bucket_arn(row.name), creation_time=row.creation_time,
-                encryption=row.encryption, legacy=row.legacy, default_index_mode=row.default_index_mode,
-                policy=row.policy, tags=row.tags,
-            )
-        for row in persistence.indexes():
-            started = time.monotonic()
-            region = self.region(row.account, row.region)
-            bucket = region.buckets[row.bucket]
-            index = Index(
-                bucket=bucket, name=row.name, arn=region.index_arn(row.bucket, row.name),
-                creation_time=row.creation_time, data_type=row.data_type, dimension=row.dimension,
-                distance_metric=row.distance_metric, mode=row.mode, non_filterable_keys=row.non_filterable,
-                text_configurations=row.text_configurations, encryption=row.encryption,
-                vectors=VectorIndex(
-                    row.dimension,
-                    row.distance_metric,  # type: ignore[arg-type]
-                    frozenset(row.non_filterable or ()),
-                    _text_fields(row.text_configurations),
-                ),
-                tags=row.tags, persistence=persistence, storage_id=row.id,
-            )
-            for batch in persistence.vectors(row.id):
-                index.vectors.put(batch)  # validated when first written
-            bucket.indexes[row.name] = index
-            log.info(
-                "restored index %s: %d vectors in %.2f s", index.arn, index.vectors.count, time.monotonic() - started
-            )
+            restore(self, persistence)
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Held by every request for its whole duration; :meth:`reset` waits for all of them."""
+        with self._gate.read():
+            yield
 
     def region(self, account: str, region: str) -> Region:
         key = (account, region)
@@ -523,7 +529,9 @@ class Store:
         if found is not None:
             return found
         with self._lock:
-            return self._regions.setdefault(key, Region(account, region, self.legacy_buckets, self.persistence))
+            return self._regions.setdefault(
+                key, Region(account, region, self.legacy_buckets, self.persistence, self.cursors)
+            )
 
     def regions(self) -> list[Region]:
         with self._lock:
@@ -535,7 +543,8 @@ class Store:
             self.persistence.close()
 
     def reset(self) -> None:
-        with self._lock:
+        with self._gate.write(), self._lock:
             if self.persistence is not None:
                 self.persistence.reset()
             self._regions.clear()
+            self.cursors.clear()

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from emulator.errors import ValidationError
 from emulator.store import distances
 from emulator.store.index import VectorIndex, check_key
+from emulator.store.metadata import unpack_metadata
 
 
 def vec(key: str, data: list[float], metadata: Any = None) -> dict[str, Any]:
@@ -373,7 +374,11 @@ def test_filter_errors_come_even_on_an_empty_index() -> None:
 def test_query_hits_carry_metadata() -> None:
     index = make(1, "euclidean", [vec("a", [0], {"x": [1, 2]}), vec("b", [1])])
     hits = index.query_hits([0], 5, None, True, return_metadata=True)
-    assert [(h.key, h.distance, h.metadata) for h in hits] == [("a", 0.0, {"x": [1, 2]}), ("b", 1.0, {})]
+    # Packed (unpack_metadata), so a snapshot of 10,000 hits stays compact.
+    assert [(h.key, h.distance, unpack_metadata(h.metadata)) for h in hits] == [
+        ("a", 0.0, {"x": [1, 2]}),
+        ("b", 1.0, {}),
+    ]
 
 
 def test_huge_components_overflowing_float32_products() -> None:

@@ -75,7 +75,7 @@ def test_index_hands_out_fresh_metadata() -> None:
         {"key": "a", "metadata": {"l": ["x"], "n": 10**30}},
         {"key": "b", "metadata": {}},
     ]
-    assert index.query_hits([1, 2], 1, return_metadata=True)[0].metadata == {"l": ["x"], "n": 10**30}
+    assert unpack_metadata(index.query_hits([1, 2], 1, return_metadata=True)[0].metadata) == {"l": ["x"], "n": 10**30}
 
 
 # -- vectors converted during wire validation ------------------------------------------------------

@@ -1,0 +1,134 @@
+"""Page tokens: bound to the identity of what they page, and query snapshots within one byte budget."""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from conftest import error_of, make_client
+
+from emulator.app import create_app
+from emulator.config import Config
+from emulator.operations.common import Context
+from emulator.operations.query import query_vectors
+from emulator.server import EmulatorServer
+from emulator.store.store import Store
+from emulator.testing import reset
+
+WHERE = {"vectorBucketName": "paged", "indexName": "idx"}
+
+
+def _refused(call: Any, **params: Any) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        call(**params)
+    assert error_of(excinfo)[:2] == ("ValidationException", "Invalid nextToken")
+
+
+def _index(client: Any, vectors: int = 250, metadata_bytes: int = 10) -> None:
+    client.create_index(**WHERE, dataType="float32", dimension=2, distanceMetric="euclidean")
+    for start in range(0, vectors, 500):
+        client.put_vectors(**WHERE, vectors=[{"key": f"k{i:04}", "data": {"float32": [float(i), 1.0]},
+                                              "metadata": {"pad": "x" * metadata_bytes}}
+                                             for i in range(start, min(vectors, start + 500))])
+
+
+def test_a_token_dies_with_the_index_it_pages(client):
+    client.create_vector_bucket(vectorBucketName="paged")
+    _index(client)
+    query = {**WHERE, "queryVector": {"float32": [0.0, 1.0]}, "topK": 250}
+    query_token = client.query_vectors(**query)["nextToken"]
+    list_token = client.list_vectors(**WHERE, maxResults=10)["nextToken"]
+    client.delete_index(**WHERE)
+    _index(client)  # the same name, the same vectors: still another index
+    _refused(client.query_vectors, **query, nextToken=query_token)
+    _refused(client.list_vectors, **WHERE, maxResults=10, nextToken=list_token)
+
+
+def test_a_listing_token_dies_with_its_bucket_and_stays_in_its_region(client, client_for):
+    for name in ("aaa", "bbb", "ccc"):
+        client.create_vector_bucket(vectorBucketName=name)
+        client.create_index(vectorBucketName="aaa", indexName=f"i-{name}", dataType="float32", dimension=2,
+                            distanceMetric="cosine")
+    index_token = client.list_indexes(vectorBucketName="aaa", maxResults=1)["nextToken"]
+    bucket_token = client.list_vector_buckets(maxResults=1)["nextToken"]
+    other = client_for(region="eu-west-1")
+    other.create_vector_bucket(vectorBucketName="aaa")
+    other.create_vector_bucket(vectorBucketName="zzz")
+    _refused(other.list_vector_buckets, maxResults=1, nextToken=bucket_token)
+    for name in ("i-aaa", "i-bbb", "i-ccc"):
+        client.delete_index(vectorBucketName="aaa", indexName=name)
+    client.delete_vector_bucket(vectorBucketName="aaa")
+    client.create_vector_bucket(vectorBucketName="aaa")
+    client.create_index(vectorBucketName="aaa", indexName="i-aaa", dataType="float32", dimension=2,
+                        distanceMetric="cosine")
+    _refused(client.list_indexes, vectorBucketName="aaa", maxResults=1, nextToken=index_token)
+    assert client.list_vector_buckets(maxResults=1, nextToken=bucket_token)["vectorBuckets"]
+
+
+@pytest.fixture
+def small_budget() -> Iterator[tuple[str, Store]]:
+    app = create_app(Config(port=0, snapshot_budget_bytes=3 * 1024 * 1024))
+    server = EmulatorServer(app, "127.0.0.1", 0, threads=4)
+    server.start()
+    try:
+        yield server.url, app.extensions["s3vectors_store"]
+    finally:
+        server.stop()
+
+
+def test_snapshots_share_one_budget_least_recently_used_dropped(small_budget):
+    url, store = small_budget
+    reset(url)
+    tokens = []
+    # Each snapshot holds 1,000 hits with 1 KB of metadata: about 1.2 MB of the 3 MiB budget.
+    for account in ("111111111111", "222222222222", "333333333333"):
+        for region in ("us-east-1", "ap-south-1"):
+            client = make_client(url, region=region, access_key=account)
+            client.create_vector_bucket(vectorBucketName="paged")
+            _index(client, vectors=1000, metadata_bytes=1000)
+            query = {**WHERE, "queryVector": {"float32": [0.0, 1.0]}, "topK": 1000, "returnMetadata": True}
+            tokens.append((client, query, client.query_vectors(**query)["nextToken"]))
+            assert store.cursors.used <= 3 * 1024 * 1024
+    oldest, newest = tokens[0], tokens[-1]
+    _refused(oldest[0].query_vectors, **oldest[1], nextToken=oldest[2])
+    page = newest[0].query_vectors(**newest[1], nextToken=newest[2])
+    assert len(page["vectors"]) == 100 and page["vectors"][0]["metadata"] == {"pad": "x" * 1000}
+
+
+def test_snapshot_memory_stays_within_the_budget(tmp_path):
+    budget = 4 * 1024 * 1024
+    store = Store(snapshot_budget=budget)
+    contexts = []
+    for region in ("us-east-1", "eu-west-1", "sa-east-1"):
+        state = store.region("123456789012", region)
+        state.create_bucket("paged", None, None)
+        index = state.create_index("paged", "idx", data_type="float32", dimension=8, distance_metric="cosine",
+                                   metadata_configuration={"nonFilterableMetadataKeys": ["pad"]}, encryption=None,
+                                   tags=None)
+        index.put_vectors(index.vectors.validate_put([
+            {"key": f"key-{i:06}", "data": {"float32": [1.0 + i % 7] * 7 + [float(i)]},
+             "metadata": {"pad": "y" * 4000, "i": i}} for i in range(2000)]))
+        contexts.append(Context(region=state))
+    params = {**WHERE, "queryVector": {"float32": [1.0] * 8}, "topK": 2000, "returnMetadata": True}
+    query_vectors(contexts[0], params)  # warm caches (key order, norms) outside the measurement
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        for round_ in range(40):
+            # Rewriting the vectors makes each snapshot the only holder of its metadata.
+            state = contexts[round_ % 3]
+            index = state.region.index("paged", "idx")
+            if round_ % 5 == 0:
+                index.put_vectors(index.vectors.validate_put([
+                    {"key": f"key-{i:06}", "data": {"float32": [2.0] * 8}, "metadata": {"pad": "z" * 4000}}
+                    for i in range(0, 2000, 2)]))
+            assert "nextToken" in query_vectors(state, params)
+        grown = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    assert store.cursors.used <= budget
+    # The index's own rewrites account for the rest: 1,000 × 4 KB of new metadata per region.
+    assert grown <= budget + 3 * 1000 * 4200 + 2 * 1024 * 1024
