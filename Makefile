@@ -18,17 +18,14 @@ BENCH_ARGS ?=
 .DEFAULT_GOAL := test
 .PHONY: .venv venv run test lint conformance clean bench bench-quick
 
-# The interpreter is the real file behind `.venv`: created once, removed again if creation fails.
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
+# tools/ensure_venv.py creates .venv and installs into it under a lock, so two first `make`s in a fresh
+# clone do not race (the second waits, then finds the install done).  It re-runs pip when pyproject.toml
+# is newer than the stamp, keeping the extras installed before.
+$(STAMP): pyproject.toml
+	$(PYTHON) tools/ensure_venv.py $(VENV) test
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -e '.[test]'
-	touch $(STAMP)
-
-# The bench extra (with the test one, so that a later pip run does not drop either).
-$(BENCH_STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -e '.[test,bench]'
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(PYTHON) tools/ensure_venv.py $(VENV) test,bench
 	touch $(BENCH_STAMP)
 
 .venv venv: $(STAMP)
@@ -56,5 +53,5 @@ bench-quick: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
+	rm -rf $(VENV) $(VENV).lock .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
 	find . -path ./.git -prune -o -type d -name __pycache__ -exec rm -rf {} +
