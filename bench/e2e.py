@@ -8,7 +8,6 @@ host) are the same for both."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,6 +27,7 @@ from bench.common import (
     percentile,
     put_matrix,
 )
+from emulator.server import EmulatorServer
 from emulator.store.index import VectorIndex
 from emulator.testing import running_emulator
 
@@ -66,18 +66,13 @@ class Redirect:
 
 @contextmanager
 def instant_server() -> Iterator[str]:
-    """``instant_app`` on cheroot (the emulator's own server) on a free port; yields its URL."""
-    from cheroot import wsgi
-
-    server = wsgi.Server(("127.0.0.1", 0), instant_app, numthreads=4)
-    server.prepare()
-    thread = threading.Thread(target=server.serve, name="bench-instant", daemon=True)
-    thread.start()
+    """``instant_app`` on the emulator's own server (emulator.server) on a free port; yields its URL."""
+    server = EmulatorServer(instant_app, "127.0.0.1", 0, 4)
+    server.start()
     try:
-        yield f"http://127.0.0.1:{server.bind_addr[1]}"
+        yield server.url
     finally:
         server.stop()
-        thread.join(timeout=10)
 
 
 def run(quick: bool) -> Section:

@@ -17,7 +17,6 @@ from emulator.protocol.auth import is_region_name
 from emulator.server import EmulatorServer, stop_on_signals
 from emulator.store.persistence import DataDirError
 
-
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
           "g": 1000**3, "gb": 1000**3, "gib": 1024**3}
 
@@ -43,6 +42,20 @@ def parse_args(argv: list[str] | None = None) -> Config:
         help="treat new buckets as created before 2026-09-30: CLASSIC default index mode",
     )
     parser.add_argument("--threads", type=int, default=16, help="worker threads (default 16)")
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=Config.idle_timeout,
+        metavar="SECONDS",
+        help="close a keep-alive connection idle this long (default 60)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=Config.request_timeout,
+        metavar="SECONDS",
+        help="answer 408 to a request whose head takes longer than this, or whose body stalls this long (default 20)",
+    )
     parser.add_argument(
         "--data-dir",
         default=os.environ.get("S3VECTORS_DATA_DIR") or None,
@@ -82,6 +95,9 @@ def parse_args(argv: list[str] | None = None) -> Config:
         parser.error(f"--region must be an AWS region name such as us-east-1 or eu-central-1, got {args.region[:64]!r}")
     if args.threads < 1:
         parser.error("--threads must be at least 1")
+    for option, seconds in (("--idle-timeout", args.idle_timeout), ("--request-timeout", args.request_timeout)):
+        if not 0 < seconds < 1e6:
+            parser.error(f"{option} must be a positive number of seconds")
     pairs = list(args.auth)
     if args.auth_file:
         try:
@@ -107,6 +123,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
         account_id=args.account_id,
         legacy_buckets=args.legacy_buckets,
         threads=args.threads,
+        idle_timeout=args.idle_timeout,
+        request_timeout=args.request_timeout,
         credentials=tuple(credentials),
         faults=tuple(args.fault),
         fault_seed=args.fault_seed,
@@ -126,7 +144,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"s3vectors-emulator: {exc}", file=sys.stderr)
         return 1
     try:
-        server = EmulatorServer(app, config.host, config.port, config.threads)
+        server = EmulatorServer(
+            app,
+            config.host,
+            config.port,
+            config.threads,
+            idle_timeout=config.idle_timeout,
+            request_timeout=config.request_timeout,
+            max_body_bytes=config.max_body_bytes,
+        )
     except OSError as exc:
         print(f"s3vectors-emulator: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
         return 1

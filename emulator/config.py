@@ -20,6 +20,12 @@ class Config:
     legacy_buckets: bool = False
     threads: int = 16
     max_body_bytes: int = MAX_BODY_BYTES
+    # How long an idle keep-alive connection stays open: SDKs that pool connections (the JavaScript
+    # SDK v3) reuse them after long pauses, and a connection closed under them fails with EPIPE.
+    idle_timeout: float = 60.0
+    # How long a request's head may take from its first byte, and a body or an answer may make no
+    # progress, before the server answers 408 and closes (emulator.server).
+    request_timeout: float = 20.0
     # D12: access key → secret key; when non-empty every request's SigV4 signature is checked.
     credentials: tuple[tuple[str, str], ...] = ()
     # Fault injection rules, as OPERATION=ERROR[@RATE][xCOUNT] (emulator.faults).
