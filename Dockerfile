@@ -4,7 +4,7 @@ WORKDIR /app
 
 # The same package install as `make` (without the test extra).
 COPY pyproject.toml README.md ./
-COPY emulator/ emulator/
+COPY s3vectors_emulator/ s3vectors_emulator/
 RUN pip install --no-cache-dir .
 
 EXPOSE 8000

@@ -34,7 +34,7 @@ run: $(STAMP)
 	$(BIN)/s3vectors-emulator --host 127.0.0.1 --port 8000 $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/ruff check emulator tests conformance bench
+	$(BIN)/ruff check s3vectors_emulator tests conformance bench tools
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # The conformance suite alone; ARGS go to pytest (--target emulator|aws|http://..., --conformance-report FILE).
@@ -43,7 +43,7 @@ conformance: $(STAMP)
 	$(BIN)/python -m pytest -q conformance $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check emulator tests conformance bench
+	$(BIN)/ruff check s3vectors_emulator tests conformance bench tools
 
 # Tables on stdout, JSON in bench/results/<timestamp>.json.
 bench: $(BENCH_STAMP)

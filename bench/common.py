@@ -286,7 +286,7 @@ def available_bytes() -> int:
 
 def client_for(url: str) -> Any:
     """A boto3 S3 Vectors client with dummy credentials (the project's own factory)."""
-    from emulator.testing import client_for as make
+    from s3vectors_emulator.testing import client_for as make
 
     return make(url, region=REGION)
 
@@ -377,9 +377,10 @@ def server_process(argv: list[str], port: int, env: dict[str, str] | None = None
 
 @contextmanager
 def emulator_process(threads: int = 16) -> Iterator[str]:
-    """The emulator as a user runs it (``python -m emulator``), in its own process."""
+    """The emulator as a user runs it (``python -m s3vectors_emulator``), in its own process."""
     port = free_port()
-    argv = [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads)]
+    argv = [sys.executable, "-m", "s3vectors_emulator", "--host", "127.0.0.1", "--port", str(port),
+            "--threads", str(threads)]
     with server_process(argv, port) as url:
         yield url
 

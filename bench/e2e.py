@@ -27,9 +27,9 @@ from bench.common import (
     percentile,
     put_matrix,
 )
-from emulator.server import EmulatorServer
-from emulator.store.index import VectorIndex
-from emulator.testing import running_emulator
+from s3vectors_emulator.server import EmulatorServer
+from s3vectors_emulator.store.index import VectorIndex
+from s3vectors_emulator.testing import running_emulator
 
 INSTANT_BODY = b'{"vectors": [], "distanceMetric": "cosine"}'
 BUCKET = "bench-e2e"
@@ -66,7 +66,7 @@ class Redirect:
 
 @contextmanager
 def instant_server() -> Iterator[str]:
-    """``instant_app`` on the emulator's own server (emulator.server) on a free port; yields its URL."""
+    """``instant_app`` on the emulator's own server (s3vectors_emulator.server) on a free port; yields its URL."""
     server = EmulatorServer(instant_app, "127.0.0.1", 0, 4)
     server.start()
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.common import Column, Section, Target, fill_index, generator, interleaved, median, queries
-from emulator.store.index import VectorIndex
+from s3vectors_emulator.store.index import VectorIndex
 
 # Each metadata key matches one row in `every` (rows are random vectors, so which rows does not matter).
 SELECTIVITIES = (("0.1%", "sel_0_1", 1000), ("10%", "sel_10", 10), ("50%", "sel_50", 2))

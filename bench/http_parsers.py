@@ -1,4 +1,4 @@
-"""The HTTP/1.1 parsers considered for emulator/server.py's I/O thread, which parses every request of
+"""The HTTP/1.1 parsers considered for s3vectors_emulator/server.py's I/O thread, which parses every request of
 every client, so its cost per request bounds the whole server: a boto3-like request head (parse, and
 for h11 also the answer's head, as a server using it would), and a 10 MB body in 256 KiB pieces.
 

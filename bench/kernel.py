@@ -21,7 +21,7 @@ from bench.common import (
     median,
     queries,
 )
-from emulator.store.index import VectorIndex
+from s3vectors_emulator.store.index import VectorIndex
 
 FULL_CELLS = [(n, d) for n in (10_000, 100_000, 1_000_000) for d in (128, 1024)]
 QUICK_CELLS = [(100_000, 128), (10_000, 1024)]

@@ -38,8 +38,8 @@ def rss_bytes() -> int:
 
 
 def child(n: int, d: int) -> dict[str, Any]:
-    from emulator.store.index import VectorIndex
-    from emulator.store.metadata import metadata_size
+    from s3vectors_emulator.store.index import VectorIndex
+    from s3vectors_emulator.store.metadata import metadata_size
 
     index = VectorIndex(d, "cosine")
     rng = generator()

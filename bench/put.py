@@ -1,5 +1,5 @@
 """PutVectors of 500 × 1024 through boto3: vectors per second, the server's own time per request
-(a timing middleware around the Flask app's WSGI callable, here and not in emulator/) and the
+(a timing middleware around the Flask app's WSGI callable, here and not in s3vectors_emulator/) and the
 client's own time before sending (botocore's event hooks)."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bench.common import Column, Section, Target, client_for, create_index, gaussian, generator, key_of, median, now
-from emulator.app import create_app
-from emulator.config import Config
-from emulator.server import EmulatorServer
+from s3vectors_emulator.app import create_app
+from s3vectors_emulator.config import Config
+from s3vectors_emulator.server import EmulatorServer
 
 BATCH, DIM = 500, 1024
 BUCKET, INDEX = "bench-put", "put-500x1024"

@@ -17,8 +17,8 @@ DIM = 1024
 
 
 def _fill(directory: Path, n: int) -> float:
-    from emulator.store.persistence import Persistence
-    from emulator.store.store import Store
+    from s3vectors_emulator.store.persistence import Persistence
+    from s3vectors_emulator.store.store import Store
 
     store = Store(persistence=Persistence(directory))
     region = store.region("123456789012", "us-east-1")
@@ -39,8 +39,8 @@ def _fill(directory: Path, n: int) -> float:
 
 
 def _restart(directory: Path) -> tuple[float, int]:
-    from emulator.store.persistence import Persistence
-    from emulator.store.store import Store
+    from s3vectors_emulator.store.persistence import Persistence
+    from s3vectors_emulator.store.store import Store
 
     start = now()
     store = Store(persistence=Persistence(directory))

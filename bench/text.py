@@ -26,9 +26,9 @@ from bench.common import (
     now,
     queries,
 )
-from emulator.app import create_app
-from emulator.config import Config
-from emulator.store.index import VectorIndex
+from s3vectors_emulator.app import create_app
+from s3vectors_emulator.config import Config
+from s3vectors_emulator.store.index import VectorIndex
 
 D = 128
 K = 10

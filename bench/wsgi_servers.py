@@ -21,9 +21,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from emulator.app import create_app
-from emulator.config import Config
-from emulator.server import EmulatorServer
+from s3vectors_emulator.app import create_app
+from s3vectors_emulator.config import Config
+from s3vectors_emulator.server import EmulatorServer
 
 BODY = b'{"vectorBucketName": "bench-bucket"}'
 HOSTILE = 200
@@ -41,7 +41,7 @@ def _emulator(app: Any) -> Started:
 def _cheroot(app: Any) -> Started:
     from cheroot import wsgi
 
-    # As emulator/server.py ran it until the I/O thread replaced it.
+    # As s3vectors_emulator/server.py ran it until the I/O thread replaced it.
     server = wsgi.Server(("127.0.0.1", 0), app, numthreads=16, request_queue_size=64)
     server.prepare()
     thread = threading.Thread(target=server.serve, daemon=True)

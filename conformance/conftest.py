@@ -99,8 +99,8 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     prefix = f"s3v-conf-{secrets.token_hex(4)}-"
     with ExitStack() as stack:
         if label == "emulator":
-            from emulator.config import Config
-            from emulator.testing import running_emulator
+            from s3vectors_emulator.config import Config
+            from s3vectors_emulator.testing import running_emulator
 
             url = stack.enter_context(running_emulator(Config(port=0)))
             yield Target("emulator", label, url, "us-east-1", prefix)
@@ -211,8 +211,8 @@ def legacy(target: Target) -> Iterator[Target]:
     """An emulator whose new buckets count as made before 2026-09-30 (D5); only on the emulator target."""
     if not target.is_emulator:
         pytest.skip("buckets made before 2026-09-30 exist only on the emulator (--legacy-buckets)")
-    from emulator.config import Config
-    from emulator.testing import running_emulator
+    from s3vectors_emulator.config import Config
+    from s3vectors_emulator.testing import running_emulator
 
     with running_emulator(Config(port=0, legacy_buckets=True)) as url:
         yield Target("emulator", "emulator --legacy-buckets", url, "us-east-1", target.prefix)

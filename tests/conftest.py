@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from emulator.app import create_app
-from emulator.config import Config
-from emulator.server import EmulatorServer
-from emulator.testing import client_for as boto_client
-from emulator.testing import reset
+from s3vectors_emulator.app import create_app
+from s3vectors_emulator.config import Config
+from s3vectors_emulator.server import EmulatorServer
+from s3vectors_emulator.testing import client_for as boto_client
+from s3vectors_emulator.testing import reset
 
 
 def _serve(config: Config) -> Iterator[EmulatorServer]:

@@ -16,8 +16,8 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from conftest import error_of
 
-from emulator.config import Config
-from emulator.testing import running_emulator
+from s3vectors_emulator.config import Config
+from s3vectors_emulator.testing import running_emulator
 
 KEY, SECRET = "AKIDEMULATOR", "emulator-secret"
 ACCOUNT_KEY = "111122223333"
@@ -119,7 +119,7 @@ def test_payload_is_covered_by_the_signature(url):
 
 
 def test_cli_reads_auth_file(tmp_path):
-    from emulator.cli import parse_args
+    from s3vectors_emulator.cli import parse_args
 
     path = tmp_path / "keys"
     path.write_text("# comment\nAKID1:secret1\n\nAKID2:se:cret2\n")

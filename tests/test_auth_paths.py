@@ -15,8 +15,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from test_auth import KEY, SECRET, signed_client
 
-from emulator.config import Config
-from emulator.testing import running_emulator
+from s3vectors_emulator.config import Config
+from s3vectors_emulator.testing import running_emulator
 
 
 @pytest.fixture

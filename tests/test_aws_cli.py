@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from emulator.server import EmulatorServer
+from s3vectors_emulator.server import EmulatorServer
 
 pytest.importorskip("awscli", reason="the AWS CLI v1 (pip install awscli, in the `test` extra) is not installed")
 

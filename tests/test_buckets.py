@@ -201,7 +201,7 @@ def test_default_index_mode_missing_bucket(client):
 
 def test_bucket_quota(client, monkeypatch):
     """Part I §1: 10,000 buckets per account and region; the 402 status comes from the model."""
-    from emulator.store import store
+    from s3vectors_emulator.store import store
 
     monkeypatch.setattr(store, "MAX_BUCKETS", 3)
     for name in ["q-1", "q-2", "q-3"]:

@@ -29,7 +29,7 @@ def start(command: list[str]) -> tuple[subprocess.Popen[str], str]:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_module_entry_point(sig):
-    proc, url = start([sys.executable, "-m", "emulator", "--port", "0"])
+    proc, url = start([sys.executable, "-m", "s3vectors_emulator", "--port", "0"])
     try:
         with urllib.request.urlopen(url + "/_emulator/health", timeout=10) as response:
             assert json.loads(response.read())["status"] == "ok"
@@ -53,13 +53,14 @@ def test_console_script_and_options():
 
 
 def test_signal_right_after_start_line_exits_cleanly():
-    proc, _ = start([sys.executable, "-m", "emulator", "--port", "0"])
+    proc, _ = start([sys.executable, "-m", "s3vectors_emulator", "--port", "0"])
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
 
 
 @pytest.mark.parametrize("args", [["--port", "70000"], ["--account-id", "12"], ["--threads", "0"]])
 def test_bad_options(args):
-    result = subprocess.run([sys.executable, "-m", "emulator", *args], capture_output=True, text=True, timeout=30)
+    result = subprocess.run([sys.executable, "-m", "s3vectors_emulator", *args], capture_output=True, text=True,
+                            timeout=30)
     assert result.returncode == 2
     assert "error" in result.stderr

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from emulator.runtime import CollectorPause
+from s3vectors_emulator.runtime import CollectorPause
 
 
 class _Holder:

@@ -8,9 +8,9 @@ import pytest
 from botocore.exceptions import ClientError
 from conftest import error_of, make_client
 
-from emulator.config import Config
-from emulator.faults import FaultRule
-from emulator.testing import client_for, running_emulator
+from s3vectors_emulator.config import Config
+from s3vectors_emulator.faults import FaultRule
+from s3vectors_emulator.testing import client_for, running_emulator
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from botocore.model import Shape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulator.protocol import model
+from s3vectors_emulator.protocol import model
 
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "300"))
 OPERATIONS = sorted(model.service_model().operation_names)

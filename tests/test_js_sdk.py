@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.server import EmulatorServer
+from s3vectors_emulator.server import EmulatorServer
 
 JS_DIR = Path(__file__).parent / "js"
 

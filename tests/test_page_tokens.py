@@ -10,13 +10,13 @@ import pytest
 from botocore.exceptions import ClientError
 from conftest import error_of, make_client
 
-from emulator.app import create_app
-from emulator.config import Config
-from emulator.operations.common import Context
-from emulator.operations.query import query_vectors
-from emulator.server import EmulatorServer
-from emulator.store.store import Store
-from emulator.testing import reset
+from s3vectors_emulator.app import create_app
+from s3vectors_emulator.config import Config
+from s3vectors_emulator.operations.common import Context
+from s3vectors_emulator.operations.query import query_vectors
+from s3vectors_emulator.server import EmulatorServer
+from s3vectors_emulator.store.store import Store
+from s3vectors_emulator.testing import reset
 
 WHERE = {"vectorBucketName": "paged", "indexName": "idx"}
 

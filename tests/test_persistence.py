@@ -11,8 +11,8 @@ import threading
 
 from conftest import make_client
 
-from emulator.config import Config
-from emulator.testing import running_emulator
+from s3vectors_emulator.config import Config
+from s3vectors_emulator.testing import running_emulator
 
 POLICY = json.dumps({"Version": "2012-10-17", "Statement": []})
 
@@ -88,8 +88,8 @@ def test_reset_clears_the_data_dir(tmp_path):
 
 
 def _start(data_dir, *extra):
-    proc = subprocess.Popen([sys.executable, "-m", "emulator", "--port", "0", "--data-dir", str(data_dir), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "s3vectors_emulator", "--port", "0", "--data-dir", str(data_dir),
+                             *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     match = re.search(r"http://\S+", line)
     if match is None:
@@ -180,8 +180,8 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path):
 def test_unwritable_data_dir_is_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    result = subprocess.run([sys.executable, "-m", "emulator", "--port", "0", "--data-dir", str(blocker / "d")],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "s3vectors_emulator", "--port", "0", "--data-dir",
+                             str(blocker / "d")], capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "cannot use the data directory" in result.stderr

@@ -12,8 +12,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 from conftest import make_client
 
-from emulator.config import Config
-from emulator.testing import reset, running_emulator
+from s3vectors_emulator.config import Config
+from s3vectors_emulator.testing import reset, running_emulator
 
 
 def _state(client: Any) -> dict[str, Any]:

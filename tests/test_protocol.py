@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.errors import SerializationError, ValidationError
-from emulator.operations import HANDLERS
-from emulator.protocol import model
-from emulator.protocol.serialize import decode_body, shape_output
-from emulator.protocol.validate import java_length, validate
+from s3vectors_emulator.errors import SerializationError, ValidationError
+from s3vectors_emulator.operations import HANDLERS
+from s3vectors_emulator.protocol import model
+from s3vectors_emulator.protocol.serialize import decode_body, shape_output
+from s3vectors_emulator.protocol.validate import java_length, validate
 
 OPERATIONS = model.service_model().operation_names
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import textwrap
 
-from emulator.testing import client_for, running_emulator
+from s3vectors_emulator.testing import client_for, running_emulator
 
 USER_TEST = '''
 def test_round_trip(s3vectors_client):

@@ -73,7 +73,7 @@ def _signed_by(region: str) -> dict[str, str]:
 
 
 def test_a_huge_region_in_the_credential_scope_is_refused(http_call):
-    # 10 KB: the server refuses request heads over 16 KiB on its own (emulator.server), so a
+    # 10 KB: the server refuses request heads over 16 KiB on its own (s3vectors_emulator.server), so a
     # 100 KB scope never reaches the app over HTTP; test_a_refused_region_creates_no_state sends one.
     response = http_call("POST", "/ListVectorBuckets", b"{}", _signed_by("x" * 10_000))
     assert response.status == 403
@@ -94,7 +94,7 @@ def test_invalid_regions_are_refused_in_header_and_presigned_scopes(http_call, r
 
 
 def test_a_refused_region_creates_no_state():
-    from emulator.app import create_app
+    from s3vectors_emulator.app import create_app
 
     app = create_app()
     store = app.extensions["s3vectors_store"]
@@ -114,7 +114,7 @@ def test_valid_region_forms_keep_working(client_for, region):
 
 
 def test_command_line_region_is_checked(capsys):
-    from emulator.cli import parse_args
+    from s3vectors_emulator.cli import parse_args
 
     for region in VALID_REGIONS:
         assert parse_args(["--region", region]).region == region

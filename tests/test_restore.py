@@ -14,8 +14,8 @@ from pathlib import Path
 from conftest import make_client
 from test_persistence import _start
 
-from emulator.config import Config
-from emulator.testing import running_emulator
+from s3vectors_emulator.config import Config
+from s3vectors_emulator.testing import running_emulator
 
 
 def _fill(data_dir: Path, vectors: int = 200, dimension: int = 4) -> None:
@@ -76,7 +76,7 @@ def test_inconsistent_rows_are_left_out_with_a_line_each(tmp_path):
     client.create_vector_bucket(vectorBucketName="broken")
     code, stderr = _stop(proc)
     assert code == 0 and "Traceback" not in stderr
-    left_out = [line for line in stderr.splitlines() if "emulator.store: left out" in line]
+    left_out = [line for line in stderr.splitlines() if "s3vectors_emulator.store: left out" in line]
     assert len(left_out) == 7, stderr
     for needle in ("'short'", "'nan'", "'badmeta'", "'nested'", "index id", "424242", "bucket id"):
         assert any(needle in line for line in left_out), needle
@@ -114,7 +114,7 @@ def test_random_bytes_in_the_database_never_give_a_traceback(tmp_path):
 
 def test_a_file_that_is_not_a_database_is_one_clear_line(tmp_path):
     (tmp_path / "s3vectors.sqlite3").write_bytes(b"this is not SQLite" * 1000)
-    result = subprocess.run([sys.executable, "-m", "emulator", "--port", "0", "--data-dir", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "s3vectors_emulator", "--port", "0", "--data-dir", str(tmp_path)],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "s3vectors.sqlite3" in result.stderr

@@ -1,4 +1,4 @@
-"""The HTTP server under slow, stalled and oversize clients (emulator/server.py, docs/decisions.md).
+"""The HTTP server under slow, stalled and oversize clients (s3vectors_emulator/server.py, docs/decisions.md).
 
 Hostile sockets must cost the server nothing a well-behaved client waits for: 200 of them are opened
 next to a server with only 4 workers.  Every answer the server gives itself is in AWS's error shape.
@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 
-from emulator.app import create_app
-from emulator.config import Config
-from emulator.server import HEAD_LIMIT, EmulatorServer
-from emulator.testing import client_for
+from s3vectors_emulator.app import create_app
+from s3vectors_emulator.config import Config
+from s3vectors_emulator.server import HEAD_LIMIT, EmulatorServer
+from s3vectors_emulator.testing import client_for
 
 HOSTILE = 200
 JS_DIR = Path(__file__).parent / "js"
@@ -158,7 +158,7 @@ def test_a_stalled_body_gets_408_and_one_log_line(quick_server: EmulatorServer, 
     _assert_aws_error(answer, 408, "RequestTimeoutException")
     lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(lines) == 1, [r.getMessage() for r in lines]
-    assert lines[0].name == "emulator.server" and lines[0].exc_info is None
+    assert lines[0].name == "s3vectors_emulator.server" and lines[0].exc_info is None
     assert "stalled" in lines[0].getMessage()
 
 

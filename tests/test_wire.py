@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from emulator.config import MAX_BODY_BYTES
+from s3vectors_emulator.config import MAX_BODY_BYTES
 
 
 def assert_aws_error(response, status: int, code: str) -> dict:

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator.errors import ValidationError
-from emulator.store import distances
-from emulator.store.index import VectorIndex, check_key
-from emulator.store.metadata import unpack_metadata
+from s3vectors_emulator.errors import ValidationError
+from s3vectors_emulator.store import distances
+from s3vectors_emulator.store.index import VectorIndex, check_key
+from s3vectors_emulator.store.metadata import unpack_metadata
 
 
 def vec(key: str, data: list[float], metadata: Any = None) -> dict[str, Any]:

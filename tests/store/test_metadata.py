@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator.errors import ValidationError
-from emulator.store import metadata as md
-from emulator.store.metadata import MetadataColumns, metadata_size, validate_metadata, value_size
+from s3vectors_emulator.errors import ValidationError
+from s3vectors_emulator.store import metadata as md
+from s3vectors_emulator.store.metadata import MetadataColumns, metadata_size, validate_metadata, value_size
 
 
 def check(meta: Any, non_filterable: frozenset[str] = frozenset(), key: str = "k", index: int = 0) -> dict:

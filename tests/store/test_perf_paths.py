@@ -16,15 +16,15 @@ import orjson
 import pytest
 from threadpoolctl import ThreadpoolController
 
-from emulator import app as app_module
-from emulator import runtime
-from emulator.app import create_app
-from emulator.config import Config
-from emulator.errors import SerializationError
-from emulator.protocol import model
-from emulator.protocol.validate import validate
-from emulator.store.index import VectorIndex
-from emulator.store.metadata import pack_metadata, unpack_metadata
+from s3vectors_emulator import app as app_module
+from s3vectors_emulator import runtime
+from s3vectors_emulator.app import create_app
+from s3vectors_emulator.config import Config
+from s3vectors_emulator.errors import SerializationError
+from s3vectors_emulator.protocol import model
+from s3vectors_emulator.protocol.validate import validate
+from s3vectors_emulator.store.index import VectorIndex
+from s3vectors_emulator.store.metadata import pack_metadata, unpack_metadata
 
 # -- packed metadata ------------------------------------------------------------------------------
 
@@ -271,7 +271,7 @@ def expected_matches(rows: list[dict[str, Any]], key: str, value: Any) -> list[b
 def test_string_tables_switch_from_codes_to_strings_and_stay_right() -> None:
     import random
 
-    from emulator.store import metadata as md
+    from s3vectors_emulator.store import metadata as md
 
     rng = random.Random(3)
     cols = md.MetadataColumns()
@@ -304,7 +304,7 @@ def test_string_tables_switch_from_codes_to_strings_and_stay_right() -> None:
 
 
 def test_tables_in_row_order_answer_without_a_scatter_and_stop_being_so_on_delete() -> None:
-    from emulator.store import metadata as md
+    from s3vectors_emulator.store import metadata as md
 
     cols = md.MetadataColumns()
     rows = [{"s": "a" if i % 3 else "b", "n": i} for i in range(10)]

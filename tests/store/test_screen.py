@@ -1,4 +1,4 @@
-"""The float32 screen of the exact search (emulator/store/distances.py): whatever it keeps, the
+"""The float32 screen of the exact search (s3vectors_emulator/store/distances.py): whatever it keeps, the
 result must equal ranking every candidate row by its float64 distance, ties by key.
 
 The oracle here is that unscreened ranking (exact_distances over all candidate rows, then
@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.dtypes import StringDType
 
-from emulator.store import distances
-from emulator.store.distances import RowNorms, exact_distances, rank
-from emulator.store.index import VectorIndex
+from s3vectors_emulator.store import distances
+from s3vectors_emulator.store.distances import RowNorms, exact_distances, rank
+from s3vectors_emulator.store.index import VectorIndex
 
 METRICS = ("cosine", "euclidean")
 

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator.errors import ValidationError
-from emulator.store import text as text_module
-from emulator.store.index import RRF_K, VectorIndex
-from emulator.store.text import (
+from s3vectors_emulator.errors import ValidationError
+from s3vectors_emulator.store import text as text_module
+from s3vectors_emulator.store.index import RRF_K, VectorIndex
+from s3vectors_emulator.store.text import (
     ENGLISH_STOP_WORDS,
     Analyzer,
     analyze_value,

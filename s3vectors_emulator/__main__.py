@@ -1,0 +1,3 @@
+from s3vectors_emulator.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,162 @@
+"""Command line: options → Config → the server.  ``s3vectors-emulator`` and ``python -m s3vectors_emulator``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+
+from s3vectors_emulator import __version__
+from s3vectors_emulator.app import create_app
+from s3vectors_emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Config
+from s3vectors_emulator.errors import ServiceError
+from s3vectors_emulator.faults import FaultRule
+from s3vectors_emulator.protocol.auth import is_region_name
+from s3vectors_emulator.server import EmulatorServer, stop_on_signals
+from s3vectors_emulator.store.persistence import DataDirError
+
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
+          "g": 1000**3, "gb": 1000**3, "gib": 1024**3}
+
+
+def _size(text: str) -> int:
+    """A byte count such as 268435456, 256MiB or 1GB (argparse type)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
+    unit = _UNITS.get(match.group(2).lower()) if match else None
+    if match is None or unit is None:
+        raise argparse.ArgumentTypeError(f"expected a size such as 256MiB or 1GiB, got {text!r}")
+    return int(float(match.group(1)) * unit)
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    parser = argparse.ArgumentParser(prog="s3vectors-emulator", description="A local emulator of Amazon S3 Vectors.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on; 0 picks a free port (default 8000)")
+    parser.add_argument("--region", default=DEFAULT_REGION, help="region for unsigned requests (default us-east-1)")
+    parser.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID, help="account id in ARNs (default 123456789012)")
+    parser.add_argument(
+        "--legacy-buckets",
+        action="store_true",
+        help="treat new buckets as created before 2026-09-30: CLASSIC default index mode",
+    )
+    parser.add_argument("--threads", type=int, default=16, help="worker threads (default 16)")
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=Config.idle_timeout,
+        metavar="SECONDS",
+        help="close a keep-alive connection idle this long (default 60)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=Config.request_timeout,
+        metavar="SECONDS",
+        help="answer 408 to a request whose head takes longer than this, or whose body stalls this long (default 20)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("S3VECTORS_DATA_DIR") or None,
+        help="keep all state in this directory between runs (default: memory only; env S3VECTORS_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--auth",
+        action="append",
+        default=[],
+        metavar="ACCESS_KEY:SECRET_KEY",
+        help="check SigV4 signatures against this key pair (repeatable); without it any credentials work",
+    )
+    parser.add_argument("--auth-file", help="a file of ACCESS_KEY:SECRET_KEY lines, as --auth")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="OPERATION=ERROR[@RATE][xCOUNT]",
+        help="inject failures, e.g. PutVectors=429@0.5 or '*=503x2' (repeatable)",
+    )
+    parser.add_argument("--fault-seed", type=int, help="seed for the fault rates, for repeatable runs")
+    parser.add_argument(
+        "--query-snapshot-budget",
+        type=_size,
+        default=Config.snapshot_budget_bytes,
+        metavar="SIZE",
+        help="memory for the QueryVectors result snapshots behind page tokens, all accounts and regions "
+        "together, e.g. 256MiB (the default) or 1GiB; the least recently used are dropped first",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    args = parser.parse_args(argv)
+    if not (0 <= args.port <= 65535):
+        parser.error("--port must be between 0 and 65535")
+    if not (len(args.account_id) == 12 and args.account_id.isdigit()):
+        parser.error("--account-id must be 12 digits")
+    if not is_region_name(args.region):
+        parser.error(f"--region must be an AWS region name such as us-east-1 or eu-central-1, got {args.region[:64]!r}")
+    if args.threads < 1:
+        parser.error("--threads must be at least 1")
+    for option, seconds in (("--idle-timeout", args.idle_timeout), ("--request-timeout", args.request_timeout)):
+        if not 0 < seconds < 1e6:
+            parser.error(f"{option} must be a positive number of seconds")
+    pairs = list(args.auth)
+    if args.auth_file:
+        try:
+            with open(args.auth_file, encoding="utf-8") as handle:
+                pairs += [line.strip() for line in handle if line.strip() and not line.lstrip().startswith("#")]
+        except OSError as exc:
+            parser.error(f"--auth-file: {exc.strerror}: {args.auth_file}")
+    credentials = []
+    for pair in pairs:
+        key, sep, secret = pair.partition(":")
+        if not sep or not key or not secret:
+            parser.error(f"--auth expects ACCESS_KEY:SECRET_KEY, got {pair!r}")
+        credentials.append((key, secret))
+    for spec in args.fault:
+        try:
+            FaultRule.parse(spec)
+        except (ValueError, ServiceError) as exc:
+            parser.error(f"--fault {spec!r}: {getattr(exc, 'message', exc)}")
+    return Config(
+        host=args.host,
+        port=args.port,
+        region=args.region,
+        account_id=args.account_id,
+        legacy_buckets=args.legacy_buckets,
+        threads=args.threads,
+        idle_timeout=args.idle_timeout,
+        request_timeout=args.request_timeout,
+        credentials=tuple(credentials),
+        faults=tuple(args.fault),
+        fault_seed=args.fault_seed,
+        data_dir=args.data_dir,
+        snapshot_budget_bytes=args.query_snapshot_budget,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("cheroot").setLevel(logging.WARNING)
+    stopping = stop_on_signals()
+    try:
+        app = create_app(config)
+    except DataDirError as exc:
+        print(f"s3vectors-emulator: {exc}", file=sys.stderr)
+        return 1
+    try:
+        server = EmulatorServer(
+            app,
+            config.host,
+            config.port,
+            config.threads,
+            idle_timeout=config.idle_timeout,
+            request_timeout=config.request_timeout,
+            max_body_bytes=config.max_body_bytes,
+        )
+    except OSError as exc:
+        print(f"s3vectors-emulator: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"S3 Vectors emulator listening on {server.url}", flush=True)
+    server.serve_until_signalled(stopping)
+    app.extensions["s3vectors_store"].close()
+    return 0

@@ -1,0 +1,71 @@
+"""Vector bucket operations: create, get, list, delete, policy and default index mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from s3vectors_emulator.errors import NotFoundError, ValidationError
+from s3vectors_emulator.operations.common import Context, bucket_name, decode_name_token, encode_token, resolve_bucket
+from s3vectors_emulator.store.store import POLICY_NOT_FOUND
+
+DEFAULT_MAX_RESULTS = 500
+
+
+def create_vector_bucket(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    bucket = ctx.region.create_bucket(
+        params["vectorBucketName"], params.get("encryptionConfiguration"), params.get("tags")
+    )
+    return {"vectorBucketArn": bucket.arn}
+
+
+def get_vector_bucket(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    return {"vectorBucket": resolve_bucket(ctx, params).describe()}
+
+
+def delete_vector_bucket(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    ctx.region.delete_bucket(bucket_name(ctx, params))
+    return {}
+
+
+def list_vector_buckets(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    owner = ctx.region.uid
+    buckets, more = ctx.region.list_buckets(
+        params.get("prefix"),
+        decode_name_token(params.get("nextToken"), owner),
+        params.get("maxResults", DEFAULT_MAX_RESULTS),
+    )
+    result: dict[str, Any] = {"vectorBuckets": [b.summary() for b in buckets]}
+    if more:
+        result["nextToken"] = encode_token(owner, buckets[-1].name)
+    return result
+
+
+def put_vector_bucket_policy(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    policy = params["policy"]
+    try:
+        document = orjson.loads(policy)
+    except orjson.JSONDecodeError:
+        document = None
+    if not isinstance(document, dict):
+        raise ValidationError.at("policy", "Policy must be a valid JSON document")
+    ctx.region.set_policy(bucket_name(ctx, params), policy)
+    return {}
+
+
+def get_vector_bucket_policy(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    policy = resolve_bucket(ctx, params).policy
+    if policy is None:
+        raise NotFoundError(POLICY_NOT_FOUND)
+    return {"policy": policy}
+
+
+def delete_vector_bucket_policy(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    ctx.region.set_policy(bucket_name(ctx, params), None)
+    return {}
+
+
+def put_vector_bucket_default_index_mode(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    ctx.region.set_default_index_mode(bucket_name(ctx, params), params["defaultIndexMode"])
+    return {}

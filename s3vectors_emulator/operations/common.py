@@ -1,0 +1,80 @@
+"""What every operation needs: the caller's region state and the either-or resolution
+of buckets and indexes by name or by ARN (Part I §6)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from s3vectors_emulator.errors import ValidationError
+from s3vectors_emulator.store.cursors import invalid_token
+from s3vectors_emulator.store.store import Bucket, Index, Region
+
+BUCKET_EITHER = "Must specify either vectorBucketName or vectorBucketArn but not both"
+INDEX_EITHER = "Must specify either indexArn or both vectorBucketName and indexName"
+
+
+@dataclass(frozen=True)
+class Context:
+    region: Region
+
+
+def bucket_name(ctx: Context, params: dict[str, Any]) -> str:
+    name = params.get("vectorBucketName")
+    arn = params.get("vectorBucketArn")
+    if (name is None) == (arn is None):
+        raise ValidationError(BUCKET_EITHER)
+    return name if name is not None else ctx.region.bucket_name_from_arn(arn)
+
+
+def resolve_bucket(ctx: Context, params: dict[str, Any]) -> Bucket:
+    return ctx.region.bucket(bucket_name(ctx, params))
+
+
+def index_names(ctx: Context, params: dict[str, Any]) -> tuple[str, str]:
+    arn = params.get("indexArn")
+    bucket = params.get("vectorBucketName")
+    name = params.get("indexName")
+    if arn is not None:
+        if bucket is not None or name is not None:
+            raise ValidationError(INDEX_EITHER)
+        return ctx.region.index_names_from_arn(arn)
+    if bucket is None or name is None:
+        raise ValidationError(INDEX_EITHER)
+    return bucket, name
+
+
+def resolve_index(ctx: Context, params: dict[str, Any]) -> Index:
+    return ctx.region.index(*index_names(ctx, params))
+
+
+def encode_token(owner: str, *position: Any) -> str:
+    """An opaque page token: the identity of what is paged (a region's state, a bucket, an
+    index, so a token dies with it) and the position to continue from."""
+    return base64.urlsafe_b64encode(orjson.dumps([owner, *position])).decode("ascii")
+
+
+def decode_token(token: str | None, owner: str, size: int = 1) -> list[Any] | None:
+    """The position in a page token of ``owner``; a token we did not issue for it is refused."""
+    if token is None:
+        return None
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+    except (ValueError, UnicodeError, orjson.JSONDecodeError):
+        raise invalid_token() from None
+    if not isinstance(values, list) or len(values) != size + 1 or values[0] != owner:
+        raise invalid_token()
+    return values[1:]
+
+
+def decode_name_token(token: str | None, owner: str) -> str | None:
+    """The name a ListVectorBuckets or ListIndexes page continues after."""
+    position = decode_token(token, owner)
+    if position is None:
+        return None
+    if not isinstance(position[0], str):
+        raise invalid_token()
+    return position[0]

@@ -1,0 +1,137 @@
+"""QueryVectors: exact, full-text and hybrid search, filters, query modes and paging.
+
+Part I §5, Part II §2.5–§2.6, §3, §4 and §6; D6, D13.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, NamedTuple
+
+import orjson
+
+from s3vectors_emulator.errors import ValidationError
+from s3vectors_emulator.operations.common import Context, resolve_index
+from s3vectors_emulator.store.cursors import invalid_token
+from s3vectors_emulator.store.index import QueryHit, not_searchable
+from s3vectors_emulator.store.metadata import unpack_metadata
+from s3vectors_emulator.store.store import CLASSIC, ENHANCED, TEXT_NEEDS_ENHANCED, Index
+
+PAGE_SIZE = 100  # Part II §4: at most 100 results per response
+NEITHER = "At least one of queryVector or queryTexts must be specified"
+CLASSIC_ON_ENHANCED = "Query mode CLASSIC cannot be used on a vector index in ENHANCED index mode"
+# D10 style: Part II §2.6 knows no AWS wording.
+DUPLICATE_TEXT_KEY = "Duplicate metadataKey '{key}' in queryTexts: each key may appear only once"
+
+
+def query_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    index = resolve_index(ctx, params)
+    texts = params.get("queryTexts")
+    if params.get("queryVector") is None and texts is None:
+        raise ValidationError(NEITHER)  # Part II §5.2: the model no longer requires queryVector
+    requested = params.get("queryMode")
+    if requested == CLASSIC and index.mode == ENHANCED:
+        raise ValidationError(CLASSIC_ON_ENHANCED)  # Part II §3
+    pairs = _check_texts(index, texts, requested) if texts is not None else None
+    enhanced = (requested or index.mode) == ENHANCED
+    return_metadata = params.get("returnMetadata", False)
+    token = params.get("nextToken")
+    if token is None:
+        vector = params.get("queryVector")
+        hits = index.vectors.search(
+            vector["float32"] if vector is not None else None,
+            pairs,
+            params["topK"],
+            params.get("filter"),
+            enhanced,
+            return_metadata,
+        )
+        offset = 0
+    else:
+        hits, offset = _resume(ctx, token, _fingerprint(index, params))
+    page = hits[offset : offset + PAGE_SIZE]
+    shape = _Shape(
+        return_distance=params.get("returnDistance", False),
+        return_metadata=return_metadata,
+        # Part II §2.5: `scores` only when queryTexts was given; vector-only requests never get it.
+        return_scores=bool(params.get("returnScores", False)) and texts is not None,
+        hybrid=texts is not None and params.get("queryVector") is not None,
+    )
+    result: dict[str, Any] = {
+        "vectors": [_wire(hit, shape) for hit in page],
+        "distanceMetric": index.distance_metric,  # required, so present on text-only answers too
+    }
+    following = offset + PAGE_SIZE
+    if following < len(hits):  # D6: a token only while more results remain
+        cursor = token.rsplit(".", 1)[0] if token else ctx.region.cursors.open(_fingerprint(index, params), hits)
+        result["nextToken"] = f"{cursor}.{following}"
+    return result
+
+
+def _check_texts(index: Index, texts: list[dict[str, Any]], requested: str | None) -> list[tuple[str, str]]:
+    """Part II §2.6 / §6 step 2, before any data is read: ENHANCED, distinct and searchable keys."""
+    if index.mode != ENHANCED or requested == CLASSIC:
+        raise ValidationError.at("queryTexts", TEXT_NEEDS_ENHANCED)
+    searchable = index.searchable_keys
+    seen: set[str] = set()
+    pairs = []
+    for position, entry in enumerate(texts):
+        key = entry["metadataKey"]
+        if key in seen:
+            message = DUPLICATE_TEXT_KEY.format(key=key)
+            raise ValidationError.at(f"queryTexts[{position}].metadataKey", message)
+        seen.add(key)
+        if key not in searchable:
+            raise not_searchable(key, position)
+        pairs.append((key, entry["text"]))
+    return pairs
+
+
+def _resume(ctx: Context, token: str, fingerprint: bytes) -> tuple[list[QueryHit], int]:
+    cursor, _, offset_text = token.rpartition(".")
+    if not cursor or not offset_text.isdigit():
+        raise invalid_token()
+    hits = ctx.region.cursors.fetch(cursor, fingerprint)
+    offset = int(offset_text)
+    if offset <= 0 or offset >= len(hits) or offset % PAGE_SIZE:
+        raise invalid_token()
+    return hits, offset
+
+
+def _fingerprint(index: Index, params: dict[str, Any]) -> bytes:
+    """D6: a token is bound to everything its request asked, except the token itself, and to
+    the identity of the index (one deleted and made again under its name is another)."""
+    request = {k: v for k, v in params.items() if k not in ("nextToken", "vectorBucketName", "indexName", "indexArn")}
+    try:
+        body = orjson.dumps([index.arn, index.uid, request], option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        # Only a filter too deep to have passed validation gets here (a later page's request):
+        # no snapshot can belong to it.
+        raise invalid_token() from None
+    return hashlib.sha256(body).digest()
+
+
+class _Shape(NamedTuple):
+    return_distance: bool
+    return_metadata: bool
+    return_scores: bool
+    hybrid: bool
+
+
+def _wire(hit: QueryHit, shape: _Shape) -> dict[str, Any]:
+    item: dict[str, Any] = {"key": hit.key}
+    # Part II §2.5: a distance exists only for results that were in the vector list.
+    if shape.return_distance and hit.distance is not None:
+        item["distance"] = hit.distance
+    if shape.return_metadata:
+        item["metadata"] = unpack_metadata(hit.metadata)  # kept packed: a snapshot holds bytes
+    if shape.return_scores:
+        scores: dict[str, Any] = {}
+        if hit.bm25:
+            scores["bm25Scores"] = [{"metadataKey": key, "score": score} for key, score in hit.bm25]
+        if shape.hybrid:
+            scores["fused"] = hit.fused
+            if hit.distance is not None:
+                scores["vectorDistance"] = hit.distance
+        item["scores"] = scores
+    return item

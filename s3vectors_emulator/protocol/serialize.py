@@ -1,0 +1,80 @@
+"""Output shapes → JSON, and errors → (status, headers, body) exactly as D2 describes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import orjson
+from botocore.model import Shape
+
+from s3vectors_emulator.errors import EXTRA_STATUS, SerializationError, ServiceError
+from s3vectors_emulator.protocol.model import error_status
+
+
+def decode_body(body: bytes | memoryview) -> dict[str, Any]:
+    """The request body as a JSON object; an empty body is an empty object.
+
+    ``body`` may be a view into a reused receive buffer: orjson parses it without a copy.
+    """
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        if not bytes(body).strip():
+            return {}  # blank is rarer than valid JSON, so it is checked only on failure
+        text = str(exc)
+        if "surrogate" in text or "UTF-8" in text:
+            # Part I §2: a lone surrogate (or bytes that are not UTF-8) fails the whole
+            # request with SerializationException "UnknownError".
+            raise SerializationError("UnknownError") from None
+        raise SerializationError("Request body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise SerializationError("Request body must be a JSON object")
+    return value
+
+
+def shape_output(shape: Shape | None, value: dict[str, Any]) -> dict[str, Any]:
+    """Keep the members the output shape names, with timestamps as epoch seconds (D3)."""
+    if shape is None:
+        return {}
+    return _shape_value(shape, value)
+
+
+def _shape_value(shape: Shape, value: Any) -> Any:
+    kind = shape.type_name
+    if shape.metadata.get("document"):
+        return value
+    if kind == "structure":
+        members = shape.members  # type: ignore[attr-defined]
+        return {
+            name: _shape_value(members[name], item)
+            for name, item in value.items()
+            if item is not None and name in members
+        }
+    if kind == "list":
+        member = shape.member  # type: ignore[attr-defined]
+        if member.type_name in ("structure", "timestamp", "list", "map"):
+            return [_shape_value(member, item) for item in value]
+        return value
+    if kind == "map":
+        inner = shape.value  # type: ignore[attr-defined]
+        if inner.type_name in ("structure", "timestamp", "list", "map"):
+            return {key: _shape_value(inner, item) for key, item in value.items()}
+        return value
+    if kind == "timestamp" and isinstance(value, dt.datetime):
+        return value.timestamp()
+    return value
+
+
+def encode(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+
+def error_response(error: ServiceError) -> tuple[int, dict[str, str], bytes]:
+    """D2: status from the model, x-amzn-ErrorType, a JSON body with message (and fieldList)."""
+    status = error_status(error.code) or EXTRA_STATUS.get(error.code, 400)
+    body: dict[str, Any] = {"message": error.message}
+    if error.field_list:
+        body["fieldList"] = error.field_list
+    headers = {"x-amzn-ErrorType": error.code, "Content-Type": "application/json"}
+    return status, headers, encode(body)

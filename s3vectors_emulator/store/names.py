@@ -1,0 +1,22 @@
+"""Name rules the service model cannot express (Part I §2)."""
+
+from __future__ import annotations
+
+import re
+
+from s3vectors_emulator.errors import ValidationError
+
+# Part I §2: lowercase letters, digits and hyphens, starting and ending alphanumeric.
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9-]*[a-z0-9]")
+# Part I §2: index names may also hold dots.
+_INDEX_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*[a-z0-9]")
+
+
+def check_bucket_name(name: str) -> None:
+    if not _BUCKET_NAME.fullmatch(name):
+        raise ValidationError("Invalid vector bucket name")
+
+
+def check_index_name(name: str) -> None:
+    if not _INDEX_NAME.fullmatch(name):
+        raise ValidationError("Invalid vector index name")  # D10
