@@ -15,9 +15,10 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, unquote
 
-from flask import Flask, Request, Response, request
+import orjson
+from flask import Flask, Request, Response, g, request
 
-from s3vectors_emulator import __version__
+from s3vectors_emulator import __version__, request_log
 from s3vectors_emulator.config import Config
 from s3vectors_emulator.errors import InternalServerError, ServiceError, UnknownOperationError, ValidationError
 from s3vectors_emulator.faults import FaultRule, Faults
@@ -27,6 +28,7 @@ from s3vectors_emulator.protocol import model
 from s3vectors_emulator.protocol.auth import identify, verify_signature
 from s3vectors_emulator.protocol.serialize import decode_body, encode, error_response, shape_output
 from s3vectors_emulator.protocol.validate import validate
+from s3vectors_emulator.request_log import RequestRecord
 from s3vectors_emulator.runtime import Runtime
 from s3vectors_emulator.store.persistence import Persistence
 from s3vectors_emulator.store.store import Store
@@ -34,6 +36,7 @@ from s3vectors_emulator.store.store import Store
 log = logging.getLogger("s3vectors_emulator")
 
 ADMIN_PREFIX = "_emulator"  # no operation name starts with an underscore
+HEALTH_PATH = f"/{ADMIN_PREFIX}/health"
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 _READ_CHUNK = 1 << 20
 # Operations whose handlers get vectors as numpy arrays from validation (one conversion instead of
@@ -71,11 +74,16 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     @app.route("/<path:path>", methods=ALL_METHODS)
     def dispatch(path: str) -> Response:
         request_id = str(uuid.uuid4())
+        began = time.perf_counter()
+        record = g.record = RequestRecord(
+            request_id, time.time(), request.method, request.path, user_agent=request.headers.get("User-Agent")
+        )
         try:
             # Routed on the path exactly as sent, which is what a signature covers (never on the
             # decoded, possibly normalised, PATH_INFO that Flask matched).
             segment, rest = route_of(_raw_uri())
             if segment == ADMIN_PREFIX:
+                record.operation = f"{request.method} /{ADMIN_PREFIX}/{rest}"
                 response = _admin(rest, state, faults, secrets, started)
             else:
                 # The request's objects are freed when _operation returns, inside the pause.
@@ -88,6 +96,13 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
             log.exception("unhandled error in %s %s", request.method, request.path)
             response = _error(InternalServerError("Internal server error"))
         response.headers["x-amzn-RequestId"] = request_id
+        record.status = response.status_code
+        record.error_code = response.headers.get("x-amzn-ErrorType")
+        record.duration_ms = (time.perf_counter() - began) * 1000
+        if record.error_code and request_log.log.isEnabledFor(logging.DEBUG):
+            record.response = orjson.loads(response.get_data())
+        if record.path != HEALTH_PATH or record.status != 200:  # container health checks would flood it
+            request_log.emit(record)
         return response
 
     return app
@@ -149,13 +164,19 @@ def _operation(
     if name is None:
         raise UnknownOperationError(f"No operation at {request.method} {request.path}")
     op = model.operation(name)
+    record: RequestRecord = g.record
+    record.operation = name
     with _request_body(request, config.max_body_bytes, runtime) as body:
         if secrets:
             verify_signature(request.method, _raw_uri(), request.headers, bytes(body), secrets)
         # Credentials come before the body, as in AWS: a bad scope is refused whatever the body.
         caller = identify(request.headers, request.args, config.account_id, config.region)
+        record.account, record.region = caller.account, caller.region
         faults.check(name)
         params = decode_body(body)
+    debug = request_log.log.isEnabledFor(logging.DEBUG)
+    if debug:
+        record.request = request_log.summarise(params, op.input_shape)
     if rest:
         # The only URI member is a tag operation's percent-encoded ARN (Part I §9).
         params["resourceArn"] = rest
@@ -166,7 +187,10 @@ def _operation(
     with store.serving():
         context = Context(region=store.region(caller.account, caller.region))
         result = HANDLERS[name](context, params)
-    return _json(200, shape_output(op.output_shape, result))
+    output = shape_output(op.output_shape, result)
+    if debug:
+        record.response = request_log.summarise(output, op.output_shape)
+    return _json(200, output)
 
 
 def _raw_uri() -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import re
+import socket
 import sys
 
-from s3vectors_emulator import __version__
+from s3vectors_emulator import __version__, request_log
 from s3vectors_emulator.app import create_app
 from s3vectors_emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Config
 from s3vectors_emulator.errors import ServiceError
@@ -19,6 +21,9 @@ from s3vectors_emulator.store.persistence import DataDirError
 
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
           "g": 1000**3, "gb": 1000**3, "gib": 1024**3}
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def _size(text: str) -> int:
@@ -78,6 +83,14 @@ def parse_args(argv: list[str] | None = None) -> Config:
     )
     parser.add_argument("--fault-seed", type=int, help="seed for the fault rates, for repeatable runs")
     parser.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="info",
+        help="info (default): one line per request on stderr; debug: with the request and response bodies; "
+        "warning or error: problems only",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no request lines and no start-up summary")
+    parser.add_argument(
         "--query-snapshot-budget",
         type=_size,
         default=Config.snapshot_budget_bytes,
@@ -103,8 +116,9 @@ def parse_args(argv: list[str] | None = None) -> Config:
         try:
             with open(args.auth_file, encoding="utf-8") as handle:
                 pairs += [line.strip() for line in handle if line.strip() and not line.lstrip().startswith("#")]
-        except OSError as exc:
-            parser.error(f"--auth-file: {exc.strerror}: {args.auth_file}")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not a text file"
+            raise StartupError(f"cannot read --auth-file {args.auth_file}: {reason}") from None
     credentials = []
     for pair in pairs:
         key, sep, secret = pair.partition(":")
@@ -130,33 +144,86 @@ def parse_args(argv: list[str] | None = None) -> Config:
         fault_seed=args.fault_seed,
         data_dir=args.data_dir,
         snapshot_budget_bytes=args.query_snapshot_budget,
+        log_level=args.log_level,
+        quiet=args.quiet,
+    )
+
+
+class StartupError(Exception):
+    """A reason not to start, said in one line on stderr (exit status 1)."""
+
+
+def listen_error(exc: OSError, host: str, port: int) -> str:
+    """What went wrong when binding, and what to do about it."""
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot listen on {where}: {host!r} is not a known host name; use --host 127.0.0.1 or 0.0.0.0"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"{where} is already in use; stop the other process or pick another port with --port (0 picks a free one)"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"cannot listen on {where}: {host} is not an address of this machine; use --host 127.0.0.1 "
+            "(this machine only) or --host 0.0.0.0 (every interface)"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return (
+            f"cannot listen on {where}: permission denied (ports below 1024 need privileges); "
+            "pick another port with --port"
+        )
+    return f"cannot listen on {where}: {exc.strerror or exc}"
+
+
+def configure_logging(config: Config) -> None:
+    """Problems as ``time LEVEL name: message``; request lines bare (they carry their own time)."""
+    level = getattr(logging, config.log_level.upper())
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    requests = request_log.log
+    requests.propagate = False
+    requests.handlers[:] = [logging.StreamHandler(sys.stderr)]
+    requests.setLevel(logging.WARNING if config.quiet else level)
+
+
+def summary(config: Config) -> str:
+    data = f"data in {config.data_dir}" if config.data_dir else "memory only"
+    signatures = f"signatures checked ({len(config.credentials)} key pairs)" if config.credentials else (
+        "signatures not checked"
+    )
+    return (
+        f"unsigned requests go to account {config.account_id} in region {config.region}; {data}; {signatures}"
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    config = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("cheroot").setLevel(logging.WARNING)
-    stopping = stop_on_signals()
     try:
-        app = create_app(config)
-    except DataDirError as exc:
+        config = parse_args(argv)
+        configure_logging(config)
+        stopping = stop_on_signals()
+        try:
+            app = create_app(config)
+        except DataDirError as exc:
+            raise StartupError(str(exc)) from None
+        try:
+            server = EmulatorServer(
+                app,
+                config.host,
+                config.port,
+                config.threads,
+                idle_timeout=config.idle_timeout,
+                request_timeout=config.request_timeout,
+                max_body_bytes=config.max_body_bytes,
+            )
+        except OSError as exc:
+            app.extensions["s3vectors_store"].close()
+            raise StartupError(listen_error(exc, config.host, config.port)) from None
+    except StartupError as exc:
         print(f"s3vectors-emulator: {exc}", file=sys.stderr)
         return 1
-    try:
-        server = EmulatorServer(
-            app,
-            config.host,
-            config.port,
-            config.threads,
-            idle_timeout=config.idle_timeout,
-            request_timeout=config.request_timeout,
-            max_body_bytes=config.max_body_bytes,
-        )
-    except OSError as exc:
-        print(f"s3vectors-emulator: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
-        return 1
+    # stdout holds only this line, for scripts that wait for it; everything else goes to stderr.
     print(f"S3 Vectors emulator listening on {server.url}", flush=True)
+    if not config.quiet:
+        print(summary(config), file=sys.stderr, flush=True)
     server.serve_until_signalled(stopping)
     app.extensions["s3vectors_store"].close()
     return 0

@@ -35,3 +35,6 @@ class Config:
     data_dir: str | None = None
     # One byte budget for every QueryVectors page snapshot of the process (s3vectors_emulator.store.cursors).
     snapshot_budget_bytes: int = 256 * 1024 * 1024
+    # Request lines on stderr (s3vectors_emulator.request_log): info, debug (with bodies), warning, error.
+    log_level: str = "info"
+    quiet: bool = False  # no request lines, no start-up summary

@@ -160,7 +160,10 @@ class Persistence:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._lock_file = open(lock_path, "a+")  # noqa: SIM115 - held for the process's life
         except OSError as exc:
-            raise DataDirError(f"cannot use the data directory {self.directory}: {exc.strerror}") from None
+            raise DataDirError(
+                f"cannot use the data directory {self.directory}: {exc.strerror}; choose another with --data-dir "
+                "(a directory this user can write, created when missing)"
+            ) from None
         try:
             fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

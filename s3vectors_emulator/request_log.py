@@ -1,0 +1,84 @@
+"""One line per request on stderr: what the caller's SDK sent and how it was answered.
+
+The line holds the time, account, region, operation (or the admin path), HTTP status, error code,
+duration and request id.  At debug level the request and response bodies follow, summarised so a
+line stays readable: a list of numbers (a vector) shows its first values and its length, members
+the service model marks sensitive (query texts) are masked, and a body is cut at a few KB.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from botocore.model import Shape
+
+log = logging.getLogger("s3vectors_emulator.requests")
+
+SHOWN_VALUES = 4  # a vector shows this many of its values, then its length
+MAX_BODY_CHARS = 4096
+MASK = "***"
+
+
+@dataclass
+class RequestRecord:
+    """What is known of a request once it is answered."""
+
+    request_id: str
+    started: float  # time.time() when it arrived
+    method: str
+    path: str
+    operation: str | None = None
+    account: str | None = None
+    region: str | None = None
+    status: int = 0
+    error_code: str | None = None
+    duration_ms: float = 0.0
+    user_agent: str | None = None
+    request: Any = None  # the decoded body (debug level only)
+    response: Any = None
+
+    def line(self) -> str:
+        when = dt.datetime.fromtimestamp(self.started, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        what = self.operation or f"{self.method} {self.path}"
+        return (
+            f"{when} {self.account or '-'} {self.region or '-'} {what} {self.status} "
+            f"{self.error_code or '-'} {self.duration_ms:.1f}ms {self.request_id}"
+        )
+
+
+def summarise(value: Any, shape: Shape | None = None) -> Any:
+    """``value`` with vectors shortened and sensitive members masked, following ``shape`` if known."""
+    if shape is not None and shape.serialization.get("sensitive") or (
+        shape is not None and shape.metadata.get("sensitive")
+    ):
+        return MASK
+    if isinstance(value, dict):
+        members = shape.members if shape is not None and shape.type_name == "structure" else {}  # type: ignore[attr-defined]
+        return {key: summarise(item, members.get(key)) for key, item in value.items()}
+    if isinstance(value, list):
+        member = shape.member if shape is not None and shape.type_name == "list" else None  # type: ignore[attr-defined]
+        if len(value) > SHOWN_VALUES and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+            return [*value[:SHOWN_VALUES], f"... {len(value)} values"]
+        return [summarise(item, member) for item in value]
+    return value
+
+
+def body_text(value: Any) -> str:
+    try:
+        text = orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        text = repr(value)
+    return text if len(text) <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS] + f"... ({len(text)} characters)"
+
+
+def emit(record: RequestRecord) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return
+    if log.isEnabledFor(logging.DEBUG) and (record.request is not None or record.response is not None):
+        log.debug("%s request=%s response=%s", record.line(), body_text(record.request), body_text(record.response))
+    else:
+        log.info("%s", record.line())
