@@ -2,15 +2,22 @@ FROM python:3.11-slim
 
 WORKDIR /app
 
-# The same package install as `make` (without the test extra).
-COPY pyproject.toml README.md ./
+# The same package install as tests/test_packaging.py checks (without the test extra).
+COPY pyproject.toml README.md LICENSE ./
 COPY s3vectors_emulator/ s3vectors_emulator/
 RUN pip install --no-cache-dir .
 
-EXPOSE 8000
+# An unprivileged user owning the data directory.  The server always keeps its state in /data:
+# `-v s3vectors-data:/data` keeps it between runs; without a volume it goes with the container.
+# No VOLUME here: that would create an anonymous volume on every `docker run`.
+RUN groupadd --system --gid 10001 emulator \
+    && useradd --system --uid 10001 --gid emulator --no-create-home --home-dir /data --shell /usr/sbin/nologin emulator \
+    && mkdir -p /data \
+    && chown emulator:emulator /data
+ENV S3VECTORS_DATA_DIR=/data
+USER 10001:10001
 
-# State is kept only when a data directory is set: `docker run -v s3vectors:/data -e S3VECTORS_DATA_DIR=/data ...`.
-VOLUME ["/data"]
+EXPOSE 8000
 
 # slim has no curl: ask python's urllib, which fails on any non-2xx answer or refusal.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
