@@ -126,7 +126,7 @@ def run(quick: bool) -> Section:
                 {
                     "instant": lambda item: query(item, True),
                     "e2e": lambda item: query(item, False),
-                    "kernel": lambda item, local=local: local.query_hits(item[0], K),
+                    "kernel": lambda item, local=local: local.search(item[0], None, K),
                 },
                 inputs,
                 warmup=5,

@@ -37,9 +37,9 @@ def run(quick: bool) -> Section:
     index = VectorIndex(d, "cosine")
     seconds = fill_index(index, n, rng, metadata=_metadata)
     section.notes.append(f"validate_put + put with 3 metadata keys: {seconds:.1f} s ({n / seconds:,.0f} vectors/s)")
-    contenders: dict[str, Any] = {"unfiltered": lambda q: index.query_hits(q, K)}
+    contenders: dict[str, Any] = {"unfiltered": lambda q: index.search(q, None, K)}
     for label, key, _ in SELECTIVITIES:
-        contenders[label] = lambda q, key=key: index.query_hits(q, K, {key: {"$eq": "hit"}})
+        contenders[label] = lambda q, key=key: index.search(q, None, K, {key: {"$eq": "hit"}})
     times = interleaved(contenders, queries(rng, 64, d), warmup=2, budget=budget, min_rounds=min_rounds)
     base = median(times["unfiltered"])
     for label, _, every in SELECTIVITIES:

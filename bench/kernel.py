@@ -1,4 +1,4 @@
-"""The query kernel inside the process: VectorIndex.query_hits against one ``X @ q`` (the floor) and
+"""The query kernel inside the process: VectorIndex.search against one ``X @ q`` (the floor) and
 faiss-cpu's flat (exact) indexes, interleaved on the same queries."""
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def run(quick: bool) -> Section:
     if faiss is not None:
         columns += [Column("faiss_ms", "faiss ms", "{:.2f}"), Column("faiss_ratio", "faiss/floor", "{:.2f}x")]
     columns.append(Column("target", "target"))
-    section = Section("kernel", "Query kernel in process (VectorIndex.query_hits vs X @ q)", columns)
+    section = Section("kernel", "Query kernel in process (VectorIndex.search vs X @ q)", columns)
     if faiss is None:
         section.notes.append("faiss-cpu is not importable: faiss columns left out (pip install -e '.[bench]')")
     budget, min_rounds = (0.6, 7) if quick else (3.0, 9)
@@ -115,7 +115,7 @@ def run(quick: bool) -> Section:
             for k in KS:
                 contenders: dict[str, Any] = {
                     "floor": lambda q, x=matrix: x @ q,
-                    "emulator": lambda q, view=view, k=k: view.query_hits(q, k),
+                    "emulator": lambda q, view=view, k=k: view.search(q, None, k),
                 }
                 if flat is not None:
                     if metric == "cosine":

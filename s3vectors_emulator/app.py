@@ -133,8 +133,8 @@ def route_of(raw_uri: str) -> tuple[str, str]:
 
 def _admin(action: str, store: Store, faults: Faults, secrets: dict[str, str], started: float) -> Response:
     if action == "health" and request.method == "GET":
-        body = {"status": "ok", "version": __version__, "uptimeSeconds": round(time.monotonic() - started, 3)}
-        return _json(200, body)
+        health = {"status": "ok", "version": __version__, "uptimeSeconds": round(time.monotonic() - started, 3)}
+        return _json(200, health)
     body = _read_body(request, 1 << 20)
     if secrets:
         # With --auth, every admin endpoint but health needs a request signed by a known key

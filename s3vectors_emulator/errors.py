@@ -38,20 +38,8 @@ class ConflictError(ServiceError):
     code = "ConflictException"
 
 
-class AccessDeniedError(ServiceError):
-    code = "AccessDeniedException"
-
-
 class ServiceQuotaExceededError(ServiceError):
     code = "ServiceQuotaExceededException"
-
-
-class TooManyRequestsError(ServiceError):
-    code = "TooManyRequestsException"
-
-
-class ServiceUnavailableError(ServiceError):
-    code = "ServiceUnavailableException"
 
 
 class InternalServerError(ServiceError):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from botocore.model import Shape
+from botocore.model import ListShape, Shape, StructureShape
 
 log = logging.getLogger("s3vectors_emulator.requests")
 
@@ -57,10 +57,10 @@ def summarise(value: Any, shape: Shape | None = None) -> Any:
     ):
         return MASK
     if isinstance(value, dict):
-        members = shape.members if shape is not None and shape.type_name == "structure" else {}  # type: ignore[attr-defined]
+        members = shape.members if isinstance(shape, StructureShape) else {}
         return {key: summarise(item, members.get(key)) for key, item in value.items()}
     if isinstance(value, list):
-        member = shape.member if shape is not None and shape.type_name == "list" else None  # type: ignore[attr-defined]
+        member = shape.member if isinstance(shape, ListShape) else None
         if len(value) > SHOWN_VALUES and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
             return [*value[:SHOWN_VALUES], f"... {len(value)} values"]
         return [summarise(item, member) for item in value]

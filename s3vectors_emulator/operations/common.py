@@ -25,9 +25,11 @@ class Context:
 def bucket_name(ctx: Context, params: dict[str, Any]) -> str:
     name = params.get("vectorBucketName")
     arn = params.get("vectorBucketArn")
-    if (name is None) == (arn is None):
-        raise ValidationError(BUCKET_EITHER)
-    return name if name is not None else ctx.region.bucket_name_from_arn(arn)
+    if name is not None and arn is None:
+        return name
+    if arn is not None and name is None:
+        return ctx.region.bucket_name_from_arn(arn)
+    raise ValidationError(BUCKET_EITHER)
 
 
 def resolve_bucket(ctx: Context, params: dict[str, Any]) -> Bucket:

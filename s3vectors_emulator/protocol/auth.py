@@ -13,6 +13,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol, overload
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -44,14 +45,22 @@ def is_region_name(region: str) -> bool:
     return len(region) <= MAX_REGION_LENGTH and REGION_NAME.fullmatch(region) is not None
 
 
+class Headers(Protocol):
+    """A request's headers, looked up by name: a dict, or the web framework's own headers object."""
+
+    @overload
+    def get(self, key: str, /) -> str | None: ...
+    @overload
+    def get(self, key: str, default: str, /) -> str: ...
+
+
 @dataclass(frozen=True)
 class Caller:
     account: str
     region: str
-    access_key: str | None
 
 
-def identify(headers: Mapping[str, str], query: Mapping[str, str], default_account: str, default_region: str) -> Caller:
+def identify(headers: Headers, query: Mapping[str, str], default_account: str, default_region: str) -> Caller:
     """D4: region from the credential scope, else the default; a 12-digit key is an account.
 
     A scope whose region is not of AWS's form is refused here, before any state is made for it.
@@ -63,13 +72,13 @@ def identify(headers: Mapping[str, str], query: Mapping[str, str], default_accou
         if presigned:
             match = _CREDENTIAL.search("Credential=" + presigned)
     if match is None:
-        return Caller(default_account, default_region, None)
+        return Caller(default_account, default_region)
     access_key, _date, region, _service = match.groups()
     if not is_region_name(region):
         shown = region if len(region) <= _REGION_SHOWN else region[:_REGION_SHOWN] + "..."
         raise InvalidSignatureError(BAD_REGION.format(region=shown))
     account = access_key if _ACCOUNT_KEY.fullmatch(access_key) else default_account
-    return Caller(account, region, access_key)
+    return Caller(account, region)
 
 
 # D12: the messages AWS answers with.
@@ -98,7 +107,7 @@ class _Verifier(SigV4Auth):
 def verify_signature(
     method: str,
     raw_uri: str,
-    headers: Mapping[str, str],
+    headers: Headers,
     body: bytes,
     secrets: Mapping[str, str],
     now: dt.datetime | None = None,

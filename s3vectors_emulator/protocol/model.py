@@ -7,10 +7,9 @@ out an operation's members, lengths, ranges or enums.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 
 import botocore.session
-from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.model import OperationModel, ServiceModel
 
 SERVICE_NAME = "s3vectors"
 # D1: every operation of the newest model.  Older botocore releases lack the 2026
@@ -18,15 +17,6 @@ SERVICE_NAME = "s3vectors"
 REQUIRED_OPERATIONS = frozenset(
     {"UpdateIndexMode", "PutVectorBucketDefaultIndexMode", "UpdateMetadataConfiguration"}
 )
-
-
-@dataclass(frozen=True)
-class Route:
-    """How an operation is reached: its HTTP method and its URI template."""
-
-    method: str
-    uri: str
-    operation: str
 
 
 class ServiceModelTooOld(RuntimeError):
@@ -76,7 +66,3 @@ def error_status(code: str) -> int | None:
         return None
     # Part I §6: ValidationException has no error trait and defaults to 400.
     return int(shape.metadata.get("error", {}).get("httpStatusCode", 400))
-
-
-def member_location(shape: Shape) -> str | None:
-    return shape.serialization.get("location")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import orjson
-from botocore.model import Shape
+from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from s3vectors_emulator.errors import EXTRA_STATUS, SerializationError, ServiceError
 from s3vectors_emulator.protocol.model import error_status
@@ -34,35 +33,36 @@ def decode_body(body: bytes | memoryview) -> dict[str, Any]:
 
 
 def shape_output(shape: Shape | None, value: dict[str, Any]) -> dict[str, Any]:
-    """Keep the members the output shape names, with timestamps as epoch seconds (D3)."""
+    """Keep the members the output shape names.
+
+    Timestamps need no conversion: the store hands them out as epoch seconds already (D3).
+    """
     if shape is None:
         return {}
     return _shape_value(shape, value)
 
 
 def _shape_value(shape: Shape, value: Any) -> Any:
-    kind = shape.type_name
     if shape.metadata.get("document"):
         return value
-    if kind == "structure":
-        members = shape.members  # type: ignore[attr-defined]
+    # botocore gives each shape the class of its type ("structure" → StructureShape, ...).
+    if isinstance(shape, StructureShape):
+        members = shape.members
         return {
             name: _shape_value(members[name], item)
             for name, item in value.items()
             if item is not None and name in members
         }
-    if kind == "list":
-        member = shape.member  # type: ignore[attr-defined]
-        if member.type_name in ("structure", "timestamp", "list", "map"):
+    if isinstance(shape, ListShape):
+        member = shape.member
+        if member.type_name in ("structure", "list", "map"):
             return [_shape_value(member, item) for item in value]
         return value
-    if kind == "map":
-        inner = shape.value  # type: ignore[attr-defined]
-        if inner.type_name in ("structure", "timestamp", "list", "map"):
+    if isinstance(shape, MapShape):
+        inner = shape.value
+        if inner.type_name in ("structure", "list", "map"):
             return {key: _shape_value(inner, item) for key, item in value.items()}
         return value
-    if kind == "timestamp" and isinstance(value, dt.datetime):
-        return value.timestamp()
     return value
 
 

@@ -127,12 +127,13 @@ def _value(shape: Shape, value: Any, path: str, out: _Collector) -> Any:
     kind = shape.type_name
     if shape.metadata.get("document"):
         return value  # free-form JSON (filters, metadata): the store owns its rules
-    if kind == "structure":
-        return _structure(shape, value, path, out)  # type: ignore[arg-type]
-    if kind == "list":
-        return _list(shape, value, path, out)  # type: ignore[arg-type]
-    if kind == "map":
-        return _map(shape, value, path, out)  # type: ignore[arg-type]
+    # botocore gives each shape the class of its type ("structure" → StructureShape, ...).
+    if isinstance(shape, StructureShape):
+        return _structure(shape, value, path, out)
+    if isinstance(shape, ListShape):
+        return _list(shape, value, path, out)
+    if isinstance(shape, MapShape):
+        return _map(shape, value, path, out)
     if kind == "string":
         if not isinstance(value, str):
             raise _type_error(shape, path)
@@ -217,7 +218,7 @@ def _map(shape: MapShape, value: Any, path: str, out: _Collector) -> dict[str, A
 
 def _check_string(shape: Shape, value: str, path: str, out: _Collector) -> None:
     _check_length(shape, java_length(value), path, out)
-    enum = shape.enum
+    enum = shape.metadata.get("enum")  # what botocore's StringShape.enum reads
     if enum and value not in enum:
         out.add(path, "Value", f"Member must satisfy enum value set: [{', '.join(enum)}]")
     pattern = shape.metadata.get("pattern")

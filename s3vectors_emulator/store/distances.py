@@ -27,12 +27,18 @@ is slower but handles ±inf products.
 from __future__ import annotations
 
 import math
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, TypeGuard
 
 import numpy as np
 from numpy.typing import NDArray
 
 Metric = Literal["cosine", "euclidean"]
+METRICS: tuple[Metric, ...] = ("cosine", "euclidean")
+
+
+def is_metric(name: str) -> TypeGuard[Metric]:
+    return name in METRICS
+
 
 _U32 = 2.0**-24  # float32 unit roundoff
 _SUBNORMAL = 2.0**-149  # absolute error of one float32 product that underflows

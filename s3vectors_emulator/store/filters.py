@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import TypeAlias, TypeGuard
 
 import numpy as np
 
@@ -80,7 +80,7 @@ class ParsedFilter:
     keys: frozenset[str]
 
 
-def _is_scalar(value: object) -> bool:
+def _is_scalar(value: object) -> TypeGuard[Scalar]:
     return isinstance(value, str | bool) or is_number(value)
 
 
@@ -88,11 +88,11 @@ def _parse_operand(op: str, operand: object, enhanced: bool) -> Scalar | tuple[S
     """Part I §4 operand-type table; any refusal is ``Invalid filter``."""
     if op in ("$eq", "$ne"):
         if _is_scalar(operand):
-            return operand  # type: ignore[return-value]
+            return operand
     elif op in RANGE_OPERATORS:
         # Numbers only (bool is not a number); NaN/Infinity refused (Part I §4, FA T3-16).
-        if is_number(operand) and math.isfinite(to_float(operand)):  # type: ignore[arg-type]
-            return operand  # type: ignore[return-value]
+        if is_number(operand) and math.isfinite(to_float(operand)):
+            return operand
     elif op in ("$in", "$nin"):
         # Non-empty array of primitives, mixed types allowed.
         if isinstance(operand, list) and operand and all(_is_scalar(v) for v in operand):
@@ -219,7 +219,7 @@ def _eq_matcher(key: str, values: tuple[Scalar, ...]) -> Evaluator:
     once, here: evaluation then does no Python work per value or per row.
     """
     strings = [v for v in values if isinstance(v, str)]
-    numbers = [to_float(v) for v in values if is_number(v)]  # type: ignore[arg-type]
+    numbers = [to_float(v) for v in values if is_number(v)]
     bools = {v for v in values if isinstance(v, bool)}
     string_hit = _string_member(strings) if strings else None
     number_hit = _number_member(numbers) if numbers else None
@@ -260,7 +260,8 @@ def _compile_condition(key: str, cond: Condition) -> Evaluator:
         return lambda cols, n: ~matches(cols, n)
     if op in RANGE_OPERATORS:
         # D7: any numeric element satisfies; strings and booleans never do.
-        ufunc, bound = _RANGE_UFUNCS[op], to_float(operand)  # type: ignore[arg-type]
+        assert is_number(operand)  # _parse_operand admits only numbers for the range operators
+        ufunc, bound = _RANGE_UFUNCS[op], to_float(operand)
         return lambda cols, n: cols.any_match(key, "number", lambda a: ufunc(a, bound), n)
     if op == "$exists":
         if operand:

@@ -14,14 +14,14 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.dtypes import StringDType
 from numpy.typing import NDArray
 
 from s3vectors_emulator.errors import NotFoundError, ValidationError
-from s3vectors_emulator.store.distances import RowNorms, rank
+from s3vectors_emulator.store.distances import Metric, RowNorms, rank
 from s3vectors_emulator.store.filters import compile_filter, parse_filter
 from s3vectors_emulator.store.metadata import (
     Metadata,
@@ -42,7 +42,6 @@ from s3vectors_emulator.store.text import (
     query_terms,
 )
 
-Metric = Literal["cosine", "euclidean"]
 Record = tuple[str, NDArray[np.float32], Metadata]
 
 MAX_KEY_BYTES = 1024
@@ -428,10 +427,6 @@ class VectorIndex:
 
     # -- text search configuration (Part II §2.2, §2.3) -------------------------------------
 
-    @property
-    def searchable_keys(self) -> frozenset[str]:
-        return frozenset(self._analyzers)
-
     def set_text_fields(self, fields: Mapping[str, str | None]) -> None:
         """Make exactly ``fields`` (metadata key → language) searchable.
 
@@ -494,11 +489,6 @@ class VectorIndex:
                     out.append(self._wire(row, return_data, return_metadata))
             return out
 
-    def metadata_for(self, keys: list[str]) -> dict[str, Metadata]:
-        """Metadata of the present keys among ``keys`` (absent ones are left out)."""
-        with self._lock.read():
-            return {k: unpack_metadata(self._metadata[self._row_of[k]]) for k in keys if k in self._row_of}
-
     def _key_order(self) -> tuple[NDArray[np.int64], list[str]]:
         """Rows in key order, cached until the next write (called under the read lock).
 
@@ -556,23 +546,6 @@ class VectorIndex:
             last = items[-1]["key"] if more and items else None
             return items, last
 
-    def query(
-        self, vector: Sequence[Any], top_k: int, filter_doc: Any = None, enhanced: bool = True
-    ) -> list[tuple[str, float]]:
-        """Exact top-k: ``min(top_k, matches)`` pairs ``(key, distance)``, ascending, ties by key (D6)."""
-        return [(hit.key, hit.distance) for hit in self.query_hits(vector, top_k, filter_doc, enhanced)]
-
-    def query_hits(
-        self,
-        vector: Sequence[Any],
-        top_k: int,
-        filter_doc: Any = None,
-        enhanced: bool = True,
-        return_metadata: bool = False,
-    ) -> list[QueryHit]:
-        """:meth:`query`, with each hit's metadata read under the same lock when asked."""
-        return self.search(vector, None, top_k, filter_doc, enhanced, return_metadata)
-
     def search(
         self,
         vector: Sequence[Any] | None,
@@ -598,11 +571,11 @@ class VectorIndex:
         with self._lock.read():
             analyzers = self._analyzers
             wanted: list[tuple[str, dict[str, int]]] = []
-            for position, (key, text) in enumerate(texts or ()):
+            for position, (key, query_text) in enumerate(texts or ()):
                 analyzer = analyzers.get(key)
                 if analyzer is None:  # the configuration was deleted since the caller checked
                     raise not_searchable(key, position)
-                wanted.append((key, query_terms(analyzer, text)))
+                wanted.append((key, query_terms(analyzer, query_text)))
             n = self._n
             if n == 0 or top_k <= 0:
                 return []

@@ -31,9 +31,9 @@ Writes keep the tables aligned with the vector matrix rows in amortised O(1) per
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, TypeGuard, cast
 
 import numpy as np
 import orjson
@@ -69,7 +69,7 @@ def utf8_len(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[int | float]:
     """A JSON number: int or float, never bool (bool is a subclass of int in Python)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -84,7 +84,7 @@ def to_float(value: int | float) -> float:
 
 def _is_metadata_number(value: object) -> bool:
     # NaN and ±Infinity are not JSON numbers; a lenient parser may still produce them.
-    return is_number(value) and (isinstance(value, int) or math.isfinite(value))  # type: ignore[arg-type]
+    return is_number(value) and (isinstance(value, int) or math.isfinite(value))
 
 
 def value_size(value: MetadataValue) -> int:
@@ -177,7 +177,7 @@ def validate_metadata(
 
 def copy_metadata(metadata: Metadata) -> Metadata:
     """A copy safe to hand out: values are immutable scalars or lists of them."""
-    return {k: list(v) if isinstance(v, list) else v for k, v in metadata.items()}
+    return {k: v.copy() if isinstance(v, list) else v for k, v in metadata.items()}
 
 
 # How an index keeps each row's metadata: None for none, else its JSON bytes (about 60 bytes for
@@ -204,7 +204,7 @@ def unpack_metadata(stored: StoredMetadata) -> Metadata:
     if stored is None:
         return {}
     if isinstance(stored, bytes):
-        return orjson.loads(stored)  # type: ignore[no-any-return]
+        return orjson.loads(stored)
     return copy_metadata(stored)
 
 
@@ -282,16 +282,18 @@ class EntryTable:
         self.rows[start:end] = rows
         if self.in_order:
             self.in_order = bool(np.array_equal(self.rows[start:end], np.arange(start, end)))
+        # A table is given only values of its own kind (MetadataColumns._write picks the table by
+        # _entries), which the element type of ``values`` cannot say: hence the casts.
         if self.kind == "number":
-            self.values[start:end] = [to_float(v) for v in values]  # type: ignore[arg-type]
+            self.values[start:end] = [to_float(v) for v in cast("list[int | float]", values)]
         elif self.words is not None:
             codes_of, words = self.codes_of, self.words
             codes = []
-            for value in values:
-                code = codes_of.get(value)  # type: ignore[call-overload]
+            for value in cast("list[str]", values):
+                code = codes_of.get(value)
                 if code is None:
-                    code = codes_of[value] = len(words)  # type: ignore[index]
-                    words.append(value)  # type: ignore[arg-type]
+                    code = codes_of[value] = len(words)
+                    words.append(value)
                 codes.append(code)
             self.values[start:end] = codes
         else:
@@ -435,13 +437,7 @@ class MetadataColumns:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def append_row(self, metadata: Mapping[str, MetadataValue]) -> int:
-        """Add a row at the end (the index appends its matrix row in step); return its number."""
-        row = self._n
-        self.append_rows([metadata])
-        return row
-
-    def append_rows(self, rows: list[Mapping[str, MetadataValue]]) -> None:
+    def append_rows(self, rows: Sequence[Mapping[str, MetadataValue]]) -> None:
         """Add rows at the end, in order, with one numpy write per table and slot array."""
         first_row = self._n
         self._reserve_rows(first_row + len(rows))
@@ -514,14 +510,14 @@ class MetadataColumns:
                 slot_key.append(key_id)
                 slot_kind.append(kind_code)
                 slot_start.append(table.size + len(table_rows))
-                if is_list:
-                    slot_len.append(len(value))  # type: ignore[arg-type]
-                    table_rows.extend([row] * len(value))  # type: ignore[arg-type]
-                    values.extend(value)  # type: ignore[arg-type]
+                if isinstance(value, list):
+                    slot_len.append(len(value))
+                    table_rows.extend([row] * len(value))
+                    values.extend(value)
                 else:
                     slot_len.append(1)
                     table_rows.append(row)
-                    values.append(value)  # type: ignore[arg-type]
+                    values.append(value)
         for table, table_rows, values, _, _ in by_table.values():
             table.extend(table_rows, values)
         start, end = self._slots, self._slots + len(slot_key)

@@ -145,10 +145,6 @@ def load_json(text: str | None) -> Any:
         return json.loads(text)  # integers beyond 64 bits, which metadata may hold
 
 
-def vector_of(data: bytes) -> np.ndarray:
-    return np.frombuffer(data, dtype=np.float32).copy()
-
-
 class Persistence:
     """The database of one data directory."""
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from s3vectors_emulator.errors import ServiceError
+from s3vectors_emulator.store.distances import is_metric
 from s3vectors_emulator.store.index import MAX_KEY_BYTES, Record, VectorIndex
 from s3vectors_emulator.store.metadata import validate_metadata
 from s3vectors_emulator.store.persistence import BucketRow, IndexRow, Persistence, VectorRow, load_json
@@ -32,7 +33,6 @@ log = logging.getLogger("s3vectors_emulator.store")
 # Beyond this many lines about one index's vectors, the rest are counted in one line.
 _LINES_PER_INDEX = 20
 _MODES = ("ENHANCED", "CLASSIC")
-_METRICS = ("cosine", "euclidean")
 _PLAIN = frozenset({str, int, float, bool})
 
 
@@ -95,6 +95,8 @@ def _restore_index(store: Store, persistence: Persistence, bucket: Any, row: Ind
     from s3vectors_emulator.store.store import Index, text_fields
 
     started = time.monotonic()
+    metric = row.distance_metric
+    assert is_metric(metric)  # _index_problem has left out a row with any other metric
     region = store.region(*_region_of(bucket.arn))
     index = Index(
         bucket=bucket, name=row.name, arn=region.index_arn(bucket.name, row.name),
@@ -103,7 +105,7 @@ def _restore_index(store: Store, persistence: Persistence, bucket: Any, row: Ind
         text_configurations=row.text_configurations, encryption=row.encryption,
         vectors=VectorIndex(
             row.dimension,
-            row.distance_metric,  # type: ignore[arg-type]
+            metric,
             frozenset(row.non_filterable or ()),
             text_fields(row.text_configurations),
         ),
@@ -144,7 +146,7 @@ def _bucket_problem(row: BucketRow) -> str | None:
 def _index_problem(row: IndexRow) -> str | None:
     if not 1 <= row.dimension <= 4096:
         return f"dimension {row.dimension} is outside 1-4096"
-    if row.distance_metric not in _METRICS:
+    if not is_metric(row.distance_metric):
         return f"unknown distance metric {row.distance_metric!r}"
     if row.mode not in _MODES:
         return f"unknown index mode {row.mode!r}"

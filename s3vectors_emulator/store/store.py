@@ -18,6 +18,7 @@ from typing import Any
 
 from s3vectors_emulator.errors import ConflictError, NotFoundError, ServiceQuotaExceededError, ValidationError
 from s3vectors_emulator.store.cursors import DEFAULT_BUDGET_BYTES, Snapshots
+from s3vectors_emulator.store.distances import Metric
 from s3vectors_emulator.store.index import INDEX_NOT_FOUND, ReadWriteLock, Record, VectorIndex
 from s3vectors_emulator.store.names import check_bucket_name, check_index_name
 from s3vectors_emulator.store.persistence import BucketRow, IndexRow, Persistence
@@ -340,7 +341,7 @@ class Region:
         *,
         data_type: str,
         dimension: int,
-        distance_metric: str,
+        distance_metric: Metric,  # the model's DistanceMetric enum, checked by validation
         metadata_configuration: dict[str, Any] | None,
         encryption: dict[str, Any] | None,
         tags: dict[str, str] | None,
@@ -350,8 +351,8 @@ class Region:
         tag_set = check_tags({}, tags or {})
         metadata_configuration = metadata_configuration or {}
         non_filterable = metadata_configuration.get("nonFilterableMetadataKeys")
-        text = metadata_configuration.get("textSearchConfigurations")
-        text = check_text_configurations(text) if text is not None else None
+        configurations = metadata_configuration.get("textSearchConfigurations")
+        text = check_text_configurations(configurations) if configurations is not None else None
         with self.lock:
             bucket = self.bucket(bucket_name)
             if name in bucket.indexes:
@@ -377,7 +378,7 @@ class Region:
                 encryption=encryption,
                 vectors=VectorIndex(
                     dimension,
-                    distance_metric,  # type: ignore[arg-type]
+                    distance_metric,
                     frozenset(non_filterable or ()),
                     text_fields(text),
                 ),

@@ -237,7 +237,7 @@ NAMES = list(ROWS)
 def matching(doc: dict, *, enhanced: bool = True) -> set[str]:
     cols = MetadataColumns()
     for meta in ROWS.values():
-        cols.append_row(meta)
+        cols.append_rows([meta])
     mask = compile_filter(parse_filter(doc, enhanced=enhanced))(cols, len(ROWS))
     return {name for name, hit in zip(NAMES, mask.tolist(), strict=True) if hit}
 

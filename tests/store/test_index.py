@@ -34,6 +34,13 @@ def make(
     return index
 
 
+def pairs(
+    index: VectorIndex, vector: Any, top_k: int, filter_doc: Any = None, enhanced: bool = True
+) -> list[tuple[str, float | None]]:
+    """A vector search's hits as ``(key, distance)``, in rank order."""
+    return [(hit.key, hit.distance) for hit in index.search(vector, None, top_k, filter_doc, enhanced)]
+
+
 def put_refusal(index: VectorIndex, records: list[dict]) -> ValidationError:
     with pytest.raises(ValidationError) as info:
         index.validate_put(records)
@@ -44,7 +51,7 @@ def query_refusal(
     index: VectorIndex, vector: list[float], filter_doc: Any = None, enhanced: bool = True
 ) -> Any:
     with pytest.raises(ValidationError) as info:
-        index.query(vector, 5, filter_doc, enhanced)
+        index.search(vector, None, 5, filter_doc, enhanced)
     return info.value.message, info.value.field_list
 
 
@@ -112,7 +119,7 @@ def test_cosine_zero_norm() -> None:
 
 def test_zero_vector_on_euclidean_is_accepted() -> None:
     index = make(2, "euclidean", [vec("zero", [0, 0])])
-    assert index.query([3, 4], 1) == [("zero", 25.0)]
+    assert pairs(index, [3, 4], 1) == [("zero", 25.0)]
 
 
 def test_check_order_within_a_record_and_first_failing_record() -> None:
@@ -175,9 +182,9 @@ def test_overwrite_replaces_vector_and_metadata_entirely() -> None:
     assert index.get(["a"], True, True) == [
         {"key": "a", "data": {"float32": [0.0, 1.0]}, "metadata": {"tag": "y"}}
     ]
-    assert index.query([1, 0], 5, {"old": {"$exists": True}}) == []
-    assert index.query([1, 0], 5, {"tag": "x"}) == []
-    assert index.query([0, 1], 5, {"tag": "y"}) == [("a", 0.0)]
+    assert pairs(index, [1, 0], 5, {"old": {"$exists": True}}) == []
+    assert pairs(index, [1, 0], 5, {"tag": "x"}) == []
+    assert pairs(index, [0, 1], 5, {"tag": "y"}) == [("a", 0.0)]
     index.put(index.validate_put([vec("a", [0, 1])]))
     assert index.get(["a"], False, True) == [{"key": "a", "metadata": {}}]
 
@@ -190,7 +197,7 @@ def test_get_order_absent_duplicates_and_shape() -> None:
     assert index.get(["nope"]) == []
     # Handed-out metadata is a copy.
     index.get(["a"], return_metadata=True)[0]["metadata"]["m"].append("y")
-    assert index.metadata_for(["a", "gone"]) == {"a": {"m": ["x"]}}
+    assert index.get(["a", "gone"], return_metadata=True) == [{"key": "a", "metadata": {"m": ["x"]}}]
 
 
 def test_delete_moves_the_last_row_and_keeps_everything_aligned() -> None:
@@ -205,13 +212,13 @@ def test_delete_moves_the_last_row_and_keeps_everything_aligned() -> None:
         item = index.get([f"k{i}"], True, True)[0]
         assert item["data"]["float32"] == [float(i), 1.0]
         assert item["metadata"] == {"i": i, "tag": [f"t{i}"]}
-        assert index.query([float(i), 1.0], 1, {"tag": f"t{i}"}) == [(f"k{i}", 0.0)]
-    assert index.query([0, 1], 100, {"i": 17}) == []
+        assert pairs(index, [float(i), 1.0], 1, {"tag": f"t{i}"}) == [(f"k{i}", 0.0)]
+    assert pairs(index, [0, 1], 100, {"i": 17}) == []
     index.delete([f"k{i}" for i in alive])
     assert index.count == 0
-    assert index.query([0, 1], 10) == []
+    assert pairs(index, [0, 1], 10) == []
     index.put(index.validate_put([vec("again", [1, 1])]))
-    assert index.query([1, 1], 10) == [("again", 0.0)]
+    assert pairs(index, [1, 1], 10) == [("again", 0.0)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,16 +307,16 @@ def test_cosine_distances_from_the_reference() -> None:
             vec("opp", [-1, 0, 0, 0]),
         ],
     )
-    assert index.query([1, 0, 0, 0], 10) == [("same", 0.0), ("scaled", 0.0), ("ortho", 1.0), ("opp", 2.0)]
-    ns3 = make(3, "cosine", [vec("x", [1, 1, 2])]).query([1, 1, 1], 1)[0][1]
+    assert pairs(index, [1, 0, 0, 0], 10) == [("same", 0.0), ("scaled", 0.0), ("ortho", 1.0), ("opp", 2.0)]
+    ns3 = pairs(make(3, "cosine", [vec("x", [1, 1, 2])]), [1, 1, 1], 1)[0][1]
     assert ns3 == pytest.approx(1 - 4 / math.sqrt(18), abs=1e-7)  # ≈ 0.05719
 
 
 def test_euclidean_distance_is_squared() -> None:
     index = make(3, "euclidean", [vec("a", [1, 1, 1]), vec("b", [1, 1, 2]), vec("c", [2, 2, 2])])
-    assert index.query([1, 1, 1], 3) == [("a", 0.0), ("b", 1.0), ("c", 3.0)]
+    assert pairs(index, [1, 1, 1], 3) == [("a", 0.0), ("b", 1.0), ("c", 3.0)]
     small = make(8, "euclidean", [vec("p", [0.1] + [0] * 7)])
-    ((_, distance),) = small.query([0.19] + [0] * 7, 1)
+    ((_, distance),) = pairs(small, [0.19] + [0] * 7, 1)
     assert distance == pytest.approx(0.0081, rel=1e-6)
 
 
@@ -319,22 +326,22 @@ def test_identical_directions_are_exactly_zero_in_high_dimension() -> None:
     records = [vec(f"v{i}", row.tolist()) for i, row in enumerate(data)]
     index = make(4096, "cosine", records)
     for i in (0, 17, 49):
-        assert index.query(data[i].tolist(), 1) == [(f"v{i}", 0.0)]
-        ((key, distance),) = index.query((data[i] * 3).tolist(), 1)
+        assert pairs(index, data[i].tolist(), 1) == [(f"v{i}", 0.0)]
+        ((key, distance),) = pairs(index, (data[i] * 3).tolist(), 1)
         assert key == f"v{i}" and distance <= 1e-6
 
 
 def test_ties_are_broken_by_key() -> None:
     keys = ["b", "a", "é", "c", "A"]
     index = make(2, "euclidean", [vec(k, [1, 0]) for k in keys] + [vec("far", [5, 5])])
-    assert [k for k, _ in index.query([1, 0], 3)] == ["A", "a", "b"]
-    assert [k for k, _ in index.query([1, 0], 10)] == ["A", "a", "b", "c", "é", "far"]
+    assert [k for k, _ in pairs(index, [1, 0], 3)] == ["A", "a", "b"]
+    assert [k for k, _ in pairs(index, [1, 0], 10)] == ["A", "a", "b", "c", "é", "far"]
 
 
 def test_top_k_larger_than_matches_returns_all_matches() -> None:
     index = make(1, "euclidean", [vec(str(i), [i], {"even": i % 2 == 0}) for i in range(10)])
-    assert [k for k, _ in index.query([0], 10000, {"even": True})] == ["0", "2", "4", "6", "8"]
-    assert index.query([0], 5, {"even": "yes"}) == []
+    assert [k for k, _ in pairs(index, [0], 10000, {"even": True})] == ["0", "2", "4", "6", "8"]
+    assert pairs(index, [0], 5, {"even": "yes"}) == []
 
 
 @pytest.mark.parametrize(
@@ -367,13 +374,13 @@ def test_filter_errors_come_even_on_an_empty_index() -> None:
         "Filter exceeds the maximum of 100 constraints",
         [{"path": "filter", "message": "Filter exceeds the maximum of 100 constraints"}],
     )
-    assert index.query([1, 2], 5, too_many, enhanced=False) == []
-    assert index.query([1, 2], 5, {"s": {"$startsWith": "a"}}) == []
+    assert pairs(index, [1, 2], 5, too_many, enhanced=False) == []
+    assert pairs(index, [1, 2], 5, {"s": {"$startsWith": "a"}}) == []
 
 
-def test_query_hits_carry_metadata() -> None:
+def test_search_hits_carry_metadata() -> None:
     index = make(1, "euclidean", [vec("a", [0], {"x": [1, 2]}), vec("b", [1])])
-    hits = index.query_hits([0], 5, None, True, return_metadata=True)
+    hits = index.search([0], None, 5, None, True, return_metadata=True)
     # Packed (unpack_metadata), so a snapshot of 10,000 hits stays compact.
     assert [(h.key, h.distance, unpack_metadata(h.metadata)) for h in hits] == [
         ("a", 0.0, {"x": [1, 2]}),
@@ -388,7 +395,7 @@ def test_huge_components_overflowing_float32_products() -> None:
         with mock.patch.object(distances, "_SCREEN_MIN_ELEMENTS", 0):
             index = make(16, metric, records)
             query = [big, 0.0, -big] + [1.0] * 13
-            got = index.query(query, 5)
+            got = pairs(index, query, 5)
         expected = brute_force(
             {r["key"]: (r["data"]["float32"], {}) for r in records}, query, metric, 5, None
         )
@@ -407,7 +414,7 @@ def test_screened_query_matches_brute_force_on_a_larger_index() -> None:
         index = make(32, metric, [vec(k, v, m) for k, (v, m) in stored.items()])
         for query, flt in ((data[7], None), (rng.normal(size=32), None), (data[7], {"g": {"$in": [1, 3]}})):
             q = np.asarray(query, dtype=np.float32).tolist()
-            got = index.query(q, 20, flt)
+            got = pairs(index, q, 20, flt)
             expected = brute_force(stored, q, metric, 20, flt)
             assert [k for k, _ in got] == [k for k, _ in expected]
             assert [d for _, d in got] == pytest.approx([d for _, d in expected], rel=1e-12, abs=1e-12)
@@ -424,7 +431,7 @@ def test_screen_survives_catastrophic_cancellation(metric: str) -> None:
     stored = {f"k{i:04d}": (data[i].tolist(), {}) for i in range(len(data))}
     index = make(64, metric, [vec(k, v) for k, (v, _) in stored.items()])
     query = (base + rng.normal(scale=1e-3, size=64)).astype(np.float32).tolist()
-    got = index.query(query, 10)
+    got = pairs(index, query, 10)
     expected = brute_force(stored, query, metric, 10, None)
     assert [k for k, _ in got] == [k for k, _ in expected]
     assert [d for _, d in got] == pytest.approx([d for _, d in expected], rel=1e-6, abs=1e-15)
@@ -446,12 +453,12 @@ def test_concurrent_readers_see_whole_writes() -> None:
 
     def reader() -> None:
         while not done.is_set():
-            hits = index.query([0, 0, 0, 0], 10000)
+            hits = pairs(index, [0, 0, 0, 0], 10000)
             if len(hits) % batch:
                 failures.append(f"query saw {len(hits)} vectors")
             rounds = {k.split("-")[0] for k, _ in hits}
             for r in rounds:
-                n = len(index.query([0, 0, 0, 0], 10000, {"round": int(r[1:])}))
+                n = len(pairs(index, [0, 0, 0, 0], 10000, {"round": int(r[1:])}))
                 if n not in (0, batch):
                     failures.append(f"round {r} had {n} vectors")
             items, _ = index.list_page(1000, None)
@@ -623,7 +630,7 @@ def run_scenario(s: dict[str, Any]) -> tuple[list[tuple[str, float]], dict[str, 
     # screen=True forces the float32 screening pass even on these tiny indexes.
     threshold = 0 if s["screen"] else distances._SCREEN_MIN_ELEMENTS
     with mock.patch.object(distances, "_SCREEN_MIN_ELEMENTS", threshold):
-        got = index.query(s["query"], s["top_k"], s["filter"], enhanced=True)
+        got = pairs(index, s["query"], s["top_k"], s["filter"], enhanced=True)
     return got, stored
 
 

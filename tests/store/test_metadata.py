@@ -231,7 +231,8 @@ def test_columns_follow_appends_overwrites_and_move_last_deletes(ops: list[tuple
         rows: list[dict] = []
         for op in ops:
             if op[0] == "append":
-                assert cols.append_row(op[1]) == len(rows)
+                assert len(cols) == len(rows)  # the row it appends is number len(rows)
+                cols.append_rows([op[1]])
                 rows.append(op[1])
             elif rows and op[0] == "replace":
                 row = op[1] % len(rows)
@@ -253,7 +254,7 @@ def test_columns_long_random_run_with_compaction() -> None:
         r = rng.random()
         meta = {"k": rng.choice(["a", "b", 1, 2.0, True, ["a", "b"], [1, 3]])} if rng.random() < 0.8 else {}
         if r < 0.45 or not rows:
-            cols.append_row(meta)
+            cols.append_rows([meta])
             rows.append(meta)
         elif r < 0.6:
             row = rng.randrange(len(rows))
@@ -275,8 +276,8 @@ def test_columns_long_random_run_with_compaction() -> None:
 
 def test_key_disappears_when_its_last_value_goes() -> None:
     cols = MetadataColumns()
-    cols.append_row({"a": 1})
-    cols.append_row({"b": "x"})
+    cols.append_rows([{"a": 1}])
+    cols.append_rows([{"b": "x"}])
     cols.remove_row(0)
     assert cols.keys == frozenset({"b"})
     assert cols.present("b", 1).tolist() == [True]
@@ -287,7 +288,7 @@ def test_key_disappears_when_its_last_value_goes() -> None:
 
 def test_numbers_are_stored_as_float64() -> None:
     cols = MetadataColumns()
-    cols.append_row({"n": 2})
-    cols.append_row({"n": [2.0, 10**400]})  # an int beyond float range compares as +inf
+    cols.append_rows([{"n": 2}])
+    cols.append_rows([{"n": [2.0, 10**400]}])  # an int beyond float range compares as +inf
     assert cols.any_match("n", "number", lambda a: a == 2.0, 2).tolist() == [True, True]
     assert cols.any_match("n", "number", lambda a: np.isinf(a), 2).tolist() == [False, True]

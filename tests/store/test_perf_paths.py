@@ -75,7 +75,7 @@ def test_index_hands_out_fresh_metadata() -> None:
         {"key": "a", "metadata": {"l": ["x"], "n": 10**30}},
         {"key": "b", "metadata": {}},
     ]
-    assert unpack_metadata(index.query_hits([1, 2], 1, return_metadata=True)[0].metadata) == {"l": ["x"], "n": 10**30}
+    assert unpack_metadata(index.search([1, 2], None, 1, return_metadata=True)[0].metadata) == {"l": ["x"], "n": 10**30}
 
 
 # -- vectors converted during wire validation ------------------------------------------------------
@@ -281,7 +281,7 @@ def test_string_tables_switch_from_codes_to_strings_and_stay_right() -> None:
         op = rng.random()
         meta = {"few": rng.choice(few), "many": f"id-{i}", "mixed": rng.choice([f"m{i}", 1, ["a", f"b{i}"]])}
         if op < 0.7 or not rows:
-            cols.append_row(meta)
+            cols.append_rows([meta])
             rows.append(meta)
         elif op < 0.85:
             row = rng.randrange(len(rows))

@@ -161,8 +161,8 @@ def test_norm_bounds_stay_conservative_through_writes() -> None:
     view = index._norms.view(index.count)
     norms = np.sqrt(view.sq)
     assert math.isclose(view.max_norm, norms.max()) and math.isclose(view.min_norm, norms.min())
-    hits = index.query([1, 37, 0, 0], 2)
-    assert [key for key, _ in hits] == ["v37", "v36"]
+    hits = index.search([1, 37, 0, 0], None, 2)
+    assert [hit.key for hit in hits] == ["v37", "v36"]
 
 
 def test_a_query_on_the_index_uses_the_screen_and_matches_the_oracle() -> None:
@@ -181,6 +181,6 @@ def test_a_query_on_the_index_uses_the_screen_and_matches_the_oracle() -> None:
             mask = None if flt is None else np.array([i % 3 in ((1,) if flt == {"g": 1} else (0, 1))
                                                      for i in range(len(data))])
             expected_rows, expected = oracle(data, keys, q, metric, 25, mask)
-            got = index.query(q.tolist(), 25, flt)
-            assert [key for key, _ in got] == [str(keys[r]) for r in expected_rows]
-            assert [dist for _, dist in got] == expected
+            got = index.search(q.tolist(), None, 25, flt)
+            assert [hit.key for hit in got] == [str(keys[r]) for r in expected_rows]
+            assert [hit.distance for hit in got] == expected
