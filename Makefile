@@ -35,6 +35,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check s3vectors_emulator tests conformance bench tools
+	$(BIN)/ruff format --check s3vectors_emulator tests conformance bench tools
 	$(BIN)/python -m mypy s3vectors_emulator
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
@@ -45,6 +46,7 @@ conformance: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check s3vectors_emulator tests conformance bench tools
+	$(BIN)/ruff format --check s3vectors_emulator tests conformance bench tools
 	$(BIN)/python -m mypy s3vectors_emulator
 
 # Tables on stdout, JSON in bench/results/<timestamp>.json.

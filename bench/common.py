@@ -79,7 +79,7 @@ def interleaved(
     def one_round(r: int, record: bool) -> float:
         item = inputs[r % len(inputs)]
         total = 0.0
-        for name in names[r % len(names):] + names[: r % len(names)]:
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             fn = contenders[name]
             start = now()
             fn(item)
@@ -124,8 +124,14 @@ class Target:
         return f"{self.op}{self.limit:g}{self.unit} {verdict}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "value": self.value, "op": self.op, "limit": self.limit, "unit": self.unit,
-                "met": self.met}
+        return {
+            "name": self.name,
+            "value": self.value,
+            "op": self.op,
+            "limit": self.limit,
+            "unit": self.unit,
+            "met": self.met,
+        }
 
 
 @dataclass
@@ -182,8 +188,12 @@ def format_table(columns: list[Column], rows: list[dict[str, Any]]) -> str:
     left = [any(isinstance(row.get(c.key), str) for row in rows) for c in columns]
     lines = []
     for n, line in enumerate(cells):
-        lines.append("  ".join(text.rjust(w) if n and not lft else text.ljust(w) for text, w, lft in
-                               zip(line, widths, left, strict=True)).rstrip())
+        lines.append(
+            "  ".join(
+                text.rjust(w) if n and not lft else text.ljust(w)
+                for text, w, lft in zip(line, widths, left, strict=True)
+            ).rstrip()
+        )
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
@@ -230,8 +240,11 @@ def put_matrix(
     spent = 0.0
     for b in range(0, len(matrix), batch):
         wire = [
-            {"key": key_of(first_key + j), "data": {"float32": matrix[j]},
-             "metadata": metadata(first_key + j) if metadata else None}
+            {
+                "key": key_of(first_key + j),
+                "data": {"float32": matrix[j]},
+                "metadata": metadata(first_key + j) if metadata else None,
+            }
             for j in range(b, min(b + batch, len(matrix)))
         ]
         start = now()
@@ -379,8 +392,17 @@ def server_process(argv: list[str], port: int, env: dict[str, str] | None = None
 def emulator_process(threads: int = 16) -> Iterator[str]:
     """The emulator as a user runs it (``python -m s3vectors_emulator``), in its own process."""
     port = free_port()
-    argv = [sys.executable, "-m", "s3vectors_emulator", "--host", "127.0.0.1", "--port", str(port),
-            "--threads", str(threads)]
+    argv = [
+        sys.executable,
+        "-m",
+        "s3vectors_emulator",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--threads",
+        str(threads),
+    ]
     with server_process(argv, port) as url:
         yield url
 

@@ -113,7 +113,10 @@ def run(quick: bool) -> Section:
                 redirect.on = instant
                 try:
                     return client.query_vectors(
-                        vectorBucketName=BUCKET, indexName=name, queryVector={"float32": item[1]}, topK=K,
+                        vectorBucketName=BUCKET,
+                        indexName=name,
+                        queryVector={"float32": item[1]},
+                        topK=K,
                         returnDistance=True,
                     )
                 finally:
@@ -134,10 +137,14 @@ def run(quick: bool) -> Section:
             instant, e2e, kernel = median(times["instant"]), median(times["e2e"]), median(times["kernel"])
             ratio = e2e / (instant + kernel)
             row: dict[str, Any] = {
-                "n": n, "d": d, "calls": calls,
-                "instant_p50_ms": instant * 1e3, "instant_p99_ms": percentile(times["instant"], 99) * 1e3,
+                "n": n,
+                "d": d,
+                "calls": calls,
+                "instant_p50_ms": instant * 1e3,
+                "instant_p99_ms": percentile(times["instant"], 99) * 1e3,
                 "kernel_p50_ms": kernel * 1e3,
-                "e2e_p50_ms": e2e * 1e3, "e2e_p99_ms": percentile(times["e2e"], 99) * 1e3,
+                "e2e_p50_ms": e2e * 1e3,
+                "e2e_p99_ms": percentile(times["e2e"], 99) * 1e3,
                 "ratio": ratio,
             }
             if (n, d) == (10_000, 1024):

@@ -45,8 +45,12 @@ def run(quick: bool) -> Section:
     for label, _, every in SELECTIVITIES:
         filtered = median(times[label])
         row: dict[str, Any] = {
-            "match": label, "matches": len(range(0, n, every)), "unfiltered_ms": base * 1e3,
-            "filtered_ms": filtered * 1e3, "ratio": filtered / base, "runs": len(times[label]),
+            "match": label,
+            "matches": len(range(0, n, every)),
+            "unfiltered_ms": base * 1e3,
+            "filtered_ms": filtered * 1e3,
+            "ratio": filtered / base,
+            "runs": len(times[label]),
         }
         if label in TARGETS:
             op, limit = TARGETS[label]

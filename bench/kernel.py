@@ -133,8 +133,13 @@ def run(quick: bool) -> Section:
                 floor = median(times["floor"])
                 emu = median(times["emulator"])
                 row: dict[str, Any] = {
-                    "n": n, "d": d, "metric": metric, "k": k,
-                    "floor_ms": floor * 1e3, "emulator_ms": emu * 1e3, "ratio": emu / floor,
+                    "n": n,
+                    "d": d,
+                    "metric": metric,
+                    "k": k,
+                    "floor_ms": floor * 1e3,
+                    "emulator_ms": emu * 1e3,
+                    "ratio": emu / floor,
                     "runs": len(times["floor"]),
                 }
                 # For judging noise afterwards (JSON only): best runs and the median of per-round ratios.

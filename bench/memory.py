@@ -52,14 +52,26 @@ def child(n: int, d: int) -> dict[str, Any]:
     vectors = n * d * 4
     keys = sum(len(key_of(i).encode()) for i in range(n))
     metadata = sum(metadata_size(_metadata(i)) for i in range(n))
-    return {"n": n, "d": d, "before": before, "after": after, "vectors": vectors, "keys": keys,
-            "metadata": metadata, "fill_seconds": seconds}
+    return {
+        "n": n,
+        "d": d,
+        "before": before,
+        "after": after,
+        "vectors": vectors,
+        "keys": keys,
+        "metadata": metadata,
+        "fill_seconds": seconds,
+    }
 
 
 def _run_child(n: int, d: int) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-m", "bench.memory", "--child", str(n), str(d)],
-        cwd=ROOT, capture_output=True, text=True, check=False, timeout=1800,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1800,
     )
     if done.returncode != 0:
         raise RuntimeError(f"memory child failed ({done.returncode}): {done.stderr[-2000:]}")
@@ -91,13 +103,19 @@ def run(quick: bool) -> Section:
     section.rows += [
         {"figure": "RSS growth per million vectors", "value": grown * per_million / 2**30, "unit": "GiB"},
         {"figure": "raw float32 per million", "value": raw_vectors * per_million / 2**30, "unit": "GiB"},
-        {"figure": "raw keys + metadata per million", "value": (raw - raw_vectors) * per_million / 2**30,
-         "unit": "GiB"},
+        {
+            "figure": "raw keys + metadata per million",
+            "value": (raw - raw_vectors) * per_million / 2**30,
+            "unit": "GiB",
+        },
         row,
         {"figure": "RSS growth / raw float32 alone", "value": grown / raw_vectors, "unit": "x"},
         {"figure": "overhead per vector beyond raw", "value": (grown - raw) / n, "unit": "bytes"},
-        {"figure": "fill rate (validate_put + put)", "value": n / median([r["fill_seconds"] for r in results]),
-         "unit": "vectors/s"},
+        {
+            "figure": "fill rate (validate_put + put)",
+            "value": n / median([r["fill_seconds"] for r in results]),
+            "unit": "vectors/s",
+        },
     ]
     section.notes.append(f"{runs} subprocess runs; metadata {_metadata(0)} (size model of Part I §3)")
     if quick:

@@ -57,8 +57,9 @@ def workload(
     start = now()
     for g in range(gets):
         keys = [key_of((g * 37 + j * 101) % total) for j in range(GET_KEYS)]
-        got = client.get_vectors(vectorBucketName=BUCKET, indexName=index, keys=keys, returnData=True,
-                                 returnMetadata=True)
+        got = client.get_vectors(
+            vectorBucketName=BUCKET, indexName=index, keys=keys, returnData=True, returnMetadata=True
+        )
         if len(got["vectors"]) != GET_KEYS:
             raise RuntimeError(f"GetVectors returned {len(got['vectors'])} of {GET_KEYS} vectors")
     times["get"] = now() - start
@@ -95,8 +96,10 @@ def run(quick: bool) -> Section:
         return section
     rng = generator()
     payloads = [
-        [{"key": key_of(p * BATCH + j), "data": {"float32": row}, "metadata": {"batch": p, "even": j % 2 == 0}}
-         for j, row in enumerate(gaussian(rng, BATCH, DIM).tolist())]
+        [
+            {"key": key_of(p * BATCH + j), "data": {"float32": row}, "metadata": {"batch": p, "even": j % 2 == 0}}
+            for j, row in enumerate(gaussian(rng, BATCH, DIM).tolist())
+        ]
         for p in range(PUTS)
     ]
     port = free_port()
@@ -112,8 +115,15 @@ def run(quick: bool) -> Section:
     for phase in ("put", "get", "list", "total"):
         emulator = median([t[phase] for t in results["emulator"]])
         moto = median([t[phase] for t in results["moto"]])
-        section.rows.append({"phase": phase, "emulator_ms": emulator * 1e3, "moto_ms": moto * 1e3,
-                             "ratio": moto / emulator, "runs": rounds})
+        section.rows.append(
+            {
+                "phase": phase,
+                "emulator_ms": emulator * 1e3,
+                "moto_ms": moto * 1e3,
+                "ratio": moto / emulator,
+                "runs": rounds,
+            }
+        )
     listed = {name: int(median([t["listed"] for t in results[name]])) for name in results}
     section.notes.append(f"moto from {python}; {rounds} interleaved rounds, each on a fresh index")
     if listed["moto"] != listed["emulator"]:

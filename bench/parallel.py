@@ -92,7 +92,10 @@ def run(quick: bool) -> Section:
     single, parallel = median(one), median(many)
     section.rows.append({"clients": 1, "qps": single, "ms_per_query": 1e3 / single, "ratio": 1.0, "runs": rounds})
     row: dict[str, Any] = {
-        "clients": CLIENTS, "qps": parallel, "ms_per_query": CLIENTS * 1e3 / parallel, "ratio": parallel / single,
+        "clients": CLIENTS,
+        "qps": parallel,
+        "ms_per_query": CLIENTS * 1e3 / parallel,
+        "ratio": parallel / single,
         "runs": rounds,
     }
     section.add_target(row, Target(f"{CLIENTS} clients vs 1", parallel / single, ">=", TARGET))

@@ -23,15 +23,25 @@ def _fill(directory: Path, n: int) -> float:
     store = Store(persistence=Persistence(directory))
     region = store.region("123456789012", "us-east-1")
     region.create_bucket("bench-restart", None, None)
-    index = region.create_index("bench-restart", "idx", data_type="float32", dimension=DIM,
-                                distance_metric="cosine", metadata_configuration=None, encryption=None, tags=None)
+    index = region.create_index(
+        "bench-restart",
+        "idx",
+        data_type="float32",
+        dimension=DIM,
+        distance_metric="cosine",
+        metadata_configuration=None,
+        encryption=None,
+        tags=None,
+    )
     rng = generator()
     start = now()
     for begin in range(0, n, 10_000):
         block = gaussian(rng, min(10_000, n - begin), DIM)
         for b in range(0, len(block), 500):
-            wire = [{"key": key_of(begin + j), "data": {"float32": block[j]}, "metadata": {"g": (begin + j) % 10}}
-                    for j in range(b, min(b + 500, len(block)))]
+            wire = [
+                {"key": key_of(begin + j), "data": {"float32": block[j]}, "metadata": {"g": (begin + j) % 10}}
+                for j in range(b, min(b + 500, len(block)))
+            ]
             index.put_vectors(index.vectors.validate_put(wire))
     seconds = now() - start
     store.close()
@@ -55,9 +65,14 @@ def run(quick: bool) -> Section:
     section = Section(
         "restart",
         f"Restart with --data-dir: rebuild {n:,} × {DIM} from the database",
-        [Column("n", "vectors", "num"), Column("fill_s", "fill s", "num"), Column("fill_rate", "puts/s", "num"),
-         Column("restart_s", "restart s", "num"), Column("restart_rate", "restored/s", "num"),
-         Column("disk_gib", "database GiB", "num")],
+        [
+            Column("n", "vectors", "num"),
+            Column("fill_s", "fill s", "num"),
+            Column("fill_rate", "puts/s", "num"),
+            Column("restart_s", "restart s", "num"),
+            Column("restart_rate", "restored/s", "num"),
+            Column("disk_gib", "database GiB", "num"),
+        ],
     )
     workdir = Path(tempfile.mkdtemp(prefix="s3v-bench-restart-"))
     try:
@@ -65,8 +80,16 @@ def run(quick: bool) -> Section:
         restart, count = _restart(workdir)
         assert count == n, (count, n)
         disk = sum(f.stat().st_size for f in workdir.iterdir() if f.is_file()) / 2**30
-        section.rows.append({"n": n, "fill_s": fill, "fill_rate": n / fill, "restart_s": restart,
-                             "restart_rate": n / restart, "disk_gib": disk})
+        section.rows.append(
+            {
+                "n": n,
+                "fill_s": fill,
+                "fill_rate": n / fill,
+                "restart_s": restart,
+                "restart_rate": n / restart,
+                "disk_gib": disk,
+            }
+        )
         if quick:
             section.notes.append(f"quick: 1M × 1024 would take about {restart * 1_000_000 / n:.0f} s to restore")
     finally:

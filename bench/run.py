@@ -37,7 +37,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes and fewer runs (under two minutes)")
     parser.add_argument(
-        "--only", metavar="SECTION", action="append", default=[],
+        "--only",
+        metavar="SECTION",
+        action="append",
+        default=[],
         help=f"run only these sections (repeatable or comma-separated): {', '.join(SECTIONS)}",
     )
     parser.add_argument("--out", metavar="FILE", type=Path, help="JSON output (default bench/results/<timestamp>.json)")
@@ -68,7 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"faiss-cpu {info['faiss'] or 'not installed'}, botocore {info['botocore']}, moto {info['moto'] or '-'}")
     print("figures are medians of several runs; each ratio compares things measured in the same run")
     report: dict[str, Any] = {
-        "command": command, "quick": args.quick, "started": stamp, "machine": info, "sections": {},
+        "command": command,
+        "quick": args.quick,
+        "started": stamp,
+        "machine": info,
+        "sections": {},
     }
     failed = []
     start_all = now()
@@ -88,14 +95,28 @@ def main(argv: list[str] | None = None) -> int:
     targets = [(name, t) for name, s in report["sections"].items() for t in s["targets"]]
     if targets:
         rows = [
-            {"section": name, "figure": t["name"], "value": t["value"], "target": f"{t['op']}{t['limit']:g}{t['unit']}",
-             "verdict": {True: "met", False: "MISSED", None: "n/a"}[t["met"]]}
+            {
+                "section": name,
+                "figure": t["name"],
+                "value": t["value"],
+                "target": f"{t['op']}{t['limit']:g}{t['unit']}",
+                "verdict": {True: "met", False: "MISSED", None: "n/a"}[t["met"]],
+            }
             for name, t in targets
         ]
         print("\n== Targets")
-        print(format_table([Column("section", "section"), Column("figure", "figure"),
-                            Column("value", "value", "{:.3g}"), Column("target", "target"),
-                            Column("verdict", "verdict")], rows))
+        print(
+            format_table(
+                [
+                    Column("section", "section"),
+                    Column("figure", "figure"),
+                    Column("value", "value", "{:.3g}"),
+                    Column("target", "target"),
+                    Column("verdict", "verdict"),
+                ],
+                rows,
+            )
+        )
     report["seconds"] = round(now() - start_all, 1)
     _write(out, report)
     print(f"\n{len(args.sections)} section(s) in {report['seconds']:.0f} s; results written to {out}")

@@ -89,8 +89,16 @@ def _ed(verb: str) -> str:
     return verb + "ed"
 
 
-IRREGULAR_PLURALS = {"man": "men", "woman": "women", "child": "children", "person": "people", "foot": "feet",
-                     "life": "lives", "kid": "kids", "people": "peoples"}
+IRREGULAR_PLURALS = {
+    "man": "men",
+    "woman": "women",
+    "child": "children",
+    "person": "people",
+    "foot": "feet",
+    "life": "lives",
+    "kid": "kids",
+    "people": "peoples",
+}
 
 
 def _s(word: str) -> str:
@@ -105,9 +113,11 @@ def _s(word: str) -> str:
 
 def vocabulary() -> tuple[list[str], int]:
     """The fixed vocabulary, in Zipf rank order, and how many function words lead it."""
-    content = sorted({form for noun in NOUNS for form in (noun, _s(noun))}
-                     | {form for verb in VERBS for form in (verb, _s(verb), _ed(verb), _ing(verb))}
-                     | set(ADJECTIVES))
+    content = sorted(
+        {form for noun in NOUNS for form in (noun, _s(noun))}
+        | {form for verb in VERBS for form in (verb, _s(verb), _ed(verb), _ing(verb))}
+        | set(ADJECTIVES)
+    )
     rng = generator(7)
     ranked = [content[i] for i in rng.permutation(len(content))]
     functions = list(dict.fromkeys(FUNCTION_WORDS))
@@ -170,8 +180,12 @@ def _queries(section: Section, quick: bool) -> None:
     for name, label in labels.items():
         ms = median(times[name]) * 1e3
         row: dict[str, Any] = {
-            "what": f"{label}, {n:,} docs, k={K}", "value": ms, "unit": "ms", "ratio": ms / (base * 1e3),
-            "runs": len(times[name]), "min_ms": min(times[name]) * 1e3,
+            "what": f"{label}, {n:,} docs, k={K}",
+            "value": ms,
+            "unit": "ms",
+            "ratio": ms / (base * 1e3),
+            "runs": len(times[name]),
+            "min_ms": min(times[name]) * 1e3,
             "ratio_paired": median([t / v for t, v in zip(times[name], times["vector"], strict=True)]),
         }
         section.rows.append(row)
@@ -188,8 +202,9 @@ def _put_bodies(rng: np.random.Generator, batch: int, words: list[str], index: s
         {"key": key_of(batch * PUT_BATCH + j), "data": {"float32": block[j]}, "metadata": {FIELD: corpus[j]}}
         for j in range(PUT_BATCH)
     ]
-    return orjson.dumps({"vectorBucketName": "bench-text", "indexName": index, "vectors": vectors},
-                       option=orjson.OPT_SERIALIZE_NUMPY)
+    return orjson.dumps(
+        {"vectorBucketName": "bench-text", "indexName": index, "vectors": vectors}, option=orjson.OPT_SERIALIZE_NUMPY
+    )
 
 
 def _post(client: Any, path: str, body: bytes) -> None:
@@ -202,11 +217,27 @@ def _put_overhead(section: Section, quick: bool) -> None:
     batches = 10 if quick else 20
     client = create_app(Config()).test_client()
     _post(client, "/CreateVectorBucket", orjson.dumps({"vectorBucketName": "bench-text"}))
-    for name, extra in (("plain", {}), ("searchable", {"metadataConfiguration": {
-            "textSearchConfigurations": [{"metadataKey": FIELD, "language": LANGUAGE}]}})):
-        _post(client, "/CreateIndex", orjson.dumps({"vectorBucketName": "bench-text", "indexName": name,
-                                                    "dataType": "float32", "dimension": PUT_DIM,
-                                                    "distanceMetric": "cosine", **extra}))
+    for name, extra in (
+        ("plain", {}),
+        (
+            "searchable",
+            {"metadataConfiguration": {"textSearchConfigurations": [{"metadataKey": FIELD, "language": LANGUAGE}]}},
+        ),
+    ):
+        _post(
+            client,
+            "/CreateIndex",
+            orjson.dumps(
+                {
+                    "vectorBucketName": "bench-text",
+                    "indexName": name,
+                    "dataType": "float32",
+                    "dimension": PUT_DIM,
+                    "distanceMetric": "cosine",
+                    **extra,
+                }
+            ),
+        )
     rng = generator(SEED_PUT)
     words, _ = vocabulary()
     times: dict[str, list[float]] = {"plain": [], "searchable": []}
@@ -221,19 +252,30 @@ def _put_overhead(section: Section, quick: bool) -> None:
             if batch:
                 times[name].append(now() - start)
     plain, searchable = median(times["plain"]), median(times["searchable"])
-    section.rows.append({"what": f"PutVectors {PUT_BATCH} x {PUT_DIM}, no text configuration",
-                         "value": plain * 1e3, "unit": "ms", "runs": batches})
+    section.rows.append(
+        {
+            "what": f"PutVectors {PUT_BATCH} x {PUT_DIM}, no text configuration",
+            "value": plain * 1e3,
+            "unit": "ms",
+            "runs": batches,
+        }
+    )
     row: dict[str, Any] = {
         "what": f"PutVectors {PUT_BATCH} x {PUT_DIM}, one searchable '{LANGUAGE}' key (~50 words)",
-        "value": searchable * 1e3, "unit": "ms", "ratio": searchable / plain, "runs": batches,
+        "value": searchable * 1e3,
+        "unit": "ms",
+        "ratio": searchable / plain,
+        "runs": batches,
         "ratio_paired": median([s / p for s, p in zip(times["searchable"], times["plain"], strict=True)]),
     }
-    section.add_target(row, Target("PutVectors with one searchable key vs without", searchable / plain, "<=",
-                                   PUT_TARGET))
+    section.add_target(
+        row, Target("PutVectors with one searchable key vs without", searchable / plain, "<=", PUT_TARGET)
+    )
     section.rows.append(row)
-    section.notes.append(f"PutVectors through the Flask test client, median of {batches} batches each, "
-                         "interleaved; the same bodies (pre-serialised) go to both indexes")
-
+    section.notes.append(
+        f"PutVectors through the Flask test client, median of {batches} batches each, "
+        "interleaved; the same bodies (pre-serialised) go to both indexes"
+    )
 
 
 def run(quick: bool) -> Section:

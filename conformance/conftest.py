@@ -32,8 +32,19 @@ HERE = Path(__file__).parent
 REF_PATTERN = re.compile(r"^Part (I|II) §\d+(\.\d+)?$")
 DECISION_PATTERN = re.compile(r"^(D([1-9]|1[0-4])|compat)$")
 # Areas in report order; each is one test file (test_<area>.py).
-AREAS = ("buckets", "indexes", "vectors", "metadata_limits", "query_distances", "filters", "pagination",
-         "tags_policies_encryption", "index_modes", "text_search", "workflow")
+AREAS = (
+    "buckets",
+    "indexes",
+    "vectors",
+    "metadata_limits",
+    "query_distances",
+    "filters",
+    "pagination",
+    "tags_policies_encryption",
+    "index_modes",
+    "text_search",
+    "workflow",
+)
 # Areas without tests, with the reason (the report lists them). Full-text and hybrid search are covered by
 # test_text_search.py since they landed, so nothing is left out here.
 NOT_COVERED: dict[str, str] = {}
@@ -48,17 +59,26 @@ TOLERANT = {"rel": 0.05, "abs": 1e-3}
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "S3 Vectors conformance suite")
-    group.addoption("--target", default=None,
-                    help="emulator (default), aws, or an http(s):// endpoint; also the S3V_TARGET environment variable")
-    group.addoption("--conformance-report", default=None, metavar="FILE",
-                    help="write a Markdown summary of the conformance run to FILE")
+    group.addoption(
+        "--target",
+        default=None,
+        help="emulator (default), aws, or an http(s):// endpoint; also the S3V_TARGET environment variable",
+    )
+    group.addoption(
+        "--conformance-report",
+        default=None,
+        metavar="FILE",
+        help="write a Markdown summary of the conformance run to FILE",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "ref(section): the test checks a sourced AWS fact, e.g. 'Part I §6'")
-    config.addinivalue_line("markers", "decision(id): the test checks an emulator choice (D1-D14, or 'compat' for "
-                                       "a choice listed in docs/compatibility.md)")
-
+    config.addinivalue_line(
+        "markers",
+        "decision(id): the test checks an emulator choice (D1-D14, or 'compat' for "
+        "a choice listed in docs/compatibility.md)",
+    )
 
 
 def _target_label(config: pytest.Config) -> str:
@@ -83,8 +103,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         problems += [f"{item.nodeid}: bad decision {d!r}" for d in decisions if not (d and DECISION_PATTERN.match(d))]
         area = Path(str(item.path)).stem.removeprefix("test_")
         # A test that depends on any emulator choice is a decision test, even if it also cites a fact.
-        _results[item.nodeid] = {"area": area, "kind": "decision" if decisions else "ref", "outcome": None,
-                                "error": ""}
+        _results[item.nodeid] = {"area": area, "kind": "decision" if decisions else "ref", "outcome": None, "error": ""}
     if problems:
         raise pytest.UsageError("conformance tests must name what they check:\n  " + "\n  ".join(problems))
 
@@ -255,8 +274,10 @@ def _first_line(report: pytest.TestReport) -> str:
 
 
 def _table(label: str) -> list[str]:
-    rows = ["| area | target | passed | failed | skipped | decision passed | decision failed | decision skipped |",
-            "|---|---|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| area | target | passed | failed | skipped | decision passed | decision failed | decision skipped |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     totals = [0] * 6
     areas = list(AREAS) + sorted({r["area"] for r in _results.values()} - set(AREAS))
     for area in areas:
@@ -281,21 +302,32 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not path or not _results:
         return
     label = _target_label(session.config)
-    lines = [f"# S3 Vectors conformance: `{label}`", "",
-             "`passed`/`failed`/`skipped` count tests of sourced AWS facts (`@pytest.mark.ref`); the `decision` "
-             "columns count tests of emulator choices (`@pytest.mark.decision`), where a failure against AWS is "
-             "information, not a bug.", ""]
+    lines = [
+        f"# S3 Vectors conformance: `{label}`",
+        "",
+        "`passed`/`failed`/`skipped` count tests of sourced AWS facts (`@pytest.mark.ref`); the `decision` "
+        "columns count tests of emulator choices (`@pytest.mark.decision`), where a failure against AWS is "
+        "information, not a bug.",
+        "",
+    ]
     lines += _table(label)
     if NOT_COVERED:
         lines += ["", "Areas not covered yet:", ""]
         lines += [f"- {area}: {why}" for area, why in NOT_COVERED.items()]
     missing = [op for op in OPERATIONS if not CALLS[op]]
-    lines += ["", f"Operations exercised: {len(OPERATIONS) - len(missing)} of {len(OPERATIONS)}"
-              + (f" (not exercised: {', '.join(missing)})" if missing else "") + "."]
+    lines += [
+        "",
+        f"Operations exercised: {len(OPERATIONS) - len(missing)} of {len(OPERATIONS)}"
+        + (f" (not exercised: {', '.join(missing)})" if missing else "")
+        + ".",
+    ]
     requests = sum(n for op, n in CALLS.items() if op in OPERATIONS)
-    lines += ["", f"Requests sent: {requests} (CreateVectorBucket {CALLS['CreateVectorBucket']}, CreateIndex "
-              f"{CALLS['CreateIndex']}, PutVectors {CALLS['PutVectors']} with {CALLS['vectors put']} vectors, "
-              f"QueryVectors {CALLS['QueryVectors']})."]
+    lines += [
+        "",
+        f"Requests sent: {requests} (CreateVectorBucket {CALLS['CreateVectorBucket']}, CreateIndex "
+        f"{CALLS['CreateIndex']}, PutVectors {CALLS['PutVectors']} with {CALLS['vectors put']} vectors, "
+        f"QueryVectors {CALLS['QueryVectors']}).",
+    ]
     if LEFTOVERS:
         lines += ["", "**Clean-up could not delete:** " + "; ".join(LEFTOVERS)]
     for kind, title in (("ref", "Failed tests of sourced facts"), ("decision", "Failed tests of emulator decisions")):
@@ -315,5 +347,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(f"clean-up could not delete {leftover}", red=True)
     divergent = [n for n, r in _results.items() if r["kind"] == "decision" and r["outcome"] == "failed"]
     if divergent and _target_label(config) != "emulator":
-        terminalreporter.write_line(f"{len(divergent)} decision test(s) failed: the target differs from an emulator "
-                                    "choice (information, not a bug).")
+        terminalreporter.write_line(
+            f"{len(divergent)} decision test(s) failed: the target differs from an emulator "
+            "choice (information, not a bug)."
+        )

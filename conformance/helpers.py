@@ -20,12 +20,28 @@ from botocore.exceptions import ClientError
 
 # All 22 operations of the newest service model (D1): the report says which of them the run exercised.
 OPERATIONS = (
-    "CreateVectorBucket", "GetVectorBucket", "ListVectorBuckets", "DeleteVectorBucket",
-    "PutVectorBucketPolicy", "GetVectorBucketPolicy", "DeleteVectorBucketPolicy",
-    "CreateIndex", "GetIndex", "ListIndexes", "DeleteIndex",
-    "PutVectors", "GetVectors", "ListVectors", "DeleteVectors", "QueryVectors",
-    "TagResource", "UntagResource", "ListTagsForResource",
-    "UpdateIndexMode", "PutVectorBucketDefaultIndexMode", "UpdateMetadataConfiguration",
+    "CreateVectorBucket",
+    "GetVectorBucket",
+    "ListVectorBuckets",
+    "DeleteVectorBucket",
+    "PutVectorBucketPolicy",
+    "GetVectorBucketPolicy",
+    "DeleteVectorBucketPolicy",
+    "CreateIndex",
+    "GetIndex",
+    "ListIndexes",
+    "DeleteIndex",
+    "PutVectors",
+    "GetVectors",
+    "ListVectors",
+    "DeleteVectors",
+    "QueryVectors",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+    "UpdateIndexMode",
+    "PutVectorBucketDefaultIndexMode",
+    "UpdateMetadataConfiguration",
 )
 # Requests sent per operation, and vectors sent in PutVectors: the report shows them (and what a run costs on AWS).
 CALLS: Counter[str] = Counter()
@@ -77,8 +93,14 @@ def make_client(target: Target, validate: bool = True, region: str | None = None
     if target.is_aws:
         client = boto3.session.Session().client("s3vectors", region_name=region, config=config)
     else:
-        client = boto3.client("s3vectors", endpoint_url=target.url, region_name=region or target.region,
-                              aws_access_key_id="test", aws_secret_access_key="test", config=config)
+        client = boto3.client(
+            "s3vectors",
+            endpoint_url=target.url,
+            region_name=region or target.region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=config,
+        )
     client.meta.events.register("before-parameter-build.s3vectors", _record_operation)
     return client
 
@@ -108,11 +130,18 @@ class Buckets:
         self.client.create_vector_bucket(vectorBucketName=name, **kwargs)
         return name
 
-    def index(self, bucket: str, name: str = "idx", dimension: int = 4, metric: str = "cosine",
-              **kwargs: Any) -> dict[str, str]:
+    def index(
+        self, bucket: str, name: str = "idx", dimension: int = 4, metric: str = "cosine", **kwargs: Any
+    ) -> dict[str, str]:
         """Create an index; return the ``vectorBucketName``/``indexName`` pair to splat into calls."""
-        self.client.create_index(vectorBucketName=bucket, indexName=name, dataType="float32", dimension=dimension,
-                                 distanceMetric=metric, **kwargs)
+        self.client.create_index(
+            vectorBucketName=bucket,
+            indexName=name,
+            dataType="float32",
+            dimension=dimension,
+            distanceMetric=metric,
+            **kwargs,
+        )
         return {"vectorBucketName": bucket, "indexName": name}
 
     def delete_all(self) -> None:
@@ -184,21 +213,29 @@ def error_of(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Err:
     with pytest.raises(ClientError) as exc:
         fn(*args, **kwargs)
     response = exc.value.response
-    return Err(response["Error"]["Code"], response["Error"].get("Message", ""),
-               response["ResponseMetadata"]["HTTPStatusCode"], response.get("fieldList"))
+    return Err(
+        response["Error"]["Code"],
+        response["Error"].get("Message", ""),
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response.get("fieldList"),
+    )
 
 
 def coral_length(path: str, length: int, low: int, high: int, count: int = 1) -> str:
     """The Coral length template (Part I §6)."""
     errors = "1 validation error" if count == 1 else f"{count} validation errors"
-    return (f"{errors} detected. Value with length {length} at '{path}' failed to satisfy constraint: "
-            f"Member must have length between {low} and {high}, inclusive")
+    return (
+        f"{errors} detected. Value with length {length} at '{path}' failed to satisfy constraint: "
+        f"Member must have length between {low} and {high}, inclusive"
+    )
 
 
 def coral_range(path: str, low: int, high: int) -> str:
     """The Coral range template (Part I §6)."""
-    return (f"1 validation error detected. Value at '{path}' failed to satisfy constraint: "
-            f"Member must be between {low} and {high}, inclusive")
+    return (
+        f"1 validation error detected. Value at '{path}' failed to satisfy constraint: "
+        f"Member must be between {low} and {high}, inclusive"
+    )
 
 
 def unit(dimension: int, at: int = 0, value: float = 1.0) -> dict[str, list[float]]:
@@ -211,7 +248,7 @@ def unit(dimension: int, at: int = 0, value: float = 1.0) -> dict[str, list[floa
 def put_all(client: Any, where: dict[str, str], vectors: list[dict[str, Any]]) -> None:
     """PutVectors in batches of 500 (Part I §1)."""
     for start in range(0, len(vectors), 500):
-        client.put_vectors(**where, vectors=vectors[start:start + 500])
+        client.put_vectors(**where, vectors=vectors[start : start + 500])
 
 
 def list_all(client: Any, where: dict[str, str], **kwargs: Any) -> list[list[str]]:

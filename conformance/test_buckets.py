@@ -71,19 +71,26 @@ def test_delete_by_arn(client, buckets):
 @pytest.mark.ref("Part I §6")
 def test_duplicate_is_conflict(client, bucket):
     assert error_of(client.create_vector_bucket, vectorBucketName=bucket)[:3] == (
-        "ConflictException", "A vector bucket with the specified name already exists", 409)
+        "ConflictException",
+        "A vector bucket with the specified name already exists",
+        409,
+    )
 
 
 @pytest.mark.ref("Part I §6")
 def test_delete_non_empty_is_conflict(client, buckets, bucket):
     buckets.index(bucket)
     assert error_of(client.delete_vector_bucket, vectorBucketName=bucket)[:3] == (
-        "ConflictException", "The specified vector bucket is not empty", 409)
+        "ConflictException",
+        "The specified vector bucket is not empty",
+        409,
+    )
 
 
 @pytest.mark.ref("Part I §6")
-@pytest.mark.parametrize("operation", ["get_vector_bucket", "list_indexes", "get_vector_bucket_policy",
-                                       "delete_vector_bucket_policy"])
+@pytest.mark.parametrize(
+    "operation", ["get_vector_bucket", "list_indexes", "get_vector_bucket_policy", "delete_vector_bucket_policy"]
+)
 def test_missing_bucket_is_not_found(client, target, operation):
     name = f"{target.prefix}missing"
     assert error_of(getattr(client, operation), vectorBucketName=name)[:3] == BUCKET_NOT_FOUND
@@ -97,8 +104,14 @@ def test_delete_missing_bucket_is_not_found(client, target):
 
 @pytest.mark.ref("Part I §6")
 def test_put_policy_on_missing_bucket_is_not_found(client, target):
-    assert error_of(client.put_vector_bucket_policy, vectorBucketName=f"{target.prefix}missing",
-                    policy='{"Version": "2012-10-17", "Statement": []}')[:3] == BUCKET_NOT_FOUND
+    assert (
+        error_of(
+            client.put_vector_bucket_policy,
+            vectorBucketName=f"{target.prefix}missing",
+            policy='{"Version": "2012-10-17", "Statement": []}',
+        )[:3]
+        == BUCKET_NOT_FOUND
+    )
 
 
 @pytest.mark.ref("Part I §2")
@@ -142,7 +155,10 @@ def test_name_of_2_characters_is_refused(raw):
 def test_name_with_bad_characters(client, raw, buckets, suffix):
     name = buckets.name(suffix)
     assert error_of(raw.create_vector_bucket, vectorBucketName=name)[:3] == (
-        "ValidationException", "Invalid vector bucket name", 400)
+        "ValidationException",
+        "Invalid vector bucket name",
+        400,
+    )
 
 
 @pytest.mark.decision("compat")
@@ -151,7 +167,10 @@ def test_name_outside_documented_alphabet(raw, buckets, suffix):
     name = buckets.name("x") + suffix
     buckets.exact(name)
     assert error_of(raw.create_vector_bucket, vectorBucketName=name)[:3] == (
-        "ValidationException", "Invalid vector bucket name", 400)
+        "ValidationException",
+        "Invalid vector bucket name",
+        400,
+    )
 
 
 @pytest.mark.ref("Part I §2")
@@ -166,13 +185,19 @@ def test_name_and_arn_together_are_refused(raw, bucket):
     arn = raw.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"]
     for operation in (raw.get_vector_bucket, raw.list_indexes, raw.get_vector_bucket_policy):
         assert error_of(operation, vectorBucketName=bucket, vectorBucketArn=arn)[:3] == (
-            "ValidationException", "Must specify either vectorBucketName or vectorBucketArn but not both", 400)
+            "ValidationException",
+            "Must specify either vectorBucketName or vectorBucketArn but not both",
+            400,
+        )
 
 
 @pytest.mark.decision("compat")
 def test_neither_name_nor_arn_is_refused(raw):
     assert error_of(raw.get_vector_bucket)[:3] == (
-        "ValidationException", "Must specify either vectorBucketName or vectorBucketArn but not both", 400)
+        "ValidationException",
+        "Must specify either vectorBucketName or vectorBucketArn but not both",
+        400,
+    )
 
 
 @pytest.mark.ref("Part I §1")

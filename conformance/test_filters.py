@@ -14,8 +14,16 @@ import pytest
 from conformance.helpers import error_of
 
 DATA = {
-    "a": {"genre": "drama", "year": 2020, "rating": 4.5, "tags": ["x", "y"], "scores": [1, 10], "flag": True,
-          "loc.page": 2, "path": "/docs/a"},
+    "a": {
+        "genre": "drama",
+        "year": 2020,
+        "rating": 4.5,
+        "tags": ["x", "y"],
+        "scores": [1, 10],
+        "flag": True,
+        "loc.page": 2,
+        "path": "/docs/a",
+    },
     "b": {"genre": "comedy", "year": 2021, "rating": 3, "tags": ["y"], "flag": False, "path": "/docs/B"},
     "c": {"genre": "drama", "year": 2022.0, "tags": ["z"], "scores": [3], "path": "/img/c"},
     "d": {"genre": "Drama", "year": "2020", "flag": "true"},
@@ -90,18 +98,47 @@ CASES = [
 ]
 
 INVALID = [
-    {}, {"genre": {}}, {"genre": {"x": 1}}, {"genre": {"$eq": "a", "x": 1}}, {"genre": {"$and": [{"a": 1}]}},
-    {"$and": [{}]}, {"$and": ["x"]}, {"genre": "a", "flag": True}, {"genre": {"$eq": "a"}, "year": {"$eq": 1}},
-    {"$and": [{"genre": "a", "year": 1}]}, {"$and": [{"genre": "a"}], "genre": "a"},
-    {"$and": [{"genre": "a"}], "$or": [{"genre": "a"}]}, {"genre": {"$eg": "a"}}, {"$schema": "a"},
-    {"genre": {"$regex": "a"}}, {"genre": {"$not": {"$eq": "a"}}}, {"$nor": [{"genre": "a"}]},
+    {},
+    {"genre": {}},
+    {"genre": {"x": 1}},
+    {"genre": {"$eq": "a", "x": 1}},
+    {"genre": {"$and": [{"a": 1}]}},
+    {"$and": [{}]},
+    {"$and": ["x"]},
+    {"genre": "a", "flag": True},
+    {"genre": {"$eq": "a"}, "year": {"$eq": 1}},
+    {"$and": [{"genre": "a", "year": 1}]},
+    {"$and": [{"genre": "a"}], "genre": "a"},
+    {"$and": [{"genre": "a"}], "$or": [{"genre": "a"}]},
+    {"genre": {"$eg": "a"}},
+    {"$schema": "a"},
+    {"genre": {"$regex": "a"}},
+    {"genre": {"$not": {"$eq": "a"}}},
+    {"$nor": [{"genre": "a"}]},
     # operand types
-    {"genre": {"$eq": None}}, {"genre": {"$eq": ["a"]}}, {"genre": {"$eq": []}}, {"genre": {"$eq": {}}},
-    {"genre": {"$ne": None}}, {"rating": {"$gt": "1"}}, {"rating": {"$gte": True}}, {"rating": {"$lt": None}},
-    {"rating": {"$lte": [1]}}, {"rating": {"$gt": {}}}, {"genre": {"$in": [None]}}, {"genre": {"$in": [{}]}},
-    {"genre": {"$in": [["a"]]}}, {"genre": {"$in": "a"}}, {"genre": {"$in": []}}, {"genre": {"$nin": []}},
-    {"rating": {"$exists": "yes"}}, {"rating": {"$exists": "true"}}, {"rating": {"$exists": 1}},
-    {"rating": {"$exists": None}}, {"genre": None}, {"genre": ["a"]}, {"genre": []},
+    {"genre": {"$eq": None}},
+    {"genre": {"$eq": ["a"]}},
+    {"genre": {"$eq": []}},
+    {"genre": {"$eq": {}}},
+    {"genre": {"$ne": None}},
+    {"rating": {"$gt": "1"}},
+    {"rating": {"$gte": True}},
+    {"rating": {"$lt": None}},
+    {"rating": {"$lte": [1]}},
+    {"rating": {"$gt": {}}},
+    {"genre": {"$in": [None]}},
+    {"genre": {"$in": [{}]}},
+    {"genre": {"$in": [["a"]]}},
+    {"genre": {"$in": "a"}},
+    {"genre": {"$in": []}},
+    {"genre": {"$nin": []}},
+    {"rating": {"$exists": "yes"}},
+    {"rating": {"$exists": "true"}},
+    {"rating": {"$exists": 1}},
+    {"rating": {"$exists": None}},
+    {"genre": None},
+    {"genre": ["a"]},
+    {"genre": []},
 ]
 
 
@@ -109,9 +146,13 @@ INVALID = [
 def where(module_buckets):
     bucket = module_buckets.create()
     where = module_buckets.index(bucket, dimension=2, metadataConfiguration={"nonFilterableMetadataKeys": ["nf"]})
-    module_buckets.client.put_vectors(**where, vectors=[
-        {"key": key, "data": {"float32": [1.0, 0.1 * i]}, "metadata": metadata}
-        for i, (key, metadata) in enumerate(DATA.items())])
+    module_buckets.client.put_vectors(
+        **where,
+        vectors=[
+            {"key": key, "data": {"float32": [1.0, 0.1 * i]}, "metadata": metadata}
+            for i, (key, metadata) in enumerate(DATA.items())
+        ],
+    )
     return where
 
 
@@ -144,8 +185,9 @@ def test_empty_logical_list_is_invalid(raw, where, filter_):
 
 @pytest.mark.decision("compat")
 def test_startswith_needs_a_string(raw, where):
-    err = error_of(raw.query_vectors, **where, queryVector={"float32": [1.0, 0.0]}, topK=1,
-                   filter={"path": {"$startsWith": 5}})
+    err = error_of(
+        raw.query_vectors, **where, queryVector={"float32": [1.0, 0.0]}, topK=1, filter={"path": {"$startsWith": 5}}
+    )
     assert err[:3] == ("ValidationException", "Invalid filter", 400)
 
 
@@ -157,8 +199,13 @@ def test_non_filterable_key(client, where):
 
 @pytest.mark.decision("compat")
 def test_non_filterable_key_inside_logic(client, where):
-    err = error_of(client.query_vectors, **where, queryVector={"float32": [1.0, 0.0]}, topK=1,
-                   filter={"$or": [{"genre": "drama"}, {"$and": [{"nf": {"$exists": True}}]}]})
+    err = error_of(
+        client.query_vectors,
+        **where,
+        queryVector={"float32": [1.0, 0.0]},
+        topK=1,
+        filter={"$or": [{"genre": "drama"}, {"$and": [{"nf": {"$exists": True}}]}]},
+    )
     assert err[:3] == ("ValidationException", "Invalid use of non-filterable metadata in filter", 400)
 
 

@@ -13,8 +13,13 @@ INDEX_NOT_FOUND = ("NotFoundException", "The specified index could not be found"
 
 
 def create(client, bucket, name="idx", **extra):
-    params = {"vectorBucketName": bucket, "indexName": name, "dataType": "float32", "dimension": 4,
-              "distanceMetric": "cosine"} | extra
+    params = {
+        "vectorBucketName": bucket,
+        "indexName": name,
+        "dataType": "float32",
+        "dimension": 4,
+        "distanceMetric": "cosine",
+    } | extra
     return client.create_index(**params)
 
 
@@ -41,8 +46,9 @@ def test_create_get_list_delete(client, bucket):
 @pytest.mark.ref("Part I §6")
 def test_get_missing_index_and_missing_bucket(client, bucket, target):
     assert error_of(client.get_index, vectorBucketName=bucket, indexName="nope")[:3] == INDEX_NOT_FOUND
-    assert error_of(client.get_index, vectorBucketName=f"{target.prefix}missing", indexName="nope")[:3] == \
-        INDEX_NOT_FOUND
+    assert (
+        error_of(client.get_index, vectorBucketName=f"{target.prefix}missing", indexName="nope")[:3] == INDEX_NOT_FOUND
+    )
 
 
 @pytest.mark.ref("Part I §6")
@@ -55,13 +61,19 @@ def test_delete_missing_index_is_not_found(client, bucket):
 def test_duplicate_is_conflict(client, bucket):
     create(client, bucket)
     assert error_of(create, client, bucket)[:3] == (
-        "ConflictException", "An index with the specified name already exists", 409)
+        "ConflictException",
+        "An index with the specified name already exists",
+        409,
+    )
 
 
 @pytest.mark.decision("compat")
 def test_create_in_missing_bucket(client, target):
     assert error_of(create, client, f"{target.prefix}missing")[:3] == (
-        "NotFoundException", "The specified vector bucket could not be found", 404)
+        "NotFoundException",
+        "The specified vector bucket could not be found",
+        404,
+    )
 
 
 @pytest.mark.ref("Part I §2")
@@ -76,7 +88,10 @@ def test_names_with_dots_and_length_boundaries(client, bucket):
 @pytest.mark.parametrize("length", [2, 64])
 def test_name_length_out_of_range(raw, bucket, length):
     assert error_of(create, raw, bucket, "a" * length)[:3] == (
-        "ValidationException", coral_length("/indexName", length, 3, 63), 400)
+        "ValidationException",
+        coral_length("/indexName", length, 3, 63),
+        400,
+    )
 
 
 @pytest.mark.decision("D10")
@@ -96,22 +111,31 @@ def test_dimension_at_limits_is_accepted(client, bucket, dimension):
 @pytest.mark.parametrize("dimension", [0, 4097])
 def test_dimension_out_of_range(raw, bucket, dimension):
     assert error_of(create, raw, bucket, dimension=dimension)[:3] == (
-        "ValidationException", "1 validation error detected. Value at '/dimension' failed to satisfy constraint: "
-        "Member must be between 1 and 4096, inclusive", 400)
+        "ValidationException",
+        "1 validation error detected. Value at '/dimension' failed to satisfy constraint: "
+        "Member must be between 1 and 4096, inclusive",
+        400,
+    )
 
 
 @pytest.mark.ref("Part I §6")
 def test_data_type_enum(raw, bucket):
     assert error_of(create, raw, bucket, dataType="float16")[:3] == (
-        "ValidationException", "1 validation error detected. Value at '/dataType' failed to satisfy constraint: "
-        "Member must satisfy enum value set: [float32]", 400)
+        "ValidationException",
+        "1 validation error detected. Value at '/dataType' failed to satisfy constraint: "
+        "Member must satisfy enum value set: [float32]",
+        400,
+    )
 
 
 @pytest.mark.ref("Part I §6")
 def test_distance_metric_enum(raw, bucket):
     assert error_of(create, raw, bucket, distanceMetric="dot")[:3] == (
-        "ValidationException", "1 validation error detected. Value at '/distanceMetric' failed to satisfy "
-        "constraint: Member must satisfy enum value set: [euclidean, cosine]", 400)
+        "ValidationException",
+        "1 validation error detected. Value at '/distanceMetric' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [euclidean, cosine]",
+        400,
+    )
 
 
 @pytest.mark.ref("Part I §1")
@@ -124,15 +148,17 @@ def test_ten_non_filterable_keys_of_63_characters(client, bucket):
 
 @pytest.mark.ref("Part I §1")
 def test_eleven_non_filterable_keys_are_refused(raw, bucket):
-    err = error_of(create, raw, bucket, metadataConfiguration={"nonFilterableMetadataKeys": [f"k{i}" for i in
-                                                                                             range(11)]})
+    err = error_of(
+        create, raw, bucket, metadataConfiguration={"nonFilterableMetadataKeys": [f"k{i}" for i in range(11)]}
+    )
     assert err.code == "ValidationException"
 
 
 @pytest.mark.decision("D10")
 def test_eleven_non_filterable_keys_message(raw, bucket):
-    err = error_of(create, raw, bucket, metadataConfiguration={"nonFilterableMetadataKeys": [f"k{i}" for i in
-                                                                                             range(11)]})
+    err = error_of(
+        create, raw, bucket, metadataConfiguration={"nonFilterableMetadataKeys": [f"k{i}" for i in range(11)]}
+    )
     assert err.message == coral_length("/metadataConfiguration/nonFilterableMetadataKeys", 11, 0, 10)
 
 
@@ -163,13 +189,19 @@ def test_name_and_arn_together_are_refused(raw, bucket):
     arn = raw.get_index(vectorBucketName=bucket, indexName="idx")["index"]["indexArn"]
     for operation in (raw.get_index, raw.delete_index):
         assert error_of(operation, vectorBucketName=bucket, indexName="idx", indexArn=arn)[:3] == (
-            "ValidationException", "Must specify either indexArn or both vectorBucketName and indexName", 400)
+            "ValidationException",
+            "Must specify either indexArn or both vectorBucketName and indexName",
+            400,
+        )
 
 
 @pytest.mark.decision("compat")
 def test_bucket_name_without_index_name_is_refused(raw, bucket):
     assert error_of(raw.get_index, vectorBucketName=bucket)[:3] == (
-        "ValidationException", "Must specify either indexArn or both vectorBucketName and indexName", 400)
+        "ValidationException",
+        "Must specify either indexArn or both vectorBucketName and indexName",
+        400,
+    )
 
 
 @pytest.mark.ref("Part I §7")
@@ -208,11 +240,19 @@ def test_text_configuration_at_creation_is_echoed(client, bucket):
 
 @pytest.mark.ref("Part II §2.1")
 def test_ten_text_configurations_accepted_eleven_refused(client, raw, bucket):
-    create(client, bucket, metadataConfiguration={"textSearchConfigurations": [{"metadataKey": f"k{i}"}
-                                                                               for i in range(10)]})
+    create(
+        client,
+        bucket,
+        metadataConfiguration={"textSearchConfigurations": [{"metadataKey": f"k{i}"} for i in range(10)]},
+    )
     assert len(text_keys(client, bucket)) == 10
-    err = error_of(create, raw, bucket, "eleven", metadataConfiguration={
-        "textSearchConfigurations": [{"metadataKey": f"k{i}"} for i in range(11)]})
+    err = error_of(
+        create,
+        raw,
+        bucket,
+        "eleven",
+        metadataConfiguration={"textSearchConfigurations": [{"metadataKey": f"k{i}"} for i in range(11)]},
+    )
     assert err.code == "ValidationException"
 
 
@@ -244,36 +284,54 @@ def test_added_configuration_is_active_at_once(client, bucket):
 
 @pytest.mark.ref("Part II §2.2")
 def test_update_metadata_configuration_on_missing_index(client, bucket):
-    assert error_of(client.update_metadata_configuration, vectorBucketName=bucket, indexName="nope",
-                    add=TEXT)[:3] == INDEX_NOT_FOUND
+    assert (
+        error_of(client.update_metadata_configuration, vectorBucketName=bucket, indexName="nope", add=TEXT)[:3]
+        == INDEX_NOT_FOUND
+    )
 
 
 @pytest.mark.decision("compat")
-@pytest.mark.parametrize("change", [
-    {"add": TEXT, "delete": {"textSearchConfigurations": [{"metadataKey": "body"}]}},
-    {},
-    {"delete": {"textSearchConfigurations": [{"metadataKey": "absent"}]}},
-    {"add": {"textSearchConfigurations": [{"metadataKey": f"k{i}"} for i in range(11)]}},
-    {"add": {"textSearchConfigurations": [{"metadataKey": "a"}, {"metadataKey": "a"}]}},
-], ids=["add-and-delete", "neither", "delete-absent", "eleven", "same-key-twice"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"add": TEXT, "delete": {"textSearchConfigurations": [{"metadataKey": "body"}]}},
+        {},
+        {"delete": {"textSearchConfigurations": [{"metadataKey": "absent"}]}},
+        {"add": {"textSearchConfigurations": [{"metadataKey": f"k{i}"} for i in range(11)]}},
+        {"add": {"textSearchConfigurations": [{"metadataKey": "a"}, {"metadataKey": "a"}]}},
+    ],
+    ids=["add-and-delete", "neither", "delete-absent", "eleven", "same-key-twice"],
+)
 def test_update_metadata_configuration_refusals(raw, bucket, change):
     create(raw, bucket)
-    assert error_of(raw.update_metadata_configuration, vectorBucketName=bucket, indexName="idx", **change).code == \
-        "ValidationException"
+    assert (
+        error_of(raw.update_metadata_configuration, vectorBucketName=bucket, indexName="idx", **change).code
+        == "ValidationException"
+    )
 
 
 @pytest.mark.decision("compat")
 def test_adding_a_configured_key_is_conflict(client, bucket):
     create(client, bucket, metadataConfiguration=TEXT)
-    assert error_of(client.update_metadata_configuration, vectorBucketName=bucket, indexName="idx",
-                    add=TEXT).code == "ConflictException"
+    assert (
+        error_of(client.update_metadata_configuration, vectorBucketName=bucket, indexName="idx", add=TEXT).code
+        == "ConflictException"
+    )
 
 
 @pytest.mark.decision("D10")
 def test_language_enum(raw, bucket):
     create(raw, bucket)
-    err = error_of(raw.update_metadata_configuration, vectorBucketName=bucket, indexName="idx",
-                   add={"textSearchConfigurations": [{"metadataKey": "body", "language": "xx"}]})
-    assert err[:3] == ("ValidationException", "1 validation error detected. Value at "
-                       "'/add/textSearchConfigurations/0/language' failed to satisfy constraint: Member must satisfy "
-                       "enum value set: [en, fr, es, pt, it, de, nl, zh, ja, ko]", 400)
+    err = error_of(
+        raw.update_metadata_configuration,
+        vectorBucketName=bucket,
+        indexName="idx",
+        add={"textSearchConfigurations": [{"metadataKey": "body", "language": "xx"}]},
+    )
+    assert err[:3] == (
+        "ValidationException",
+        "1 validation error detected. Value at "
+        "'/add/textSearchConfigurations/0/language' failed to satisfy constraint: Member must satisfy "
+        "enum value set: [en, fr, es, pt, it, de, nl, zh, ja, ko]",
+        400,
+    )

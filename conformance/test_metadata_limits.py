@@ -33,11 +33,27 @@ def refused(client, where, metadata, message):
 
 
 @pytest.mark.ref("Part I §3")
-@pytest.mark.parametrize(("value", "message"), [
-    ({"a": 1}, TYPES), (None, TYPES), ([{"a": 1}], ARRAYS), ([True, False], ARRAYS), ([1, "a"], ARRAYS),
-    (["a", 1], ARRAYS), ([], EMPTY),
-], ids=["object", "null", "array-of-objects", "array-of-booleans", "mixed-number-first", "mixed-string-first",
-        "empty-array"])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"a": 1}, TYPES),
+        (None, TYPES),
+        ([{"a": 1}], ARRAYS),
+        ([True, False], ARRAYS),
+        ([1, "a"], ARRAYS),
+        (["a", 1], ARRAYS),
+        ([], EMPTY),
+    ],
+    ids=[
+        "object",
+        "null",
+        "array-of-objects",
+        "array-of-booleans",
+        "mixed-number-first",
+        "mixed-string-first",
+        "empty-array",
+    ],
+)
 @pytest.mark.parametrize("key", ["m", "nf"], ids=["filterable", "non-filterable"])
 def test_refused_value_types(client, where, key, value, message):
     refused(client, where, {key: value}, message)
@@ -45,8 +61,18 @@ def test_refused_value_types(client, where, key, value, message):
 
 @pytest.mark.ref("Part I §3")
 def test_accepted_value_types_round_trip(client, where):
-    metadata = {"strings": ["a", "b"], "numbers": [1, 2.5], "empty-string-element": [""], "dups": ["dup", "dup"],
-                "empty": "", "zero": 0, "negative": -1.5, "yes": True, "no": False, "nf": ["x", "y"]}
+    metadata = {
+        "strings": ["a", "b"],
+        "numbers": [1, 2.5],
+        "empty-string-element": [""],
+        "dups": ["dup", "dup"],
+        "empty": "",
+        "zero": 0,
+        "negative": -1.5,
+        "yes": True,
+        "no": False,
+        "nf": ["x", "y"],
+    }
     put(client, where, metadata)
     assert stored(client, where) == metadata
 

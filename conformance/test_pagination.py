@@ -20,9 +20,14 @@ def where(module_buckets):
     """A read-only index of 250 vectors shared by this module's tests."""
     bucket = module_buckets.create()
     where = module_buckets.index(bucket, dimension=2, metric="euclidean")
-    put_all(module_buckets.client, where, [
-        {"key": key, "data": {"float32": [float(i), 0.0]}, "metadata": {"n": i, "even": i % 2 == 0}}
-        for i, key in enumerate(KEYS)])
+    put_all(
+        module_buckets.client,
+        where,
+        [
+            {"key": key, "data": {"float32": [float(i), 0.0]}, "metadata": {"n": i, "even": i % 2 == 0}}
+            for i, key in enumerate(KEYS)
+        ],
+    )
     return where
 
 
@@ -66,8 +71,9 @@ def test_list_vectors_segments_are_disjoint_and_complete(client, where, segments
 @pytest.mark.decision("D8")
 def test_list_vectors_order_is_stable(client, where):
     assert list_all(client, where, maxResults=33) == list_all(client, where, maxResults=33)
-    assert [k for page in list_all(client, where, maxResults=33) for k in page] == \
-        [k for page in list_all(client, where, maxResults=1000) for k in page]
+    assert [k for page in list_all(client, where, maxResults=33) for k in page] == [
+        k for page in list_all(client, where, maxResults=1000) for k in page
+    ]
 
 
 @pytest.mark.ref("Part I §7")
@@ -101,8 +107,11 @@ def test_list_vectors_limits(client, raw, where):
 
 
 @pytest.mark.ref("Part I §6")
-@pytest.mark.parametrize("segment", [{"segmentCount": 2}, {"segmentIndex": 0}, {"segmentCount": 2, "segmentIndex": 2}],
-                         ids=["count-alone", "index-alone", "index-not-below-count"])
+@pytest.mark.parametrize(
+    "segment",
+    [{"segmentCount": 2}, {"segmentIndex": 0}, {"segmentCount": 2, "segmentIndex": 2}],
+    ids=["count-alone", "index-alone", "index-not-below-count"],
+)
 def test_list_vectors_bad_segments(raw, where, segment):
     assert error_of(raw.list_vectors, **where, **segment).code == "ValidationException"
 
@@ -110,7 +119,10 @@ def test_list_vectors_bad_segments(raw, where, segment):
 @pytest.mark.decision("compat")
 def test_list_vectors_bad_token(raw, where):
     assert error_of(raw.list_vectors, **where, nextToken="not-a-token")[:3] == (
-        "ValidationException", "Invalid nextToken", 400)
+        "ValidationException",
+        "Invalid nextToken",
+        400,
+    )
 
 
 # -- ListIndexes and ListVectorBuckets --
@@ -139,7 +151,10 @@ def test_list_indexes_pages_ascend(client, buckets, bucket):
         buckets.index(bucket, name)
     pages = client.get_paginator("list_indexes").paginate(vectorBucketName=bucket, PaginationConfig={"PageSize": 3})
     assert [[i["indexName"] for i in p["indexes"]] for p in pages] == [
-        ["idx-00", "idx-01", "idx-03"], ["idx-05", "idx-07", "idx-09"], ["idx-11"]]
+        ["idx-00", "idx-01", "idx-03"],
+        ["idx-05", "idx-07", "idx-09"],
+        ["idx-11"],
+    ]
 
 
 @pytest.mark.ref("Part I §7")
@@ -212,9 +227,15 @@ def test_query_token_is_bound_to_its_request(raw, where):
     for change in ({"topK": 249}, {"filter": {"even": True}}, {"queryVector": {"float32": [-2.0, 0.0]}}):
         params = {"queryVector": QUERY, "topK": 250} | change
         assert error_of(raw.query_vectors, **where, **params, nextToken=first["nextToken"])[:3] == (
-            "ValidationException", "Invalid nextToken", 400)
+            "ValidationException",
+            "Invalid nextToken",
+            400,
+        )
     assert error_of(raw.query_vectors, **where, queryVector=QUERY, topK=250, nextToken="forged")[:3] == (
-        "ValidationException", "Invalid nextToken", 400)
+        "ValidationException",
+        "Invalid nextToken",
+        400,
+    )
 
 
 @pytest.mark.decision("D6")

@@ -19,9 +19,18 @@ def query(client, where, data, **extra):
 @pytest.mark.ref("Part I §5")
 def test_cosine_distance_is_one_minus_similarity(client, buckets, bucket, close):
     where = buckets.index(bucket)
-    client.put_vectors(**where, vectors=[{"key": k, "data": {"float32": v}} for k, v in
-                                         [("same", [1, 0, 0, 0]), ("scaled", [5, 0, 0, 0]),
-                                          ("orthogonal", [0, 1, 0, 0]), ("opposite", [-1, 0, 0, 0])]])
+    client.put_vectors(
+        **where,
+        vectors=[
+            {"key": k, "data": {"float32": v}}
+            for k, v in [
+                ("same", [1, 0, 0, 0]),
+                ("scaled", [5, 0, 0, 0]),
+                ("orthogonal", [0, 1, 0, 0]),
+                ("opposite", [-1, 0, 0, 0]),
+            ]
+        ],
+    )
     result = query(client, where, [1, 0, 0, 0])
     assert result["distanceMetric"] == "cosine"
     got = {v["key"]: v["distance"] for v in result["vectors"]}
@@ -40,8 +49,10 @@ def test_cosine_distance_of_a_skewed_pair(client, buckets, bucket, close):
 @pytest.mark.ref("Part I §5")
 def test_euclidean_distance_is_squared(client, buckets, bucket, close):
     where = buckets.index(bucket, dimension=3, metric="euclidean")
-    client.put_vectors(**where, vectors=[{"key": k, "data": {"float32": v}} for k, v in
-                                         [("a", [1, 1, 1]), ("b", [1, 1, 2]), ("c", [2, 2, 2])]])
+    client.put_vectors(
+        **where,
+        vectors=[{"key": k, "data": {"float32": v}} for k, v in [("a", [1, 1, 1]), ("b", [1, 1, 2]), ("c", [2, 2, 2])]],
+    )
     result = query(client, where, [1, 1, 1])
     assert result["distanceMetric"] == "euclidean"
     assert [v["key"] for v in result["vectors"]] == ["a", "b", "c"]
@@ -51,8 +62,9 @@ def test_euclidean_distance_is_squared(client, buckets, bucket, close):
 @pytest.mark.ref("Part I §5")
 def test_results_ascend_by_distance(client, buckets, bucket):
     where = buckets.index(bucket, dimension=2, metric="euclidean")
-    client.put_vectors(**where, vectors=[{"key": f"k{i}", "data": {"float32": [i * 0.37 % 5, i * 0.11]}}
-                                         for i in range(40)])
+    client.put_vectors(
+        **where, vectors=[{"key": f"k{i}", "data": {"float32": [i * 0.37 % 5, i * 0.11]}} for i in range(40)]
+    )
     distances = [v["distance"] for v in query(client, where, [1.0, 1.0], topK=40)["vectors"]]
     assert len(distances) == 40 and distances == sorted(distances)
 
@@ -60,8 +72,9 @@ def test_results_ascend_by_distance(client, buckets, bucket):
 @pytest.mark.ref("Part I §5")
 def test_result_shape_follows_the_flags(client, buckets, bucket):
     where = buckets.index(bucket)
-    client.put_vectors(**where, vectors=[{"key": "m", "data": unit(4), "metadata": {"genre": "x"}},
-                                         {"key": "n", "data": unit(4, 1)}])
+    client.put_vectors(
+        **where, vectors=[{"key": "m", "data": unit(4), "metadata": {"genre": "x"}}, {"key": "n", "data": unit(4, 1)}]
+    )
     plain = client.query_vectors(**where, queryVector=unit(4), topK=5)
     assert plain["distanceMetric"] == "cosine"
     assert [set(v) for v in plain["vectors"]] == [{"key"}, {"key"}]
@@ -83,8 +96,9 @@ def test_zero_query_vector_on_cosine(client, buckets, bucket):
     where = buckets.index(bucket)
     err = error_of(client.query_vectors, **where, queryVector={"float32": [0.0] * 4}, topK=1)
     assert err[:3] == ("ValidationException", INVALID_QUERY, 400)
-    assert err.fields == [{"path": "vector",
-                           "message": "Invalid input: cosine distance does not support vectors with zero norm"}]
+    assert err.fields == [
+        {"path": "vector", "message": "Invalid input: cosine distance does not support vectors with zero norm"}
+    ]
 
 
 @pytest.mark.ref("Part I §5")
@@ -127,7 +141,10 @@ def test_top_k_above_10000_is_refused(raw, buckets, bucket):
 def test_top_k_range_message(raw, buckets, bucket, top_k):
     where = buckets.index(bucket)
     assert error_of(raw.query_vectors, **where, queryVector=unit(4), topK=top_k)[:3] == (
-        "ValidationException", coral_range("/topK", 1, 10000), 400)
+        "ValidationException",
+        coral_range("/topK", 1, 10000),
+        400,
+    )
 
 
 @pytest.mark.ref("Part II §2.5")
@@ -139,8 +156,10 @@ def test_query_without_vector_or_texts_is_refused(raw, buckets, bucket):
 @pytest.mark.decision("compat")
 def test_query_without_vector_or_texts_message(raw, buckets, bucket):
     where = buckets.index(bucket)
-    assert error_of(raw.query_vectors, **where, topK=1).message == \
-        "At least one of queryVector or queryTexts must be specified"
+    assert (
+        error_of(raw.query_vectors, **where, topK=1).message
+        == "At least one of queryVector or queryTexts must be specified"
+    )
 
 
 @pytest.mark.ref("Part II §2.5")

@@ -17,8 +17,14 @@ KMS_ARN = "arn:aws:kms:{region}:{account}:key/00000000-0000-4000-8000-0000000000
 def arns(client, buckets):
     name = buckets.create(tags={"team": "search"})
     bucket = client.get_vector_bucket(vectorBucketName=name)["vectorBucket"]["vectorBucketArn"]
-    client.create_index(vectorBucketName=name, indexName="idx", dataType="float32", dimension=2,
-                        distanceMetric="euclidean", tags={"env": "dev"})
+    client.create_index(
+        vectorBucketName=name,
+        indexName="idx",
+        dataType="float32",
+        dimension=2,
+        distanceMetric="euclidean",
+        tags={"env": "dev"},
+    )
     index = client.get_index(vectorBucketName=name, indexName="idx")["index"]["indexArn"]
     return bucket, index
 
@@ -58,13 +64,15 @@ def test_fifty_tags_accepted_fifty_one_refused(client, arns):
     client.tag_resource(resourceArn=bucket, tags={f"k{i}": "v" for i in range(49)})
     assert len(client.list_tags_for_resource(resourceArn=bucket)["tags"]) == 50
     assert error_of(client.tag_resource, resourceArn=bucket, tags={"one-more": "v"})[:3] == (
-        "ValidationException", "Too many tags specified", 400)
+        "ValidationException",
+        "Too many tags specified",
+        400,
+    )
 
 
 @pytest.mark.ref("Part I §1")
 def test_fifty_one_tags_at_creation_refused(client, buckets):
-    err = error_of(client.create_vector_bucket, vectorBucketName=buckets.name(),
-                   tags={f"k{i}": "v" for i in range(51)})
+    err = error_of(client.create_vector_bucket, vectorBucketName=buckets.name(), tags={f"k{i}": "v" for i in range(51)})
     assert err[:3] == ("ValidationException", "Too many tags specified", 400)
 
 
@@ -72,9 +80,15 @@ def test_fifty_one_tags_at_creation_refused(client, buckets):
 def test_system_tags_are_refused(client, arns):
     bucket, _ = arns
     assert error_of(client.tag_resource, resourceArn=bucket, tags={"aws:owner": "me"})[:3] == (
-        "ValidationException", "System tags cannot be added/updated by requester", 400)
+        "ValidationException",
+        "System tags cannot be added/updated by requester",
+        400,
+    )
     assert error_of(client.tag_resource, resourceArn=bucket, tags={"AWS:owner": "me"})[:3] == (
-        "ValidationException", 'Invalid System Tag: AWS:owner must be prefixed with "aws:" in lowercase.', 400)
+        "ValidationException",
+        'Invalid System Tag: AWS:owner must be prefixed with "aws:" in lowercase.',
+        400,
+    )
 
 
 @pytest.mark.ref("Part I §9")
@@ -91,8 +105,9 @@ def test_tag_patterns(client, arns):
     err = error_of(client.tag_resource, resourceArn=bucket, tags={"team": "bad#value"})
     assert err.code == "ValidationException"
     assert err.message.endswith(f"Member must satisfy regular expression pattern: {PATTERN}")
-    assert err.fields == [{"path": "/tags/team", "message": f"Member must satisfy regular expression pattern: "
-                                                            f"{PATTERN}"}]
+    assert err.fields == [
+        {"path": "/tags/team", "message": f"Member must satisfy regular expression pattern: {PATTERN}"}
+    ]
     err = error_of(client.tag_resource, resourceArn=bucket, tags={"bad#key": "v"})
     assert err.code == "ValidationException"
     assert err.fields == [{"path": "/tags", "message": f"Member must satisfy regular expression pattern: {PATTERN}"}]
@@ -128,9 +143,18 @@ def test_tags_vanish_with_their_resource(client, arns):
 
 def policy_for(client, bucket):
     arn = client.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"]
-    return arn, {"Version": "2012-10-17", "Statement": [{
-        "Sid": "conformance", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_of(arn)}:root"},
-        "Action": "s3vectors:GetVectors", "Resource": f"{arn}/index/*"}]}
+    return arn, {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "conformance",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_of(arn)}:root"},
+                "Action": "s3vectors:GetVectors",
+                "Resource": f"{arn}/index/*",
+            }
+        ],
+    }
 
 
 @pytest.mark.ref("Part I §9")
@@ -152,7 +176,10 @@ def test_delete_policy_when_none_exists(client, bucket):
 @pytest.mark.decision("compat")
 def test_policy_that_is_not_json(client, bucket):
     assert error_of(client.put_vector_bucket_policy, vectorBucketName=bucket, policy="not json")[:3] == (
-        "ValidationException", "Policy must be a valid JSON document", 400)
+        "ValidationException",
+        "Policy must be a valid JSON document",
+        400,
+    )
 
 
 # -- encryption --
@@ -173,24 +200,36 @@ def test_index_without_encryption_shows_the_buckets(client, buckets, bucket):
 
 
 @pytest.mark.ref("Part I §6")
-@pytest.mark.parametrize(("configuration", "message"), [
-    ({"sseType": "AES256", "kmsKeyArn": KMS_ARN}, "kmsKeyArn must not be specified when sseType is AES256."),
-    ({"kmsKeyArn": KMS_ARN}, "kmsKeyArn must not be specified when sseType is AES256."),
-    ({"sseType": "aws:kms"}, "kmsKeyArn must be specified when sseType is set to aws:kms"),
-], ids=["aes256-with-key", "key-without-type", "kms-without-key"])
+@pytest.mark.parametrize(
+    ("configuration", "message"),
+    [
+        ({"sseType": "AES256", "kmsKeyArn": KMS_ARN}, "kmsKeyArn must not be specified when sseType is AES256."),
+        ({"kmsKeyArn": KMS_ARN}, "kmsKeyArn must not be specified when sseType is AES256."),
+        ({"sseType": "aws:kms"}, "kmsKeyArn must be specified when sseType is set to aws:kms"),
+    ],
+    ids=["aes256-with-key", "key-without-type", "kms-without-key"],
+)
 def test_index_encryption_pairing(client, target, bucket, configuration, message):
     account = account_of(client.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"])
     configuration = {k: v.format(region=target.region, account=account) for k, v in configuration.items()}
-    err = error_of(client.create_index, vectorBucketName=bucket, indexName="idx", dataType="float32", dimension=2,
-                   distanceMetric="cosine", encryptionConfiguration=configuration)
+    err = error_of(
+        client.create_index,
+        vectorBucketName=bucket,
+        indexName="idx",
+        dataType="float32",
+        dimension=2,
+        distanceMetric="cosine",
+        encryptionConfiguration=configuration,
+    )
     assert err[:3] == ("ValidationException", message, 400)
     assert err.fields == [{"path": "EncryptionConfiguration", "message": message}]
 
 
 @pytest.mark.decision("compat")
 def test_bucket_encryption_pairing(client, buckets):
-    err = error_of(client.create_vector_bucket, vectorBucketName=buckets.name(),
-                   encryptionConfiguration={"sseType": "aws:kms"})
+    err = error_of(
+        client.create_vector_bucket, vectorBucketName=buckets.name(), encryptionConfiguration={"sseType": "aws:kms"}
+    )
     assert err[:3] == ("ValidationException", "kmsKeyArn must be specified when sseType is set to aws:kms", 400)
 
 
@@ -199,8 +238,14 @@ def test_any_well_formed_kms_key_is_accepted(client, target, buckets):
     name = buckets.create()
     account = account_of(client.get_vector_bucket(vectorBucketName=name)["vectorBucket"]["vectorBucketArn"])
     key = KMS_ARN.format(region=target.region, account=account)
-    client.create_index(vectorBucketName=name, indexName="kms", dataType="float32", dimension=2,
-                        distanceMetric="cosine", encryptionConfiguration={"sseType": "aws:kms", "kmsKeyArn": key})
+    client.create_index(
+        vectorBucketName=name,
+        indexName="kms",
+        dataType="float32",
+        dimension=2,
+        distanceMetric="cosine",
+        encryptionConfiguration={"sseType": "aws:kms", "kmsKeyArn": key},
+    )
     index = client.get_index(vectorBucketName=name, indexName="kms")["index"]
     assert index["encryptionConfiguration"] == {"sseType": "aws:kms", "kmsKeyArn": key}
 
@@ -209,25 +254,46 @@ def test_any_well_formed_kms_key_is_accepted(client, target, buckets):
 def test_lone_surrogate_in_a_tag(raw, arns):
     bucket, _ = arns
     assert error_of(raw.tag_resource, resourceArn=bucket, tags={"a": "\ud800"})[:3] == (
-        "SerializationException", "UnknownError", 400)
+        "SerializationException",
+        "UnknownError",
+        400,
+    )
 
 
 @pytest.mark.ref("Part I §9")
 def test_kms_key_must_be_a_key_arn(raw, target, bucket):
     account = account_of(raw.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"])
     alias = f"arn:aws:kms:{target.region}:{account}:alias/conformance"
-    err = error_of(raw.create_index, vectorBucketName=bucket, indexName="idx", dataType="float32", dimension=2,
-                   distanceMetric="cosine", encryptionConfiguration={"sseType": "aws:kms", "kmsKeyArn": alias})
+    err = error_of(
+        raw.create_index,
+        vectorBucketName=bucket,
+        indexName="idx",
+        dataType="float32",
+        dimension=2,
+        distanceMetric="cosine",
+        encryptionConfiguration={"sseType": "aws:kms", "kmsKeyArn": alias},
+    )
     assert err.code == "ValidationException" and "Member must satisfy regular expression pattern" in err.message
 
 
 @pytest.mark.ref("Part I §9")
 def test_sse_type_enum(raw, bucket):
-    err = error_of(raw.create_index, vectorBucketName=bucket, indexName="idx", dataType="float32", dimension=2,
-                   distanceMetric="cosine", encryptionConfiguration={"sseType": "AES512"})
-    assert err[:3] == ("ValidationException", "1 validation error detected. Value at "
-                       "'/encryptionConfiguration/sseType' failed to satisfy constraint: Member must satisfy enum "
-                       "value set: [AES256, aws:kms]", 400)
+    err = error_of(
+        raw.create_index,
+        vectorBucketName=bucket,
+        indexName="idx",
+        dataType="float32",
+        dimension=2,
+        distanceMetric="cosine",
+        encryptionConfiguration={"sseType": "AES512"},
+    )
+    assert err[:3] == (
+        "ValidationException",
+        "1 validation error detected. Value at "
+        "'/encryptionConfiguration/sseType' failed to satisfy constraint: Member must satisfy enum "
+        "value set: [AES256, aws:kms]",
+        400,
+    )
 
 
 @pytest.mark.ref("Part I §6")
@@ -236,7 +302,14 @@ def test_missing_kms_key_is_access_denied(client, target, bucket):
         pytest.skip("KMS is not emulated (docs/compatibility.md): only real AWS checks keys")
     account = account_of(client.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"])
     key = KMS_ARN.format(region=target.region, account=account)
-    err = error_of(client.create_index, vectorBucketName=bucket, indexName="kms", dataType="float32", dimension=2,
-                   distanceMetric="cosine", encryptionConfiguration={"sseType": "aws:kms", "kmsKeyArn": key})
+    err = error_of(
+        client.create_index,
+        vectorBucketName=bucket,
+        indexName="kms",
+        dataType="float32",
+        dimension=2,
+        distanceMetric="cosine",
+        encryptionConfiguration={"sseType": "aws:kms", "kmsKeyArn": key},
+    )
     assert err.code == "AccessDeniedException" and err.status == 403
     assert err.message.startswith(f"Key '{key}' does not exist")

@@ -99,11 +99,13 @@ def test_update_metadata_configuration_add_and_delete_answer_the_index_arn(clien
     added = client.update_metadata_configuration(**where, add={"textSearchConfigurations": [{"metadataKey": "body"}]})
     assert added["indexArn"] == arn
     assert set(configurations(client, where)) == {"body"}
-    client.update_metadata_configuration(indexArn=arn, add={"textSearchConfigurations": [
-        {"metadataKey": "title", "language": "en"}]})
+    client.update_metadata_configuration(
+        indexArn=arn, add={"textSearchConfigurations": [{"metadataKey": "title", "language": "en"}]}
+    )
     assert set(configurations(client, where)) == {"body", "title"}
-    deleted = client.update_metadata_configuration(indexArn=arn, delete={"textSearchConfigurations": [
-        {"metadataKey": "body"}]})
+    deleted = client.update_metadata_configuration(
+        indexArn=arn, delete={"textSearchConfigurations": [{"metadataKey": "body"}]}
+    )
     assert deleted["indexArn"] == arn
     assert set(configurations(client, where)) == {"title"}
 
@@ -111,9 +113,12 @@ def test_update_metadata_configuration_add_and_delete_answer_the_index_arn(clien
 @pytest.mark.ref("Part II §2.2")
 def test_add_and_delete_together_are_refused(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
-    err = error_of(client.update_metadata_configuration, **where,
-                   add={"textSearchConfigurations": [{"metadataKey": "title"}]},
-                   delete={"textSearchConfigurations": [{"metadataKey": "body"}]})
+    err = error_of(
+        client.update_metadata_configuration,
+        **where,
+        add={"textSearchConfigurations": [{"metadataKey": "title"}]},
+        delete={"textSearchConfigurations": [{"metadataKey": "body"}]},
+    )
     assert (err.code, err.status) == ("ValidationException", 400)
     assert set(configurations(client, where)) == {"body"}  # nothing changed
 
@@ -136,10 +141,10 @@ def test_deleted_configuration_refuses_queries_and_keeps_metadata(client, bucket
     where = text_index(buckets, bucket, "body")
     put(client, where, {"a": {"body": "some text"}})
     client.update_metadata_configuration(**where, delete={"textSearchConfigurations": [{"metadataKey": "body"}]})
-    assert error_of(client.query_vectors, **where, topK=5, queryTexts=texts(body="text")).code == \
-        "ValidationException"
-    assert client.get_vectors(**where, keys=["a"], returnMetadata=True)["vectors"][0]["metadata"] == \
-        {"body": "some text"}
+    assert error_of(client.query_vectors, **where, topK=5, queryTexts=texts(body="text")).code == "ValidationException"
+    assert client.get_vectors(**where, keys=["a"], returnMetadata=True)["vectors"][0]["metadata"] == {
+        "body": "some text"
+    }
 
 
 # -- refused queries (Part II §2.5, §2.6) ---------------------------------------------------------------------
@@ -153,8 +158,10 @@ def test_query_texts_on_a_key_without_configuration_is_refused(client, buckets, 
         err = error_of(client.query_vectors, **where, topK=5, queryTexts=query_texts)
         assert (err.code, err.status) == ("ValidationException", 400)
     # The same key is refused as a hybrid query's text too.
-    assert error_of(client.query_vectors, **where, topK=5, queryVector=ORIGIN,
-                    queryTexts=texts(title="apple")).code == "ValidationException"
+    assert (
+        error_of(client.query_vectors, **where, topK=5, queryVector=ORIGIN, queryTexts=texts(title="apple")).code
+        == "ValidationException"
+    )
 
 
 @pytest.mark.ref("Part II §2.6")
@@ -191,11 +198,13 @@ def test_query_texts_length_messages(raw, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     assert error_of(raw.query_vectors, **where, topK=5, queryTexts=texts(body="x" * 1025)).message == (
         "1 validation error detected. Value with length 1025 at '/queryTexts/0/text' failed to satisfy constraint: "
-        "Member must have length between 1 and 1024, inclusive")
+        "Member must have length between 1 and 1024, inclusive"
+    )
     eleven = [{"metadataKey": "body", "text": "x"}] * 11
     assert error_of(raw.query_vectors, **where, topK=5, queryTexts=eleven).message == (
         "1 validation error detected. Value with length 11 at '/queryTexts' failed to satisfy constraint: "
-        "Member must have length between 1 and 10, inclusive")
+        "Member must have length between 1 and 10, inclusive"
+    )
 
 
 @pytest.mark.ref("Part II §2.5")
@@ -229,14 +238,18 @@ def test_return_scores_adds_nothing_to_a_vector_only_query(client, buckets, buck
 @pytest.mark.ref("Part II §2.5")
 def test_text_only_results_are_documents_with_a_matching_term(client, buckets, bucket):
     where = text_index(buckets, bucket, "title", "body")
-    put(client, where, {
-        "in-title": {"title": "walrus", "body": "an animal"},
-        "in-body": {"title": "an animal", "body": "the walrus swims"},
-        "in-both": {"title": "walrus", "body": "walrus again"},
-        "untargeted-key": {"title": "an animal", "body": "a seal", "note": "walrus"},
-        "no-match": {"title": "penguin", "body": "a bird"},
-        "no-text": {"year": 2020},
-    })
+    put(
+        client,
+        where,
+        {
+            "in-title": {"title": "walrus", "body": "an animal"},
+            "in-body": {"title": "an animal", "body": "the walrus swims"},
+            "in-both": {"title": "walrus", "body": "walrus again"},
+            "untargeted-key": {"title": "an animal", "body": "a seal", "note": "walrus"},
+            "no-match": {"title": "penguin", "body": "a bird"},
+            "no-text": {"year": 2020},
+        },
+    )
     result = client.query_vectors(**where, topK=20, queryTexts=texts(title="walrus", body="walrus"))
     got = keys(result)
     assert len(got) == len(set(got)) and set(got) <= {"in-title", "in-body", "in-both"}
@@ -249,8 +262,9 @@ def test_text_only_results_are_documents_with_a_matching_term(client, buckets, b
 def test_text_only_scores_are_bm25_per_matched_key(client, buckets, bucket):
     where = text_index(buckets, bucket, "title", "body")
     put(client, where, {"a": {"title": "walrus", "body": "walrus"}, "b": {"title": "walrus", "body": "seal"}})
-    result = client.query_vectors(**where, topK=5, queryTexts=texts(title="walrus", body="walrus"),
-                                  returnScores=True, returnDistance=True)
+    result = client.query_vectors(
+        **where, topK=5, queryTexts=texts(title="walrus", body="walrus"), returnScores=True, returnDistance=True
+    )
     assert set(keys(result)) == {"a", "b"}
     for v in result["vectors"]:
         assert "fused" not in v["scores"] and "vectorDistance" not in v["scores"]
@@ -265,8 +279,9 @@ def test_text_only_scores_are_bm25_per_matched_key(client, buckets, bucket):
 def test_hybrid_results_carry_a_fused_score(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     put(client, where, {f"k{i}": ([float(i), 0.0], {"body": "apple" if i % 2 else "pear"}) for i in range(6)})
-    result = client.query_vectors(**where, topK=4, queryVector=ORIGIN, queryTexts=texts(body="apple"),
-                                  returnScores=True)
+    result = client.query_vectors(
+        **where, topK=4, queryVector=ORIGIN, queryTexts=texts(body="apple"), returnScores=True
+    )
     assert 0 < len(result["vectors"]) <= 4
     assert result["distanceMetric"] == "euclidean"
     for v in result["vectors"]:
@@ -277,11 +292,15 @@ def test_hybrid_results_carry_a_fused_score(client, buckets, bucket):
 @pytest.mark.ref("Part II §2.5")
 def test_filter_applies_to_text_and_hybrid_queries(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
-    put(client, where, {
-        "old": ([0.0, 0.0], {"body": "red fox", "year": 2020}),
-        "new": ([1.0, 0.0], {"body": "red fox fox", "year": 2021}),
-        "other": ([2.0, 0.0], {"body": "blue whale", "year": 2021}),
-    })
+    put(
+        client,
+        where,
+        {
+            "old": ([0.0, 0.0], {"body": "red fox", "year": 2020}),
+            "new": ([1.0, 0.0], {"body": "red fox fox", "year": 2021}),
+            "other": ([2.0, 0.0], {"body": "blue whale", "year": 2021}),
+        },
+    )
     recent = {"year": {"$gte": 2021}}
     assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="fox"), filter=recent)) == ["new"]
     hybrid = client.query_vectors(**where, topK=5, queryVector=ORIGIN, queryTexts=texts(body="fox"), filter=recent)
@@ -320,20 +339,31 @@ def test_bm25_ranks_the_rarer_term_first(client, buckets, bucket):
 @pytest.mark.decision("D13")
 def test_bm25_ranks_the_shorter_document_first(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
-    put(client, where, {"long": {"body": "ocean waves crash on the long sandy shore"}, "short": {"body": "ocean waves"},
-                        "other": {"body": "mountain"}})
+    put(
+        client,
+        where,
+        {
+            "long": {"body": "ocean waves crash on the long sandy shore"},
+            "short": {"body": "ocean waves"},
+            "other": {"body": "mountain"},
+        },
+    )
     assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="ocean"))) == ["short", "long"]
 
 
 @pytest.mark.decision("D13")
 def test_bm25_scores_computed_by_hand(client, buckets, bucket, target):
     where = text_index(buckets, bucket, "body")
-    put(client, where, {
-        "a": {"body": "cat dog cat"},
-        "b": {"body": "dog bird"},
-        "c": {"body": "bird bird bird fish"},
-        "d": {"other": "cat"},  # no value for the key: not counted in N
-    })
+    put(
+        client,
+        where,
+        {
+            "a": {"body": "cat dog cat"},
+            "b": {"body": "dog bird"},
+            "c": {"body": "bird bird bird fish"},
+            "d": {"other": "cat"},  # no value for the key: not counted in N
+        },
+    )
     result = client.query_vectors(**where, topK=5, queryTexts=texts(body="cat bird"), returnScores=True)
     avgdl = (3 + 2 + 4) / 3
     expected = {"a": bm25(2, 3, avgdl, 3, 1), "b": bm25(1, 2, avgdl, 3, 2), "c": bm25(3, 4, avgdl, 3, 2)}
@@ -347,15 +377,20 @@ def test_bm25_scores_computed_by_hand(client, buckets, bucket, target):
 def test_hybrid_order_is_reciprocal_rank_fusion(client, buckets, bucket, target):
     where = text_index(buckets, bucket, "body")
     # Squared euclidean distances to the origin: a 0, b 1, c 4, d 9, e 16.
-    put(client, where, {
-        "a": ([0.0, 0.0], {"body": "wind turbine"}),
-        "b": ([1.0, 0.0], {"body": "solar farm"}),
-        "c": ([2.0, 0.0], {"body": "solar solar"}),
-        "d": ([3.0, 0.0], {"body": "hydro dam"}),
-        "e": ([4.0, 0.0], {"body": "solar panel roof"}),
-    })
-    result = client.query_vectors(**where, topK=3, queryVector=ORIGIN, queryTexts=texts(body="solar"),
-                                  returnScores=True)
+    put(
+        client,
+        where,
+        {
+            "a": ([0.0, 0.0], {"body": "wind turbine"}),
+            "b": ([1.0, 0.0], {"body": "solar farm"}),
+            "c": ([2.0, 0.0], {"body": "solar solar"}),
+            "d": ([3.0, 0.0], {"body": "hydro dam"}),
+            "e": ([4.0, 0.0], {"body": "solar panel roof"}),
+        },
+    )
+    result = client.query_vectors(
+        **where, topK=3, queryVector=ORIGIN, queryTexts=texts(body="solar"), returnScores=True
+    )
     # Vector list a, b, c; text list c (tf 2), b, e (longer). c is third and first, b second twice: with any
     # rank constant 1/(k+1) + 1/(k+3) > 2/(k+2), so c leads, then b, then a (first once) before e (third once).
     assert keys(result) == ["c", "b", "a"]
@@ -379,12 +414,17 @@ def test_ties_are_broken_by_key(client, buckets, bucket):
 @pytest.mark.decision("D13")
 def test_distance_only_on_results_of_the_vector_list(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
-    put(client, where, {f"near{i}": ([0.0, float(i)], {"body": "filler"}) for i in range(5)}
-        | {"far": ([100.0, 0.0], {"body": "needle"})})
+    put(
+        client,
+        where,
+        {f"near{i}": ([0.0, float(i)], {"body": "filler"}) for i in range(5)}
+        | {"far": ([100.0, 0.0], {"body": "needle"})},
+    )
     text_only = client.query_vectors(**where, topK=5, queryTexts=texts(body="needle"), returnDistance=True)
     assert text_only["vectors"] == [{"key": "far"}]
-    hybrid = client.query_vectors(**where, topK=3, queryVector=ORIGIN, queryTexts=texts(body="needle"),
-                                  returnDistance=True, returnScores=True)
+    hybrid = client.query_vectors(
+        **where, topK=3, queryVector=ORIGIN, queryTexts=texts(body="needle"), returnDistance=True, returnScores=True
+    )
     # Vector list near0, near1, near2; text list far. near0 and far tie first (ties by key), near1 next.
     assert keys(hybrid) == ["far", "near0", "near1"]
     far, near0, near1 = hybrid["vectors"]
@@ -396,8 +436,12 @@ def test_distance_only_on_results_of_the_vector_list(client, buckets, bucket):
 @pytest.mark.decision("D13")
 def test_text_query_pages_of_100(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
-    put(client, where, {f"k{i:03d}": {"body": "word " + "pad " * (i % 7)} for i in range(250)}
-        | {f"x{i}": {"body": "nothing"} for i in range(5)})
+    put(
+        client,
+        where,
+        {f"k{i:03d}": {"body": "word " + "pad " * (i % 7)} for i in range(250)}
+        | {f"x{i}": {"body": "nothing"} for i in range(5)},
+    )
     pages = all_pages(client, where, topK=1000, queryTexts=texts(body="word"), returnScores=True)
     assert [len(p) for p in pages] == [100, 100, 50]
     flat = [v for page in pages for v in page]
@@ -428,14 +472,20 @@ def test_legacy_classic_index_refuses_query_texts(legacy, legacy_buckets):
 def test_legacy_index_made_enhanced_searches_text(legacy, legacy_buckets):
     client = legacy.client()
     where = legacy_buckets.index(legacy_buckets.create(), dimension=2, metric="euclidean")
-    client.put_vectors(**where, vectors=[
-        {"key": "fox", "data": {"float32": [1.0, 0.0]}, "metadata": {"body": "quick brown fox"}},
-        {"key": "dog", "data": {"float32": [0.0, 1.0]}, "metadata": {"body": "lazy dog"}}])
+    client.put_vectors(
+        **where,
+        vectors=[
+            {"key": "fox", "data": {"float32": [1.0, 0.0]}, "metadata": {"body": "quick brown fox"}},
+            {"key": "dog", "data": {"float32": [0.0, 1.0]}, "metadata": {"body": "lazy dog"}},
+        ],
+    )
     client.update_index_mode(**where, indexMode="ENHANCED")
     client.update_metadata_configuration(**where, add={"textSearchConfigurations": [{"metadataKey": "body"}]})
     assert keys(client.query_vectors(**where, topK=3, queryTexts=texts(body="fox"))) == ["fox"]
-    assert error_of(client.query_vectors, **where, topK=3, queryTexts=texts(body="fox"),
-                    queryMode="CLASSIC").code == "ValidationException"
+    assert (
+        error_of(client.query_vectors, **where, topK=3, queryTexts=texts(body="fox"), queryMode="CLASSIC").code
+        == "ValidationException"
+    )
     # compat: an index with text configurations cannot go back to CLASSIC.
     assert error_of(client.update_index_mode, **where, indexMode="CLASSIC").code == "ValidationException"
     assert client.get_index(**where)["index"]["indexMode"] == "ENHANCED"

@@ -25,12 +25,19 @@ def vector(key, at=0, **extra):
 
 @pytest.mark.ref("Part I §3")
 def test_put_then_get_with_data_and_metadata(client, where):
-    client.put_vectors(**where, vectors=[{"key": "a", "data": {"float32": [0.1, 0.2, 0.3, 0.4]},
-                                          "metadata": {"genre": "news", "year": 2020, "tags": ["x", "y"]}}])
+    client.put_vectors(
+        **where,
+        vectors=[
+            {
+                "key": "a",
+                "data": {"float32": [0.1, 0.2, 0.3, 0.4]},
+                "metadata": {"genre": "news", "year": 2020, "tags": ["x", "y"]},
+            }
+        ],
+    )
     (got,) = client.get_vectors(**where, keys=["a"], returnData=True, returnMetadata=True)["vectors"]
     assert got["key"] == "a"
-    assert got["data"]["float32"] == [0.10000000149011612, 0.20000000298023224, 0.30000001192092896,
-                                      0.4000000059604645]
+    assert got["data"]["float32"] == [0.10000000149011612, 0.20000000298023224, 0.30000001192092896, 0.4000000059604645]
     assert got["metadata"] == {"genre": "news", "year": 2020, "tags": ["x", "y"]}
 
 
@@ -92,8 +99,9 @@ def test_writes_are_visible_at_once(client, where):
     for i in range(5):
         client.put_vectors(**where, vectors=[vector(f"k{i}")])
         assert len(client.list_vectors(**where)["vectors"]) == i + 1
-        assert [v["key"] for v in client.query_vectors(**where, queryVector=unit(4), topK=10)["vectors"]
-                ].count(f"k{i}") == 1
+        assert [v["key"] for v in client.query_vectors(**where, queryVector=unit(4), topK=10)["vectors"]].count(
+            f"k{i}"
+        ) == 1
 
 
 @pytest.mark.ref("Part I §2")
@@ -109,16 +117,25 @@ def test_key_length_boundaries(client, raw, where):
     assert len(client.get_vectors(**where, keys=["a" * 1024, "😀" * 256])["vectors"]) == 2
     for key in ("a" * 1025, ""):
         assert error_of(raw.put_vectors, **where, vectors=[vector(key)])[:3] == (
-            "ValidationException", coral_length("/vectors/0/key", len(key), 1, 1024), 400)
+            "ValidationException",
+            coral_length("/vectors/0/key", len(key), 1, 1024),
+            400,
+        )
 
 
 @pytest.mark.ref("Part I §2")
 def test_key_over_1024_utf8_bytes(client, where):
     key = "中" * 342  # 342 characters, 1,026 bytes
-    for call, kwargs in ((client.put_vectors, {"vectors": [vector(key)]}), (client.get_vectors, {"keys": [key]}),
-                         (client.delete_vectors, {"keys": [key]})):
+    for call, kwargs in (
+        (client.put_vectors, {"vectors": [vector(key)]}),
+        (client.get_vectors, {"keys": [key]}),
+        (client.delete_vectors, {"keys": [key]}),
+    ):
         assert error_of(call, **where, **kwargs)[:3] == (
-            "ValidationException", "Record key length exceeds the maximum allowed", 400)
+            "ValidationException",
+            "Record key length exceeds the maximum allowed",
+            400,
+        )
 
 
 @pytest.mark.ref("Part I §1")
@@ -150,16 +167,21 @@ def test_500_keys_per_delete_accepted_501_refused(client, raw, where):
 
 @pytest.mark.decision("D10")
 def test_key_list_length_messages(raw, where):
-    assert error_of(raw.get_vectors, **where, keys=[f"k{i}" for i in range(101)]).message == \
-        coral_length("/keys", 101, 1, 100)
-    assert error_of(raw.delete_vectors, **where, keys=[f"k{i}" for i in range(501)]).message == \
-        coral_length("/keys", 501, 1, 500)
+    assert error_of(raw.get_vectors, **where, keys=[f"k{i}" for i in range(101)]).message == coral_length(
+        "/keys", 101, 1, 100
+    )
+    assert error_of(raw.delete_vectors, **where, keys=[f"k{i}" for i in range(501)]).message == coral_length(
+        "/keys", 501, 1, 500
+    )
 
 
 @pytest.mark.ref("Part I §6")
 def test_wrong_dimension_put(client, where):
-    assert error_of(client.put_vectors, **where, vectors=[{"key": "k", "data": {"float32": [1.0, 0.0, 0.0]}}])[:3] \
-        == ("ValidationException", "Invalid record for key 'k': vector must have length 4, but has length 3", 400)
+    assert error_of(client.put_vectors, **where, vectors=[{"key": "k", "data": {"float32": [1.0, 0.0, 0.0]}}])[:3] == (
+        "ValidationException",
+        "Invalid record for key 'k': vector must have length 4, but has length 3",
+        400,
+    )
 
 
 @pytest.mark.ref("Part I §3")
@@ -170,18 +192,28 @@ def test_float32_overflow_is_refused(client, where):
 
 @pytest.mark.ref("Part I §3")
 def test_float32_extremes_are_stored_as_float32(client, where):
-    client.put_vectors(**where, vectors=[{"key": "max", "data": {"float32": [3.4028235e38, 0.0, 0.0, 0.0]}},
-                                         {"key": "tiny", "data": {"float32": [1.5e-45, 0.0, 0.0, 0.0]}}])
-    got = {v["key"]: v["data"]["float32"][0]
-           for v in client.get_vectors(**where, keys=["max", "tiny"], returnData=True)["vectors"]}
+    client.put_vectors(
+        **where,
+        vectors=[
+            {"key": "max", "data": {"float32": [3.4028235e38, 0.0, 0.0, 0.0]}},
+            {"key": "tiny", "data": {"float32": [1.5e-45, 0.0, 0.0, 0.0]}},
+        ],
+    )
+    got = {
+        v["key"]: v["data"]["float32"][0]
+        for v in client.get_vectors(**where, keys=["max", "tiny"], returnData=True)["vectors"]
+    }
     assert got == {"max": FLT_MAX, "tiny": SMALLEST_SUBNORMAL}
 
 
 @pytest.mark.ref("Part I §5")
 def test_cosine_zero_vector_is_refused(client, where):
     err = error_of(client.put_vectors, **where, vectors=[{"key": "zero", "data": {"float32": [0.0] * 4}}])
-    assert err[:3] == ("ValidationException",
-                       "Invalid record for key 'zero': cosine distance does not support vectors with zero norm", 400)
+    assert err[:3] == (
+        "ValidationException",
+        "Invalid record for key 'zero': cosine distance does not support vectors with zero norm",
+        400,
+    )
     assert err.fields == [{"path": "vectors[0]", "message": "cosine distance does not support vectors with zero norm"}]
 
 
@@ -200,8 +232,9 @@ def test_euclidean_zero_vector_is_accepted(client, buckets, bucket):
 
 @pytest.mark.ref("Part I §6")
 def test_one_bad_record_fails_the_whole_batch(client, where):
-    err = error_of(client.put_vectors, **where, vectors=[vector("good"), vector("bad", metadata={"n": None}),
-                                                         vector("good2")])
+    err = error_of(
+        client.put_vectors, **where, vectors=[vector("good"), vector("bad", metadata={"n": None}), vector("good2")]
+    )
     assert err.code == "ValidationException" and err.message.startswith("Invalid record for key 'bad': ")
     assert client.get_vectors(**where, keys=["good", "good2"])["vectors"] == []
 
@@ -209,9 +242,13 @@ def test_one_bad_record_fails_the_whole_batch(client, where):
 @pytest.mark.ref("Part I §6")
 def test_vector_operations_on_missing_index(client, bucket):
     where = {"vectorBucketName": bucket, "indexName": "nope"}
-    calls = [(client.put_vectors, {"vectors": [vector("a")]}), (client.get_vectors, {"keys": ["a"]}),
-             (client.list_vectors, {}), (client.delete_vectors, {"keys": ["a"]}),
-             (client.query_vectors, {"queryVector": unit(4), "topK": 1})]
+    calls = [
+        (client.put_vectors, {"vectors": [vector("a")]}),
+        (client.get_vectors, {"keys": ["a"]}),
+        (client.list_vectors, {}),
+        (client.delete_vectors, {"keys": ["a"]}),
+        (client.query_vectors, {"queryVector": unit(4), "topK": 1}),
+    ]
     for call, kwargs in calls:
         assert error_of(call, **where, **kwargs)[:3] == INDEX_NOT_FOUND, call.__name__
 
@@ -222,9 +259,9 @@ def test_vector_operations_by_arn_and_both_forms_refused(client, raw, buckets, b
     arn = client.get_index(vectorBucketName=bucket, indexName="byarn")["index"]["indexArn"]
     client.put_vectors(indexArn=arn, vectors=[vector("a")])
     assert client.get_vectors(indexArn=arn, keys=["a"])["vectors"] == [{"key": "a"}]
-    assert error_of(raw.put_vectors, indexArn=arn, vectorBucketName=bucket, indexName="byarn",
-                    vectors=[vector("a")])[:3] == (
-        "ValidationException", "Must specify either indexArn or both vectorBucketName and indexName", 400)
+    assert error_of(raw.put_vectors, indexArn=arn, vectorBucketName=bucket, indexName="byarn", vectors=[vector("a")])[
+        :3
+    ] == ("ValidationException", "Must specify either indexArn or both vectorBucketName and indexName", 400)
 
 
 # -- the request-size limit (Part I §1): 20,971,520 bytes accepted, one more refused --
@@ -270,9 +307,11 @@ def test_request_body_limit(client, target, buckets, bucket):
 
 @pytest.mark.ref("Part I §2")
 def test_lone_surrogate_fails_the_request(raw, where):
-    calls = [(raw.put_vectors, {"vectors": [vector("key\ud800")]}),
-             (raw.put_vectors, {"vectors": [vector("k", metadata={"m": "x\udc00"})]}),
-             (raw.query_vectors, {"queryVector": unit(4), "topK": 1, "filter": {"m": "\ud800"}})]
+    calls = [
+        (raw.put_vectors, {"vectors": [vector("key\ud800")]}),
+        (raw.put_vectors, {"vectors": [vector("k", metadata={"m": "x\udc00"})]}),
+        (raw.query_vectors, {"queryVector": unit(4), "topK": 1, "filter": {"m": "\ud800"}}),
+    ]
     for call, kwargs in calls:
         assert error_of(call, **where, **kwargs)[:3] == ("SerializationException", "UnknownError", 400)
     assert raw.list_vectors(**where)["vectors"] == []
@@ -282,14 +321,16 @@ def test_lone_surrogate_fails_the_request(raw, where):
 def test_mutating_operations_answer_an_empty_object(client, buckets, bucket):
     where = buckets.index(bucket)
     arn = client.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"]
-    calls = [(client.put_vectors, {**where, "vectors": [vector("a")]}),
-             (client.delete_vectors, {**where, "keys": ["a"]}),
-             (client.tag_resource, {"resourceArn": arn, "tags": {"a": "b"}}),
-             (client.untag_resource, {"resourceArn": arn, "tagKeys": ["a"]}),
-             (client.update_index_mode, {**where, "indexMode": "ENHANCED"}),
-             (client.put_vector_bucket_default_index_mode,
-              {"vectorBucketName": bucket, "defaultIndexMode": "ENHANCED"}),
-             (client.delete_index, where), (client.delete_vector_bucket, {"vectorBucketName": bucket})]
+    calls = [
+        (client.put_vectors, {**where, "vectors": [vector("a")]}),
+        (client.delete_vectors, {**where, "keys": ["a"]}),
+        (client.tag_resource, {"resourceArn": arn, "tags": {"a": "b"}}),
+        (client.untag_resource, {"resourceArn": arn, "tagKeys": ["a"]}),
+        (client.update_index_mode, {**where, "indexMode": "ENHANCED"}),
+        (client.put_vector_bucket_default_index_mode, {"vectorBucketName": bucket, "defaultIndexMode": "ENHANCED"}),
+        (client.delete_index, where),
+        (client.delete_vector_bucket, {"vectorBucketName": bucket}),
+    ]
     for call, kwargs in calls:
         response = call(**kwargs)
         assert set(response) == {"ResponseMetadata"} and response["ResponseMetadata"]["HTTPStatusCode"] == 200

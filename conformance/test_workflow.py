@@ -19,14 +19,29 @@ def vec(first):
 def test_movies_workflow(client, target, buckets, close):
     bucket = buckets.exact(f"{target.prefix}test-s3-vector-bucket")
     client.create_vector_bucket(vectorBucketName=bucket)
-    client.create_index(vectorBucketName=bucket, indexName="movies", dataType="float32", dimension=DIM,
-                        distanceMetric="cosine", metadataConfiguration={"nonFilterableMetadataKeys": ["raw_text"]})
-    client.create_index(vectorBucketName=bucket, indexName="movies-euclidean", dataType="float32", dimension=DIM,
-                        distanceMetric="euclidean")
+    client.create_index(
+        vectorBucketName=bucket,
+        indexName="movies",
+        dataType="float32",
+        dimension=DIM,
+        distanceMetric="cosine",
+        metadataConfiguration={"nonFilterableMetadataKeys": ["raw_text"]},
+    )
+    client.create_index(
+        vectorBucketName=bucket,
+        indexName="movies-euclidean",
+        dataType="float32",
+        dimension=DIM,
+        distanceMetric="euclidean",
+    )
     movies = {"vectorBucketName": bucket, "indexName": "movies"}
 
-    client.put_vectors(**movies, vectors=[{"key": "doc1", "data": vec(0.1),
-                                           "metadata": {"genre": "mystery", "year": 2020, "raw_text": "hello"}}])
+    client.put_vectors(
+        **movies,
+        vectors=[
+            {"key": "doc1", "data": vec(0.1), "metadata": {"genre": "mystery", "year": 2020, "raw_text": "hello"}}
+        ],
+    )
     (got,) = client.get_vectors(**movies, keys=["doc1"], returnData=True, returnMetadata=True)["vectors"]
     assert got["key"] == "doc1" and len(got["data"]["float32"]) == DIM
     assert got["data"]["float32"][0] == 0.10000000149011612
@@ -37,12 +52,22 @@ def test_movies_workflow(client, target, buckets, close):
     assert [(v["key"], v["distance"]) for v in result["vectors"]] == [("doc1", close(0.0))]
     assert result["vectors"][0]["metadata"]["genre"] == "mystery"
 
-    client.put_vectors(**movies, vectors=[{"key": "doc1", "data": vec(0.2),
-                                           "metadata": {"genre": "mystery", "year": 2021, "raw_text": "hello2"}}])
-    result = client.query_vectors(**movies, queryVector=vec(0.19), topK=5, returnMetadata=True,
-                                  filter={"$and": [{"genre": {"$eq": "mystery"}}, {"year": {"$gte": 2021}}]})
+    client.put_vectors(
+        **movies,
+        vectors=[
+            {"key": "doc1", "data": vec(0.2), "metadata": {"genre": "mystery", "year": 2021, "raw_text": "hello2"}}
+        ],
+    )
+    result = client.query_vectors(
+        **movies,
+        queryVector=vec(0.19),
+        topK=5,
+        returnMetadata=True,
+        filter={"$and": [{"genre": {"$eq": "mystery"}}, {"year": {"$gte": 2021}}]},
+    )
     assert [(v["key"], v["metadata"]) for v in result["vectors"]] == [
-        ("doc1", {"genre": "mystery", "year": 2021, "raw_text": "hello2"})]
+        ("doc1", {"genre": "mystery", "year": 2021, "raw_text": "hello2"})
+    ]
 
     err = error_of(client.query_vectors, **movies, queryVector=vec(0.19), topK=5, filter={"raw_text": {"$eq": "hello"}})
     assert err[:3] == ("ValidationException", "Invalid use of non-filterable metadata in filter", 400)

@@ -125,9 +125,7 @@ def route_of(raw_uri: str) -> tuple[str, str]:
         raise UnknownOperationError(f"No operation at {target}")
     segments = [unquote(raw) for raw in target[1:].split("/")]
     if any(segment in ("", ".", "..") for segment in segments):
-        raise UnknownOperationError(
-            f"No operation at {target}: a path must not hold empty, '.' or '..' segments"
-        )
+        raise UnknownOperationError(f"No operation at {target}: a path must not hold empty, '.' or '..' segments")
     return segments[0], "/".join(segments[1:])
 
 

@@ -19,8 +19,19 @@ from s3vectors_emulator.protocol.auth import is_region_name
 from s3vectors_emulator.server import EmulatorServer, stop_on_signals
 from s3vectors_emulator.store.persistence import DataDirError
 
-_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
-          "g": 1000**3, "gb": 1000**3, "gib": 1024**3}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "kib": 1024,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "gib": 1024**3,
+}
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -187,12 +198,12 @@ def configure_logging(config: Config) -> None:
 
 def summary(config: Config) -> str:
     data = f"data in {config.data_dir}" if config.data_dir else "memory only"
-    signatures = f"signatures checked ({len(config.credentials)} key pairs)" if config.credentials else (
-        "signatures not checked"
+    signatures = (
+        f"signatures checked ({len(config.credentials)} key pairs)"
+        if config.credentials
+        else ("signatures not checked")
     )
-    return (
-        f"unsigned requests go to account {config.account_id} in region {config.region}; {data}; {signatures}"
-    )
+    return f"unsigned requests go to account {config.account_id} in region {config.region}; {data}; {signatures}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,8 +22,12 @@ FAULT_MESSAGES: dict[str, str] = {
     "InternalServerException": "Internal server error",
     "RequestTimeoutException": "Request timed out",
 }
-STATUS_NAMES = {"429": "TooManyRequestsException", "503": "ServiceUnavailableException",
-                "500": "InternalServerException", "408": "RequestTimeoutException"}
+STATUS_NAMES = {
+    "429": "TooManyRequestsException",
+    "503": "ServiceUnavailableException",
+    "500": "InternalServerException",
+    "408": "RequestTimeoutException",
+}
 
 
 @dataclass

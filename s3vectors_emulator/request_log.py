@@ -52,8 +52,10 @@ class RequestRecord:
 
 def summarise(value: Any, shape: Shape | None = None) -> Any:
     """``value`` with vectors shortened and sensitive members masked, following ``shape`` if known."""
-    if shape is not None and shape.serialization.get("sensitive") or (
-        shape is not None and shape.metadata.get("sensitive")
+    if (
+        shape is not None
+        and shape.serialization.get("sensitive")
+        or (shape is not None and shape.metadata.get("sensitive"))
     ):
         return MASK
     if isinstance(value, dict):

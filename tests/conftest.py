@@ -38,8 +38,9 @@ def legacy_server() -> Iterator[EmulatorServer]:
 
 
 def make_client(url: str, region: str = "us-east-1", validate: bool = True, access_key: str = "test") -> Any:
-    return boto_client(url, region, access_key, parameter_validation=validate,
-                      retries={"total_max_attempts": 1, "mode": "standard"})
+    return boto_client(
+        url, region, access_key, parameter_validation=validate, retries={"total_max_attempts": 1, "mode": "standard"}
+    )
 
 
 @pytest.fixture

@@ -33,8 +33,14 @@ def url():
 def signed_client(url: str, key: str = KEY, secret: str = SECRET, **config):
     import boto3
 
-    return boto3.client("s3vectors", endpoint_url=url, region_name="us-east-1", aws_access_key_id=key,
-                        aws_secret_access_key=secret, config=BotoConfig(retries={"max_attempts": 1}, **config))
+    return boto3.client(
+        "s3vectors",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=BotoConfig(retries={"max_attempts": 1}, **config),
+    )
 
 
 def test_right_secret_works_for_every_route(url):
@@ -43,10 +49,14 @@ def test_right_secret_works_for_every_route(url):
     client.tag_resource(resourceArn=arn, tags={"a b": "c/d", "e": "f"})
     client.untag_resource(resourceArn=arn, tagKeys=["a b"])
     assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {"e": "f"}
-    client.create_index(vectorBucketName="signed", indexName="idx", dataType="float32", dimension=256,
-                        distanceMetric="cosine")
-    client.put_vectors(vectorBucketName="signed", indexName="idx",
-                       vectors=[{"key": f"k{i}", "data": {"float32": [1.0 + i] * 256}} for i in range(200)])
+    client.create_index(
+        vectorBucketName="signed", indexName="idx", dataType="float32", dimension=256, distanceMetric="cosine"
+    )
+    client.put_vectors(
+        vectorBucketName="signed",
+        indexName="idx",
+        vectors=[{"key": f"k{i}", "data": {"float32": [1.0 + i] * 256}} for i in range(200)],
+    )
     assert len(client.list_vectors(vectorBucketName="signed", indexName="idx")["vectors"]) == 200
     client.delete_index(vectorBucketName="signed", indexName="idx")
     client.delete_vector_bucket(vectorBucketArn=arn)
@@ -64,14 +74,19 @@ def test_wrong_secret(url):
     assert error_of(exc)[:3] == (
         "InvalidSignatureException",
         "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
-        "Access Key and signing method.", 403)
+        "Access Key and signing method.",
+        403,
+    )
 
 
 def test_unknown_key(url):
     with pytest.raises(ClientError) as exc:
         signed_client(url, key="AKIDUNKNOWN").list_vector_buckets()
     assert error_of(exc)[:3] == (
-        "UnrecognizedClientException", "The security token included in the request is invalid.", 403)
+        "UnrecognizedClientException",
+        "The security token included in the request is invalid.",
+        403,
+    )
 
 
 def test_unsigned_request(url):
@@ -87,8 +102,9 @@ def test_free_access_without_auth_option(client):
 
 
 def _send(url: str, body: bytes, when: dt.datetime, secret: str = SECRET, tamper: bytes | None = None):
-    request = AWSRequest(method="POST", url=f"{url}/ListVectorBuckets", data=body,
-                         headers={"Content-Type": "application/json"})
+    request = AWSRequest(
+        method="POST", url=f"{url}/ListVectorBuckets", data=body, headers={"Content-Type": "application/json"}
+    )
     original = botocore.auth.get_current_datetime
     botocore.auth.get_current_datetime = lambda: when.replace(tzinfo=None)
     try:
@@ -97,8 +113,9 @@ def _send(url: str, body: bytes, when: dt.datetime, secret: str = SECRET, tamper
         botocore.auth.get_current_datetime = original
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    conn.request("POST", "/ListVectorBuckets", body=tamper if tamper is not None else body,
-                 headers=dict(request.headers.items()))
+    conn.request(
+        "POST", "/ListVectorBuckets", body=tamper if tamper is not None else body, headers=dict(request.headers.items())
+    )
     response = conn.getresponse()
     return response.status, response.getheader("x-amzn-ErrorType"), response.read()
 

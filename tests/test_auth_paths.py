@@ -26,8 +26,9 @@ def url():
 
 
 def _signed(url: str, method: str, path: str, body: bytes = b"", service: str = "s3vectors") -> AWSRequest:
-    request = AWSRequest(method=method, url=f"{url}{path}", data=body,
-                         headers={"Content-Type": "application/json"} if body else {})
+    request = AWSRequest(
+        method=method, url=f"{url}{path}", data=body, headers={"Content-Type": "application/json"} if body else {}
+    )
     SigV4Auth(Credentials(KEY, SECRET), service, "us-east-1").add_auth(request)
     request.headers["Host"] = urlsplit(url).netloc  # signed (from the URL), sent by _send
     return request
@@ -49,28 +50,36 @@ def _send(url: str, method: str, path: str, headers: dict[str, str], body: bytes
         conn.close()
 
 
-@pytest.mark.parametrize("spelling", [
-    "/{other}/../{signed}",
-    "/{other}/%2E%2E/{signed}",
-    "/{other}/./../{signed}",
-    "//{signed}",
-    "/{signed}/",
-    "/./{signed}",
-])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "/{other}/../{signed}",
+        "/{other}/%2E%2E/{signed}",
+        "/{other}/./../{signed}",
+        "//{signed}",
+        "/{signed}/",
+        "/./{signed}",
+    ],
+)
 def test_a_signed_request_replayed_on_another_spelling_of_its_path_is_refused(url, spelling):
     client = signed_client(url)
     client.create_vector_bucket(vectorBucketName="kept")
-    client.create_index(vectorBucketName="kept", indexName="idx", dataType="float32", dimension=2,
-                        distanceMetric="cosine")
+    client.create_index(
+        vectorBucketName="kept", indexName="idx", dataType="float32", dimension=2, distanceMetric="cosine"
+    )
     for signed_op, other_op, body in [
         ("GetVectorBucket", "DeleteVectorBucket", {"vectorBucketName": "kept"}),
-        ("QueryVectors", "DeleteIndex",
-         {"vectorBucketName": "kept", "indexName": "idx", "queryVector": {"float32": [1, 0]}, "topK": 1}),
+        (
+            "QueryVectors",
+            "DeleteIndex",
+            {"vectorBucketName": "kept", "indexName": "idx", "queryVector": {"float32": [1, 0]}, "topK": 1},
+        ),
     ]:
         payload = json.dumps(body).encode()
         signed = _signed(url, "POST", f"/{signed_op}", payload)
-        status, headers, answer = _send(url, "POST", spelling.format(other=other_op, signed=signed_op),
-                                        dict(signed.headers.items()), payload)
+        status, headers, answer = _send(
+            url, "POST", spelling.format(other=other_op, signed=signed_op), dict(signed.headers.items()), payload
+        )
         assert status >= 400 and headers["x-amzn-ErrorType"] and "message" in json.loads(answer)
         # The request as signed still works, so the refusal was the path's, not the signature's.
         assert _send(url, "POST", f"/{signed_op}", dict(signed.headers.items()), payload)[0] == 200
@@ -80,8 +89,9 @@ def test_a_signed_request_replayed_on_another_spelling_of_its_path_is_refused(ur
 def test_an_encoded_slash_inside_a_tag_arn_still_routes(url):
     client = signed_client(url)
     arn = client.create_vector_bucket(vectorBucketName="tagged")["vectorBucketArn"]
-    client.create_index(vectorBucketName="tagged", indexName="idx", dataType="float32", dimension=2,
-                        distanceMetric="cosine")
+    client.create_index(
+        vectorBucketName="tagged", indexName="idx", dataType="float32", dimension=2, distanceMetric="cosine"
+    )
     index_arn = f"{arn}/index/idx"
     client.tag_resource(resourceArn=index_arn, tags={"a": "b"})
     assert client.list_tags_for_resource(resourceArn=index_arn)["tags"] == {"a": "b"}
@@ -91,8 +101,12 @@ def test_admin_endpoints_need_a_signature(url):
     client = signed_client(url)
     client.create_vector_bucket(vectorBucketName="precious")
     rules = json.dumps({"rules": [{"operation": "*", "error": "ServiceUnavailableException"}]}).encode()
-    for method, path, body in [("POST", "/_emulator/reset", b""), ("POST", "/_emulator/faults", rules),
-                               ("GET", "/_emulator/faults", b""), ("DELETE", "/_emulator/faults", b"")]:
+    for method, path, body in [
+        ("POST", "/_emulator/reset", b""),
+        ("POST", "/_emulator/faults", rules),
+        ("GET", "/_emulator/faults", b""),
+        ("DELETE", "/_emulator/faults", b""),
+    ]:
         status, headers, answer = _send(url, method, path, {"Host": urlsplit(url).netloc}, body)
         assert (status, headers["x-amzn-ErrorType"]) == (403, "MissingAuthenticationTokenException"), path
     # A wrong secret is refused as well.
@@ -121,9 +135,25 @@ def test_curl_aws_sigv4_reaches_the_admin_endpoints(url):
     signed_client(url).create_vector_bucket(vectorBucketName="via-curl")
 
     def curl(*args: str) -> tuple[int, str]:
-        result = subprocess.run(["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "--aws-sigv4",
-                                 "aws:amz:us-east-1:s3vectors", "--user", f"{KEY}:{SECRET}", *args],
-                                capture_output=True, text=True, timeout=30, check=True)
+        result = subprocess.run(
+            [
+                "curl",
+                "-sS",
+                "-o",
+                "-",
+                "-w",
+                "\n%{http_code}",
+                "--aws-sigv4",
+                "aws:amz:us-east-1:s3vectors",
+                "--user",
+                f"{KEY}:{SECRET}",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
         body, _, code = result.stdout.rpartition("\n")
         return int(code), body
 
@@ -131,7 +161,24 @@ def test_curl_aws_sigv4_reaches_the_admin_endpoints(url):
     assert curl("-X", "POST", f"{url}/_emulator/reset")[0] == 200
     assert signed_client(url).list_vector_buckets()["vectorBuckets"] == []
     # A wrong secret is refused.
-    result = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--aws-sigv4",
-                             "aws:amz:us-east-1:s3vectors", "--user", f"{KEY}:wrong", "-X", "POST",
-                             f"{url}/_emulator/reset"], capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [
+            "curl",
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--aws-sigv4",
+            "aws:amz:us-east-1:s3vectors",
+            "--user",
+            f"{KEY}:wrong",
+            "-X",
+            "POST",
+            f"{url}/_emulator/reset",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.stdout == "403"

@@ -76,8 +76,16 @@ def test_duplicate(client):
     assert error_of(exc)[:3] == ("ConflictException", "A vector bucket with the specified name already exists", 409)
 
 
-@pytest.mark.parametrize("op", ["get_vector_bucket", "delete_vector_bucket", "list_indexes",
-                                "get_vector_bucket_policy", "delete_vector_bucket_policy"])
+@pytest.mark.parametrize(
+    "op",
+    [
+        "get_vector_bucket",
+        "delete_vector_bucket",
+        "list_indexes",
+        "get_vector_bucket_policy",
+        "delete_vector_bucket_policy",
+    ],
+)
 def test_missing_bucket(client, op):
     with pytest.raises(ClientError) as exc:
         getattr(client, op)(vectorBucketName="nope")
@@ -86,32 +94,50 @@ def test_missing_bucket(client, op):
 
 def test_not_empty(client):
     client.create_vector_bucket(vectorBucketName="full")
-    client.create_index(vectorBucketName="full", indexName="idx", dataType="float32", dimension=2,
-                        distanceMetric="cosine")
+    client.create_index(
+        vectorBucketName="full", indexName="idx", dataType="float32", dimension=2, distanceMetric="cosine"
+    )
     with pytest.raises(ClientError) as exc:
         client.delete_vector_bucket(vectorBucketName="full")
     assert error_of(exc)[:3] == ("ConflictException", "The specified vector bucket is not empty", 409)
 
 
-@pytest.mark.parametrize("params", [
-    {"vectorBucketName": "bb1", "vectorBucketArn": "arn:aws:s3vectors:us-east-1:123456789012:bucket/bb1"},
-    {},
-])
-@pytest.mark.parametrize("op", ["get_vector_bucket", "delete_vector_bucket", "list_indexes",
-                                "get_vector_bucket_policy", "delete_vector_bucket_policy"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"vectorBucketName": "bb1", "vectorBucketArn": "arn:aws:s3vectors:us-east-1:123456789012:bucket/bb1"},
+        {},
+    ],
+)
+@pytest.mark.parametrize(
+    "op",
+    [
+        "get_vector_bucket",
+        "delete_vector_bucket",
+        "list_indexes",
+        "get_vector_bucket_policy",
+        "delete_vector_bucket_policy",
+    ],
+)
 def test_name_or_arn(raw_client, op, params):
     raw_client.create_vector_bucket(vectorBucketName="bb1")
     with pytest.raises(ClientError) as exc:
         getattr(raw_client, op)(**params)
     assert error_of(exc)[:3] == (
-        "ValidationException", "Must specify either vectorBucketName or vectorBucketArn but not both", 400)
+        "ValidationException",
+        "Must specify either vectorBucketName or vectorBucketArn but not both",
+        400,
+    )
 
 
 def test_list_prefix_and_pages(client):
     for name in ["prefix1-a", "prefix1-b", "prefix1-c", "prefix2-a", "other"]:
         client.create_vector_bucket(vectorBucketName=name)
     assert [b["vectorBucketName"] for b in client.list_vector_buckets(prefix="prefix1")["vectorBuckets"]] == [
-        "prefix1-a", "prefix1-b", "prefix1-c"]
+        "prefix1-a",
+        "prefix1-b",
+        "prefix1-c",
+    ]
     empty = client.list_vector_buckets(prefix="zzz")
     assert empty["vectorBuckets"] == [] and "nextToken" not in empty
     first = client.list_vector_buckets(maxResults=2)
@@ -124,7 +150,12 @@ def test_list_prefix_and_pages(client):
     # The paginator walks the same pages.
     pages = client.get_paginator("list_vector_buckets").paginate(PaginationConfig={"PageSize": 2})
     assert [b["vectorBucketName"] for p in pages for b in p["vectorBuckets"]] == [
-        "other", "prefix1-a", "prefix1-b", "prefix1-c", "prefix2-a"]
+        "other",
+        "prefix1-a",
+        "prefix1-b",
+        "prefix1-c",
+        "prefix2-a",
+    ]
 
 
 def test_exactly_a_full_page_has_no_token(client):
@@ -137,8 +168,10 @@ def test_exactly_a_full_page_has_no_token(client):
 def test_list_max_results_range(raw_client, value):
     with pytest.raises(ClientError) as exc:
         raw_client.list_vector_buckets(maxResults=value)
-    assert error_of(exc)[1] == ("1 validation error detected. Value at '/maxResults' failed to satisfy constraint: "
-                                "Member must be between 1 and 500, inclusive")
+    assert error_of(exc)[1] == (
+        "1 validation error detected. Value at '/maxResults' failed to satisfy constraint: "
+        "Member must be between 1 and 500, inclusive"
+    )
 
 
 def test_bad_next_token(client):
@@ -149,19 +182,27 @@ def test_bad_next_token(client):
 
 def test_encryption_kms(client):
     key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    client.create_vector_bucket(vectorBucketName="kms-bucket",
-                                encryptionConfiguration={"sseType": "aws:kms", "kmsKeyArn": key})
+    client.create_vector_bucket(
+        vectorBucketName="kms-bucket", encryptionConfiguration={"sseType": "aws:kms", "kmsKeyArn": key}
+    )
     got = client.get_vector_bucket(vectorBucketName="kms-bucket")["vectorBucket"]["encryptionConfiguration"]
     assert got == {"sseType": "aws:kms", "kmsKeyArn": key}
 
 
-@pytest.mark.parametrize("config,message", [
-    ({"sseType": "AES256", "kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k"},
-     "kmsKeyArn must not be specified when sseType is AES256."),
-    ({"kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k"},
-     "kmsKeyArn must not be specified when sseType is AES256."),
-    ({"sseType": "aws:kms"}, "kmsKeyArn must be specified when sseType is set to aws:kms"),
-])
+@pytest.mark.parametrize(
+    "config,message",
+    [
+        (
+            {"sseType": "AES256", "kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k"},
+            "kmsKeyArn must not be specified when sseType is AES256.",
+        ),
+        (
+            {"kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k"},
+            "kmsKeyArn must not be specified when sseType is AES256.",
+        ),
+        ({"sseType": "aws:kms"}, "kmsKeyArn must be specified when sseType is set to aws:kms"),
+    ],
+)
 def test_encryption_pairing(client, config, message):
     with pytest.raises(ClientError) as exc:
         client.create_vector_bucket(vectorBucketName="enc", encryptionConfiguration=config)
@@ -172,16 +213,19 @@ def test_encryption_pairing(client, config, message):
 
 def test_kms_key_must_be_an_arn(raw_client):
     with pytest.raises(ClientError) as exc:
-        raw_client.create_vector_bucket(vectorBucketName="enc",
-                                        encryptionConfiguration={"sseType": "aws:kms", "kmsKeyArn": "alias/mine"})
+        raw_client.create_vector_bucket(
+            vectorBucketName="enc", encryptionConfiguration={"sseType": "aws:kms", "kmsKeyArn": "alias/mine"}
+        )
     assert "Member must satisfy regular expression pattern" in error_of(exc)[1]
 
 
 def test_bad_enum(raw_client):
     with pytest.raises(ClientError) as exc:
         raw_client.create_vector_bucket(vectorBucketName="enc", encryptionConfiguration={"sseType": "DES"})
-    assert error_of(exc)[1] == ("1 validation error detected. Value at '/encryptionConfiguration/sseType' failed to "
-                                "satisfy constraint: Member must satisfy enum value set: [AES256, aws:kms]")
+    assert error_of(exc)[1] == (
+        "1 validation error detected. Value at '/encryptionConfiguration/sseType' failed to "
+        "satisfy constraint: Member must satisfy enum value set: [AES256, aws:kms]"
+    )
 
 
 def test_default_index_mode_classic_refused_on_new_bucket(client):

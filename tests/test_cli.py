@@ -42,11 +42,13 @@ def test_console_script_and_options():
     script = shutil.which("s3vectors-emulator") or str(Path(sys.executable).parent / "s3vectors-emulator")
     proc, url = start([script, "--port", "0", "--region", "eu-west-1", "--account-id", "111122223333"])
     try:
-        request = urllib.request.Request(url + "/CreateVectorBucket", data=b'{"vectorBucketName": "cli"}',
-                                         method="POST")
+        request = urllib.request.Request(
+            url + "/CreateVectorBucket", data=b'{"vectorBucketName": "cli"}', method="POST"
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert json.loads(response.read()) == {
-                "vectorBucketArn": "arn:aws:s3vectors:eu-west-1:111122223333:bucket/cli"}
+                "vectorBucketArn": "arn:aws:s3vectors:eu-west-1:111122223333:bucket/cli"
+            }
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
@@ -60,7 +62,8 @@ def test_signal_right_after_start_line_exits_cleanly():
 
 @pytest.mark.parametrize("args", [["--port", "70000"], ["--account-id", "12"], ["--threads", "0"]])
 def test_bad_options(args):
-    result = subprocess.run([sys.executable, "-m", "s3vectors_emulator", *args], capture_output=True, text=True,
-                            timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "s3vectors_emulator", *args], capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 2
     assert "error" in result.stderr

@@ -11,8 +11,9 @@ BATCH = 50
 
 def test_readers_never_see_half_a_batch(server, client):
     client.create_vector_bucket(vectorBucketName="conc")
-    client.create_index(vectorBucketName="conc", indexName="idx", dataType="float32", dimension=8,
-                        distanceMetric="euclidean")
+    client.create_index(
+        vectorBucketName="conc", indexName="idx", dataType="float32", dimension=8, distanceMetric="euclidean"
+    )
     where = {"vectorBucketName": "conc", "indexName": "idx"}
     keys = [f"k{i:02d}" for i in range(BATCH)]
     stop = threading.Event()
@@ -23,8 +24,9 @@ def test_readers_never_see_half_a_batch(server, client):
         generation = 0
         while not stop.is_set() and generation < 60:
             generation += 1
-            vectors = [{"key": k, "data": {"float32": [float(generation)] * 8}, "metadata": {"gen": generation}}
-                       for k in keys]
+            vectors = [
+                {"key": k, "data": {"float32": [float(generation)] * 8}, "metadata": {"gen": generation}} for k in keys
+            ]
             own.put_vectors(**where, vectors=vectors)
             if generation % 5 == 0:
                 own.delete_vectors(**where, keys=keys)
@@ -33,8 +35,9 @@ def test_readers_never_see_half_a_batch(server, client):
     def reader() -> None:
         own = make_client(server.url)
         while not stop.is_set():
-            hits = own.query_vectors(**where, queryVector={"float32": [0.0] * 8}, topK=BATCH,
-                                     returnMetadata=True, returnDistance=True)["vectors"]
+            hits = own.query_vectors(
+                **where, queryVector={"float32": [0.0] * 8}, topK=BATCH, returnMetadata=True, returnDistance=True
+            )["vectors"]
             generations = {h["metadata"]["gen"] for h in hits}
             if len(hits) not in (0, BATCH) or len(generations) > 1:
                 problems.append(f"query saw {len(hits)} hits of generations {sorted(generations)}")
@@ -60,15 +63,18 @@ def test_readers_never_see_half_a_batch(server, client):
 
 def test_acknowledged_writes_are_visible_from_other_connections(server, client):
     client.create_vector_bucket(vectorBucketName="vis")
-    client.create_index(vectorBucketName="vis", indexName="idx", dataType="float32", dimension=2,
-                        distanceMetric="cosine")
+    client.create_index(
+        vectorBucketName="vis", indexName="idx", dataType="float32", dimension=2, distanceMetric="cosine"
+    )
     others = [make_client(server.url) for _ in range(3)]
     for i in range(30):
-        client.put_vectors(vectorBucketName="vis", indexName="idx",
-                           vectors=[{"key": f"v{i}", "data": {"float32": [1.0, float(i)]}}])
+        client.put_vectors(
+            vectorBucketName="vis", indexName="idx", vectors=[{"key": f"v{i}", "data": {"float32": [1.0, float(i)]}}]
+        )
         other = others[i % 3]
         assert other.get_vectors(vectorBucketName="vis", indexName="idx", keys=[f"v{i}"])["vectors"] == [
-            {"key": f"v{i}"}]
+            {"key": f"v{i}"}
+        ]
 
 
 SECONDS = float(__import__("os").environ.get("CONCURRENCY_SECONDS", "10"))
@@ -94,8 +100,9 @@ def test_eight_clients_mixing_every_operation(server, client):
     import time
 
     client.create_vector_bucket(vectorBucketName="mix")
-    client.create_index(vectorBucketName="mix", indexName="idx", dataType="float32", dimension=DIM,
-                        distanceMetric="euclidean")
+    client.create_index(
+        vectorBucketName="mix", indexName="idx", dataType="float32", dimension=DIM, distanceMetric="euclidean"
+    )
     where = {"vectorBucketName": "mix", "indexName": "idx"}
     written: dict[str, set[int]] = {}  # every generation ever written per key (committed or in flight)
     written_lock = threading.Lock()
@@ -121,10 +128,17 @@ def test_eight_clients_mixing_every_operation(server, client):
                     with written_lock:
                         for k in keys:
                             written.setdefault(k, set()).add(generation)
-                    own.put_vectors(**where, vectors=[
-                        {"key": k, "data": {"float32": _vector(k, generation)}, "metadata": {"gen": generation,
-                                                                                               "owner": me}}
-                        for k in keys])
+                    own.put_vectors(
+                        **where,
+                        vectors=[
+                            {
+                                "key": k,
+                                "data": {"float32": _vector(k, generation)},
+                                "metadata": {"gen": generation, "owner": me},
+                            }
+                            for k in keys
+                        ],
+                    )
                     model.update(dict.fromkeys(keys, generation))
                 elif action == "delete":
                     keys = [f"t{me}-k{rng.randrange(40)}" for _ in range(5)]
@@ -141,8 +155,9 @@ def test_eight_clients_mixing_every_operation(server, client):
                         if v["data"]["float32"] != _vector(v["key"], v["metadata"]["gen"]):
                             problems.append(f"{v['key']}: data and metadata of different writes")
                 elif action == "list":
-                    pages = own.get_paginator("list_vectors").paginate(**where, returnMetadata=True,
-                                                                       PaginationConfig={"PageSize": 100})
+                    pages = own.get_paginator("list_vectors").paginate(
+                        **where, returnMetadata=True, PaginationConfig={"PageSize": 100}
+                    )
                     listed = [v for page in pages for v in page["vectors"]]
                     if len({v["key"] for v in listed}) != len(listed):
                         problems.append("a listing repeated a key")
@@ -151,8 +166,14 @@ def test_eight_clients_mixing_every_operation(server, client):
                             problems.append(f"list returned an uncommitted version of {v['key']}")
                 else:
                     query = [float(rng.randrange(1, 14)) for _ in range(DIM)]
-                    hits = own.query_vectors(**where, queryVector={"float32": query}, topK=30, returnDistance=True,
-                                             returnMetadata=True, filter={"owner": {"$in": [me, (me + 1) % 8]}})
+                    hits = own.query_vectors(
+                        **where,
+                        queryVector={"float32": query},
+                        topK=30,
+                        returnDistance=True,
+                        returnMetadata=True,
+                        filter={"owner": {"$in": [me, (me + 1) % 8]}},
+                    )
                     for h in hits["vectors"]:
                         gen = h["metadata"]["gen"]
                         if not consistent(h["key"], gen):

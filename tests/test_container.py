@@ -161,11 +161,16 @@ class Container:
         args[args.index("--port") + 1] = "0"
         args[args.index("--host") + 1] = "127.0.0.1"
         env = {k: v for k, v in os.environ.items() if not k.startswith("S3VECTORS_")}
-        env.update({k: v.replace(IMAGE_DATA, str(data), 1) if v.startswith(IMAGE_DATA) else v
-                    for k, v in dockerfile.env.items()})
+        env.update(
+            {
+                k: v.replace(IMAGE_DATA, str(data), 1) if v.startswith(IMAGE_DATA) else v
+                for k, v in dockerfile.env.items()
+            }
+        )
         env["HOME"] = str(data)  # the image's user has /data as its home
-        self.proc = subprocess.Popen([*runner.prefix, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, env=env, cwd=data)
+        self.proc = subprocess.Popen(
+            [*runner.prefix, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=data
+        )
         assert self.proc.stdout is not None
         first = self.proc.stdout.readline().rstrip("\n")
         match = LINE.match(first)
@@ -176,8 +181,13 @@ class Container:
         self.url, self.port = match.group(1), int(match.group(2))
 
     def client(self) -> Any:  # boto3's clients are classes generated at run time
-        return boto3.client("s3vectors", endpoint_url=self.url, region_name="us-east-1",
-                            aws_access_key_id="test", aws_secret_access_key="test")
+        return boto3.client(
+            "s3vectors",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)

@@ -44,11 +44,13 @@ def test_boto3_retries_through_injected_throttling(server, client, faults):
 def test_other_operations_are_untouched(client, faults):
     faults({"operation": "PutVectors", "error": "ServiceUnavailableException"})
     client.create_vector_bucket(vectorBucketName="fine")
-    client.create_index(vectorBucketName="fine", indexName="idx", dataType="float32", dimension=2,
-                        distanceMetric="cosine")
+    client.create_index(
+        vectorBucketName="fine", indexName="idx", dataType="float32", dimension=2, distanceMetric="cosine"
+    )
     with pytest.raises(ClientError) as exc:
-        client.put_vectors(vectorBucketName="fine", indexName="idx",
-                           vectors=[{"key": "a", "data": {"float32": [1.0, 2.0]}}])
+        client.put_vectors(
+            vectorBucketName="fine", indexName="idx", vectors=[{"key": "a", "data": {"float32": [1.0, 2.0]}}]
+        )
     assert error_of(exc)[:3] == ("ServiceUnavailableException", "Currently unable to handle the request", 503)
 
 
@@ -75,10 +77,13 @@ def test_rate_is_seeded_and_applied():
     assert 8 <= outcomes.count("TooManyRequestsException") <= 32
 
 
-@pytest.mark.parametrize("spec,rule", [
-    ("PutVectors=429", FaultRule("PutVectors", "TooManyRequestsException", 1.0, None)),
-    ("*=503@0.25", FaultRule("*", "ServiceUnavailableException", 0.25, None)),
-    ("QueryVectors=TooManyRequestsExceptionx3", FaultRule("QueryVectors", "TooManyRequestsException", 1.0, 3)),
-])
+@pytest.mark.parametrize(
+    "spec,rule",
+    [
+        ("PutVectors=429", FaultRule("PutVectors", "TooManyRequestsException", 1.0, None)),
+        ("*=503@0.25", FaultRule("*", "ServiceUnavailableException", 0.25, None)),
+        ("QueryVectors=TooManyRequestsExceptionx3", FaultRule("QueryVectors", "TooManyRequestsException", 1.0, 3)),
+    ],
+)
 def test_option_syntax(spec, rule):
     assert FaultRule.parse(spec) == rule

@@ -16,8 +16,16 @@ WHERE = {"vectorBucketName": BUCKET, "indexName": "data"}
 EMPTY = {"vectorBucketName": BUCKET, "indexName": "empty"}
 
 DATA = {
-    "v1": {"s": "red", "n": 2, "flag": True, "tags": ["x", "y"], "nums": [1, 5], "a.b": "dot",
-           "path": "/marketing/q1", "": "empty-key"},
+    "v1": {
+        "s": "red",
+        "n": 2,
+        "flag": True,
+        "tags": ["x", "y"],
+        "nums": [1, 5],
+        "a.b": "dot",
+        "path": "/marketing/q1",
+        "": "empty-key",
+    },
     "v2": {"s": "blue", "n": 2.0, "flag": False, "tags": ["y"], "nums": [10], "path": "/marketing/q2"},
     "v3": {"s": "Red", "n": 3.5, "flag": 1, "tags": ["z"], "path": "/sales/q1"},
     "v4": {"s": "green", "n": -1, "flag": 0, "nums": [2, 3], "a": "b"},
@@ -37,11 +45,20 @@ def but(*keys):
 def data(client):
     client.create_vector_bucket(vectorBucketName=BUCKET)
     for where in (WHERE, EMPTY):
-        client.create_index(**where, dataType="float32", dimension=3, distanceMetric="euclidean",
-                            metadataConfiguration={"nonFilterableMetadataKeys": ["bulk"]})
-    client.put_vectors(**WHERE, vectors=[
-        {"key": key, "data": {"float32": [float(i), 0.0, 1.0]}, **({"metadata": m} if m is not None else {})}
-        for i, (key, m) in enumerate(DATA.items())])
+        client.create_index(
+            **where,
+            dataType="float32",
+            dimension=3,
+            distanceMetric="euclidean",
+            metadataConfiguration={"nonFilterableMetadataKeys": ["bulk"]},
+        )
+    client.put_vectors(
+        **WHERE,
+        vectors=[
+            {"key": key, "data": {"float32": [float(i), 0.0, 1.0]}, **({"metadata": m} if m is not None else {})}
+            for i, (key, m) in enumerate(DATA.items())
+        ],
+    )
     return WHERE
 
 
@@ -162,8 +179,9 @@ def test_filter_matches(client, data, flt, expected):
 
 
 def test_filter_results_keep_distance_order(client, data):
-    result = client.query_vectors(**data, queryVector={"float32": [0.0, 0.0, 0.0]}, topK=2,
-                                  filter={"s": {"$ne": "red"}}, returnDistance=True)
+    result = client.query_vectors(
+        **data, queryVector={"float32": [0.0, 0.0, 0.0]}, topK=2, filter={"s": {"$ne": "red"}}, returnDistance=True
+    )
     assert [(v["key"], v["distance"]) for v in result["vectors"]] == [("v2", 2.0), ("v3", 5.0)]
 
 
@@ -247,20 +265,32 @@ INVALID = [
 def test_invalid_filter(client, data, flt):
     with pytest.raises(ClientError) as exc:
         matches(client, flt)
-    assert error_of(exc) == ("ValidationException", "Invalid filter", 400,
-                             [{"path": "filter", "message": "Invalid filter"}])
+    assert error_of(exc) == (
+        "ValidationException",
+        "Invalid filter",
+        400,
+        [{"path": "filter", "message": "Invalid filter"}],
+    )
 
 
 @pytest.mark.parametrize("flt", [[], "s", 1, True, [{"s": "a"}]], ids=["list", "string", "number", "bool", "list-of"])
 def test_filter_that_is_not_an_object(client, data, flt):
     with pytest.raises(ClientError) as exc:
         matches(client, flt)
-    assert error_of(exc) == ("ValidationException", "Invalid filter", 400,
-                             [{"path": "filter", "message": "Invalid filter"}])
+    assert error_of(exc) == (
+        "ValidationException",
+        "Invalid filter",
+        400,
+        [{"path": "filter", "message": "Invalid filter"}],
+    )
 
 
-NON_FILTERABLE = ("ValidationException", "Invalid use of non-filterable metadata in filter", 400,
-                  [{"path": "filter", "message": "Invalid use of non-filterable metadata in filter"}])
+NON_FILTERABLE = (
+    "ValidationException",
+    "Invalid use of non-filterable metadata in filter",
+    400,
+    [{"path": "filter", "message": "Invalid use of non-filterable metadata in filter"}],
+)
 
 
 @pytest.mark.parametrize(
@@ -281,13 +311,20 @@ def test_non_filterable_key(client, data, flt, where):
     assert error_of(exc) == NON_FILTERABLE
 
 
-@pytest.mark.parametrize("flt", [{}, {"s": {"$in": []}}, {"$and": []}, {"s": None}, {"$eg": 1}],
-                         ids=["empty", "in-empty", "and-empty", "null", "unknown-op"])
+@pytest.mark.parametrize(
+    "flt",
+    [{}, {"s": {"$in": []}}, {"$and": []}, {"s": None}, {"$eg": 1}],
+    ids=["empty", "in-empty", "and-empty", "null", "unknown-op"],
+)
 def test_filter_errors_on_empty_index(client, data, flt):
     with pytest.raises(ClientError) as exc:
         matches(client, flt, EMPTY)
-    assert error_of(exc) == ("ValidationException", "Invalid filter", 400,
-                             [{"path": "filter", "message": "Invalid filter"}])
+    assert error_of(exc) == (
+        "ValidationException",
+        "Invalid filter",
+        400,
+        [{"path": "filter", "message": "Invalid filter"}],
+    )
 
 
 def test_valid_filter_on_empty_index(client, data):
@@ -317,7 +354,9 @@ def test_very_deep_filter_is_never_a_500(client, data, depth):
     except ClientError as exc:
         response = exc.response
         assert (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]) == (
-            "ValidationException", 400)
+            "ValidationException",
+            400,
+        )
     else:
         assert found == {"v1"}
 
@@ -328,5 +367,9 @@ def test_very_deep_invalid_filter(client, data):
         flt = {"a": [flt]}
     with pytest.raises(ClientError) as exc:
         matches(client, flt)
-    assert error_of(exc) == ("ValidationException", "Invalid filter", 400,
-                             [{"path": "filter", "message": "Invalid filter"}])
+    assert error_of(exc) == (
+        "ValidationException",
+        "Invalid filter",
+        400,
+        [{"path": "filter", "message": "Invalid filter"}],
+    )

@@ -25,15 +25,52 @@ OPERATIONS = sorted(model.service_model().operation_names)
 BUCKET, INDEX = "fuzz-bucket", "fuzz-index"
 INDEX_ARN = f"arn:aws:s3vectors:us-east-1:123456789012:bucket/{BUCKET}/index/{INDEX}"
 
-NASTY_STRINGS = st.sampled_from([
-    "", "a", BUCKET, INDEX, INDEX_ARN, "x" * 5000, "\ud800", "\udfff", "😀" * 600, "中" * 400, "\x00", "../../etc",
-    "%2F%2F", "NaN", "Infinity", "-Infinity", "$eq", "arn:aws:s3vectors:us-east-1:123456789012:bucket/",
-])
-NASTY_NUMBERS = st.sampled_from([
-    0, -1, 1, 3, 4096, 4097, 10_000, 10_001, 2**31, -(2**63), 2**64, 10**400, 1e308, -1e308, 1e39, 1e-46, 0.5,
-])
-SCALARS = st.one_of(NASTY_STRINGS, NASTY_NUMBERS, st.booleans(), st.none(), st.floats(allow_nan=False),
-                    st.text(max_size=20))
+NASTY_STRINGS = st.sampled_from(
+    [
+        "",
+        "a",
+        BUCKET,
+        INDEX,
+        INDEX_ARN,
+        "x" * 5000,
+        "\ud800",
+        "\udfff",
+        "😀" * 600,
+        "中" * 400,
+        "\x00",
+        "../../etc",
+        "%2F%2F",
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "$eq",
+        "arn:aws:s3vectors:us-east-1:123456789012:bucket/",
+    ]
+)
+NASTY_NUMBERS = st.sampled_from(
+    [
+        0,
+        -1,
+        1,
+        3,
+        4096,
+        4097,
+        10_000,
+        10_001,
+        2**31,
+        -(2**63),
+        2**64,
+        10**400,
+        1e308,
+        -1e308,
+        1e39,
+        1e-46,
+        0.5,
+    ]
+)
+SCALARS = st.one_of(
+    NASTY_STRINGS, NASTY_NUMBERS, st.booleans(), st.none(), st.floats(allow_nan=False), st.text(max_size=20)
+)
 
 
 def _deep_filter(depth: int) -> Any:
@@ -44,15 +81,41 @@ def _deep_filter(depth: int) -> Any:
 
 
 FILTERS = st.one_of(
-    st.sampled_from([{}, [], "x", None, {"$and": []}, {"a": {"$regex": "x"}}, {"a": {"$in": []}},
-                     {"a": {"$eq": None}}, {"a": 1, "b": 2}, {"a": {"$startsWith": 5}}, _deep_filter(40),
-                     _deep_filter(300), {"a": {"$in": list(range(500))}}]),
-    st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-        st.sampled_from(["$and", "$or", "$eq", "$ne", "$in", "$nin", "$gt", "$exists", "a", "b", ""]), inner,
-        max_size=3), max_leaves=12),
+    st.sampled_from(
+        [
+            {},
+            [],
+            "x",
+            None,
+            {"$and": []},
+            {"a": {"$regex": "x"}},
+            {"a": {"$in": []}},
+            {"a": {"$eq": None}},
+            {"a": 1, "b": 2},
+            {"a": {"$startsWith": 5}},
+            _deep_filter(40),
+            _deep_filter(300),
+            {"a": {"$in": list(range(500))}},
+        ]
+    ),
+    st.recursive(
+        SCALARS,
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(["$and", "$or", "$eq", "$ne", "$in", "$nin", "$gt", "$exists", "a", "b", ""]),
+                inner,
+                max_size=3,
+            )
+        ),
+        max_leaves=12,
+    ),
 )
-JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                                         max_size=4), max_leaves=10)
+JSON = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=10,
+)
 
 
 def value_for(shape: Shape, name: str, depth: int = 0) -> st.SearchStrategy[Any]:
@@ -63,14 +126,26 @@ def value_for(shape: Shape, name: str, depth: int = 0) -> st.SearchStrategy[Any]
     if kind == "structure":
         members = shape.members  # type: ignore[attr-defined]
         fixed = {"vectorBucketName": st.just(BUCKET), "indexName": st.just(INDEX)}
-        return st.fixed_dictionaries(
-            {}, optional={m: fixed[m] if m in fixed else value_for(s, m, depth + 1) for m, s in members.items()}
-        ) | SCALARS
+        return (
+            st.fixed_dictionaries(
+                {}, optional={m: fixed[m] if m in fixed else value_for(s, m, depth + 1) for m, s in members.items()}
+            )
+            | SCALARS
+        )
     if kind == "list":
         member = shape.member  # type: ignore[attr-defined]
         if member.type_name == "float":
-            return st.lists(st.one_of(st.floats(width=32, allow_nan=False, allow_infinity=False), NASTY_NUMBERS,
-                                      st.sampled_from(["NaN", "Infinity", "1"])), max_size=6) | SCALARS
+            return (
+                st.lists(
+                    st.one_of(
+                        st.floats(width=32, allow_nan=False, allow_infinity=False),
+                        NASTY_NUMBERS,
+                        st.sampled_from(["NaN", "Infinity", "1"]),
+                    ),
+                    max_size=6,
+                )
+                | SCALARS
+            )
         return st.lists(value_for(member, name, depth + 1), max_size=3 if depth else 5) | SCALARS
     if kind == "map":
         return st.dictionaries(NASTY_STRINGS, NASTY_STRINGS, max_size=4) | SCALARS
@@ -132,16 +207,30 @@ def _call(url: str, method: str, path: str, body: bytes, headers: dict[str, str]
 @pytest.fixture
 def fuzz_target(server, client):
     client.create_vector_bucket(vectorBucketName=BUCKET)
-    client.create_index(vectorBucketName=BUCKET, indexName=INDEX, dataType="float32", dimension=3,
-                        distanceMetric="cosine", metadataConfiguration={"nonFilterableMetadataKeys": ["b"]})
-    client.put_vectors(vectorBucketName=BUCKET, indexName=INDEX, vectors=[
-        {"key": f"k{i}", "data": {"float32": [1.0, float(i), 0.5]}, "metadata": {"n": i, "s": "a", "b": "x"}}
-        for i in range(20)])
+    client.create_index(
+        vectorBucketName=BUCKET,
+        indexName=INDEX,
+        dataType="float32",
+        dimension=3,
+        distanceMetric="cosine",
+        metadataConfiguration={"nonFilterableMetadataKeys": ["b"]},
+    )
+    client.put_vectors(
+        vectorBucketName=BUCKET,
+        indexName=INDEX,
+        vectors=[
+            {"key": f"k{i}", "data": {"float32": [1.0, float(i), 0.5]}, "metadata": {"n": i, "s": "a", "b": "x"}}
+            for i in range(20)
+        ],
+    )
     return server.url
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                         HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(request=requests())
 def test_hostile_requests_get_well_formed_answers(fuzz_target, request):
     method, path, body, headers = request

@@ -17,8 +17,13 @@ def bucket(client):
 
 
 def create(client, name="idx", **extra):
-    params = {"vectorBucketName": BUCKET, "indexName": name, "dataType": "float32", "dimension": 4,
-              "distanceMetric": "cosine"} | extra
+    params = {
+        "vectorBucketName": BUCKET,
+        "indexName": name,
+        "dataType": "float32",
+        "dimension": 4,
+        "distanceMetric": "cosine",
+    } | extra
     return client.create_index(**params)
 
 
@@ -63,8 +68,10 @@ def test_bad_index_names(client, bucket, name):
 def test_index_name_length(raw_client, bucket, length):
     with pytest.raises(ClientError) as exc:
         create(raw_client, "a" * length)
-    assert error_of(exc)[1] == (f"1 validation error detected. Value with length {length} at '/indexName' failed to "
-                                "satisfy constraint: Member must have length between 3 and 63, inclusive")
+    assert error_of(exc)[1] == (
+        f"1 validation error detected. Value with length {length} at '/indexName' failed to "
+        "satisfy constraint: Member must have length between 3 and 63, inclusive"
+    )
 
 
 @pytest.mark.parametrize("dimension", [1, 4096])
@@ -77,22 +84,30 @@ def test_dimension_boundaries_accepted(client, bucket, dimension):
 def test_dimension_out_of_range(raw_client, bucket, dimension):
     with pytest.raises(ClientError) as exc:
         create(raw_client, dimension=dimension)
-    assert error_of(exc)[:3] == ("ValidationException", "1 validation error detected. Value at '/dimension' failed to "
-                                 "satisfy constraint: Member must be between 1 and 4096, inclusive", 400)
+    assert error_of(exc)[:3] == (
+        "ValidationException",
+        "1 validation error detected. Value at '/dimension' failed to "
+        "satisfy constraint: Member must be between 1 and 4096, inclusive",
+        400,
+    )
 
 
 def test_data_type_enum(raw_client, bucket):
     with pytest.raises(ClientError) as exc:
         create(raw_client, dataType="float16")
-    assert error_of(exc)[1] == ("1 validation error detected. Value at '/dataType' failed to satisfy constraint: "
-                                "Member must satisfy enum value set: [float32]")
+    assert error_of(exc)[1] == (
+        "1 validation error detected. Value at '/dataType' failed to satisfy constraint: "
+        "Member must satisfy enum value set: [float32]"
+    )
 
 
 def test_distance_metric_enum(raw_client, bucket):
     with pytest.raises(ClientError) as exc:
         create(raw_client, distanceMetric="dot")
-    assert error_of(exc)[1] == ("1 validation error detected. Value at '/distanceMetric' failed to satisfy "
-                                "constraint: Member must satisfy enum value set: [euclidean, cosine]")
+    assert error_of(exc)[1] == (
+        "1 validation error detected. Value at '/distanceMetric' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [euclidean, cosine]"
+    )
 
 
 def test_missing_required_member(raw_client, bucket):
@@ -100,8 +115,9 @@ def test_missing_required_member(raw_client, bucket):
         raw_client.create_index(vectorBucketName=BUCKET, indexName="idx", dataType="float32", distanceMetric="cosine")
     code, message, _, fields = error_of(exc)
     assert code == "ValidationException"
-    assert message == ("1 validation error detected. Value null at '/dimension' failed to satisfy constraint: "
-                       "Member must not be null")
+    assert message == (
+        "1 validation error detected. Value null at '/dimension' failed to satisfy constraint: Member must not be null"
+    )
     assert fields == [{"path": "/dimension", "message": "Member must not be null"}]
 
 
@@ -134,20 +150,25 @@ def test_delete_twice(client, bucket):
     assert error_of(exc)[0] == "NotFoundException"  # D9
 
 
-@pytest.mark.parametrize("params", [
-    {"indexArn": f"{ARN}/index/idx", "vectorBucketName": BUCKET, "indexName": "idx"},
-    {"indexArn": f"{ARN}/index/idx", "indexName": "idx"},
-    {"vectorBucketName": BUCKET},
-    {"indexName": "idx"},
-    {},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"indexArn": f"{ARN}/index/idx", "vectorBucketName": BUCKET, "indexName": "idx"},
+        {"indexArn": f"{ARN}/index/idx", "indexName": "idx"},
+        {"vectorBucketName": BUCKET},
+        {"indexName": "idx"},
+        {},
+    ],
+)
 @pytest.mark.parametrize("op", ["get_index", "delete_index"])
 def test_name_or_arn(raw_client, bucket, op, params):
     create(raw_client)
     with pytest.raises(ClientError) as exc:
         getattr(raw_client, op)(**params)
-    assert error_of(exc)[:2] == ("ValidationException",
-                                 "Must specify either indexArn or both vectorBucketName and indexName")
+    assert error_of(exc)[:2] == (
+        "ValidationException",
+        "Must specify either indexArn or both vectorBucketName and indexName",
+    )
 
 
 def test_non_filterable_keys_limit(raw_client, bucket):
@@ -156,7 +177,8 @@ def test_non_filterable_keys_limit(raw_client, bucket):
         create(raw_client, "eleven", metadataConfiguration={"nonFilterableMetadataKeys": [f"k{i}" for i in range(11)]})
     assert error_of(exc)[1] == (
         "1 validation error detected. Value with length 11 at '/metadataConfiguration/nonFilterableMetadataKeys' "
-        "failed to satisfy constraint: Member must have length between 0 and 10, inclusive")
+        "failed to satisfy constraint: Member must have length between 0 and 10, inclusive"
+    )
 
 
 def test_non_filterable_key_length(raw_client, bucket):
@@ -172,16 +194,20 @@ def test_index_encryption_and_inheritance(client, bucket):
     assert got == {"sseType": "aws:kms", "kmsKeyArn": key}
     with pytest.raises(ClientError) as exc:
         create(client, "bad", encryptionConfiguration={"sseType": "AES256", "kmsKeyArn": key})
-    assert error_of(exc)[1:] == ("kmsKeyArn must not be specified when sseType is AES256.", 400,
-                                 [{"path": "EncryptionConfiguration",
-                                   "message": "kmsKeyArn must not be specified when sseType is AES256."}])
+    assert error_of(exc)[1:] == (
+        "kmsKeyArn must not be specified when sseType is AES256.",
+        400,
+        [{"path": "EncryptionConfiguration", "message": "kmsKeyArn must not be specified when sseType is AES256."}],
+    )
 
 
 def test_list_indexes_prefix_and_pages(client, bucket):
     for name in ["alpha", "alpha.2", "beta", "gamma"]:
         create(client, name)
     assert [i["indexName"] for i in client.list_indexes(vectorBucketName=BUCKET, prefix="alpha")["indexes"]] == [
-        "alpha", "alpha.2"]
+        "alpha",
+        "alpha.2",
+    ]
     pages = client.get_paginator("list_indexes").paginate(vectorBucketName=BUCKET, PaginationConfig={"PageSize": 3})
     pages = list(pages)
     assert len(pages) == 2
@@ -218,28 +244,42 @@ def test_legacy_bucket_modes(legacy_client):
 
 
 def test_text_configuration_at_creation(client, bucket):
-    create(client, metadataConfiguration={"textSearchConfigurations": [
-        {"metadataKey": "body", "language": "en"}, {"metadataKey": "title"}]})
+    create(
+        client,
+        metadataConfiguration={
+            "textSearchConfigurations": [{"metadataKey": "body", "language": "en"}, {"metadataKey": "title"}]
+        },
+    )
     config = client.get_index(vectorBucketName=BUCKET, indexName="idx")["index"]["metadataConfiguration"]
-    assert config == {"textSearchConfigurations": [
-        {"metadataKey": "body", "language": "en", "status": "ACTIVE"},
-        {"metadataKey": "title", "status": "ACTIVE"}]}
+    assert config == {
+        "textSearchConfigurations": [
+            {"metadataKey": "body", "language": "en", "status": "ACTIVE"},
+            {"metadataKey": "title", "status": "ACTIVE"},
+        ]
+    }
 
 
 def test_text_configuration_rules_at_creation(raw_client, bucket):
     with pytest.raises(ClientError) as exc:
-        create(raw_client, metadataConfiguration={"textSearchConfigurations": [
-            {"metadataKey": "body"}, {"metadataKey": "body", "language": "fr"}]})
+        create(
+            raw_client,
+            metadataConfiguration={
+                "textSearchConfigurations": [{"metadataKey": "body"}, {"metadataKey": "body", "language": "fr"}]
+            },
+        )
     assert error_of(exc)[0] == "ValidationException"
     with pytest.raises(ClientError) as exc:
-        create(raw_client, metadataConfiguration={"textSearchConfigurations": [
-            {"metadataKey": f"k{i}"} for i in range(11)]})
+        create(
+            raw_client,
+            metadataConfiguration={"textSearchConfigurations": [{"metadataKey": f"k{i}"} for i in range(11)]},
+        )
     assert "Member must have length between 0 and 10, inclusive" in error_of(exc)[1]
     with pytest.raises(ClientError) as exc:
         create(raw_client, metadataConfiguration={"textSearchConfigurations": [{"metadataKey": "b", "language": "xx"}]})
     assert error_of(exc)[1] == (
         "1 validation error detected. Value at '/metadataConfiguration/textSearchConfigurations/0/language' failed "
-        "to satisfy constraint: Member must satisfy enum value set: [en, fr, es, pt, it, de, nl, zh, ja, ko]")
+        "to satisfy constraint: Member must satisfy enum value set: [en, fr, es, pt, it, de, nl, zh, ja, ko]"
+    )
 
 
 def test_text_configuration_needs_enhanced(legacy_client):
@@ -250,21 +290,26 @@ def test_text_configuration_needs_enhanced(legacy_client):
     create(legacy_client)
     with pytest.raises(ClientError) as exc:
         legacy_client.update_metadata_configuration(
-            vectorBucketName=BUCKET, indexName="idx", add={"textSearchConfigurations": [{"metadataKey": "body"}]})
+            vectorBucketName=BUCKET, indexName="idx", add={"textSearchConfigurations": [{"metadataKey": "body"}]}
+        )
     assert error_of(exc)[0] == "ValidationException"
 
 
 def test_update_metadata_configuration(client, bucket):
     arn = create(client)["indexArn"]
     out = client.update_metadata_configuration(
-        indexArn=arn, add={"textSearchConfigurations": [{"metadataKey": "body", "language": "de"}]})
+        indexArn=arn, add={"textSearchConfigurations": [{"metadataKey": "body", "language": "de"}]}
+    )
     assert out["indexArn"] == arn
     config = client.get_index(indexArn=arn)["index"]["metadataConfiguration"]
     assert config["textSearchConfigurations"] == [{"metadataKey": "body", "language": "de", "status": "ACTIVE"}]
     with pytest.raises(ClientError) as exc:
         client.update_metadata_configuration(indexArn=arn, add={"textSearchConfigurations": [{"metadataKey": "body"}]})
     assert error_of(exc)[:3] == (
-        "ConflictException", "A text search configuration already exists for metadata key 'body'", 409)
+        "ConflictException",
+        "A text search configuration already exists for metadata key 'body'",
+        409,
+    )
     with pytest.raises(ClientError) as exc:
         client.update_metadata_configuration(indexArn=arn, delete={"textSearchConfigurations": [{"metadataKey": "x"}]})
     assert error_of(exc)[0] == "ValidationException"
@@ -274,16 +319,22 @@ def test_update_metadata_configuration(client, bucket):
 
 def test_update_metadata_configuration_add_and_delete(client, bucket):
     arn = create(client)["indexArn"]
-    for kwargs in ({"add": {"textSearchConfigurations": [{"metadataKey": "a"}]},
-                    "delete": {"textSearchConfigurations": [{"metadataKey": "a"}]}}, {}):
+    for kwargs in (
+        {
+            "add": {"textSearchConfigurations": [{"metadataKey": "a"}]},
+            "delete": {"textSearchConfigurations": [{"metadataKey": "a"}]},
+        },
+        {},
+    ):
         with pytest.raises(ClientError) as exc:
             client.update_metadata_configuration(indexArn=arn, **kwargs)
         assert error_of(exc)[0] == "ValidationException"
 
 
 def test_update_metadata_configuration_total_limit(client, bucket):
-    arn = create(client, metadataConfiguration={"textSearchConfigurations": [
-        {"metadataKey": f"k{i}"} for i in range(9)]})["indexArn"]
+    arn = create(
+        client, metadataConfiguration={"textSearchConfigurations": [{"metadataKey": f"k{i}"} for i in range(9)]}
+    )["indexArn"]
     client.update_metadata_configuration(indexArn=arn, add={"textSearchConfigurations": [{"metadataKey": "k9"}]})
     with pytest.raises(ClientError) as exc:
         client.update_metadata_configuration(indexArn=arn, add={"textSearchConfigurations": [{"metadataKey": "k10"}]})
@@ -292,8 +343,9 @@ def test_update_metadata_configuration_total_limit(client, bucket):
 
 def test_update_metadata_configuration_missing_index(client, bucket):
     with pytest.raises(ClientError) as exc:
-        client.update_metadata_configuration(vectorBucketName=BUCKET, indexName="nope",
-                                             add={"textSearchConfigurations": [{"metadataKey": "a"}]})
+        client.update_metadata_configuration(
+            vectorBucketName=BUCKET, indexName="nope", add={"textSearchConfigurations": [{"metadataKey": "a"}]}
+        )
     assert error_of(exc)[:2] == ("NotFoundException", "The specified index could not be found")
 
 
@@ -301,8 +353,9 @@ def test_text_index_cannot_go_classic(legacy_client):
     legacy_client.create_vector_bucket(vectorBucketName=BUCKET)
     create(legacy_client)
     legacy_client.update_index_mode(vectorBucketName=BUCKET, indexName="idx", indexMode="ENHANCED")
-    legacy_client.update_metadata_configuration(vectorBucketName=BUCKET, indexName="idx",
-                                                add={"textSearchConfigurations": [{"metadataKey": "a"}]})
+    legacy_client.update_metadata_configuration(
+        vectorBucketName=BUCKET, indexName="idx", add={"textSearchConfigurations": [{"metadataKey": "a"}]}
+    )
     with pytest.raises(ClientError) as exc:
         legacy_client.update_index_mode(vectorBucketName=BUCKET, indexName="idx", indexMode="CLASSIC")
     assert error_of(exc)[0] == "ValidationException"

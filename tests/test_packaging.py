@@ -33,8 +33,22 @@ DIST = "s3vectors-emulator"
 LINE = re.compile(r"^S3 Vectors emulator listening on (http://127\.0\.0\.1:(\d+))$")
 # Not copied into the build tree: what is neither source nor document.
 IGNORED = shutil.ignore_patterns(
-    ".git", ".venv", ".venv.lock", "node_modules", "build", "dist", "*.egg-info", "__pycache__", "*.py[cod]",
-    ".pytest_cache", ".ruff_cache", ".hypothesis", ".ci", "data", "*.sqlite*", "results",
+    ".git",
+    ".venv",
+    ".venv.lock",
+    "node_modules",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    "*.py[cod]",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    ".ci",
+    "data",
+    "*.sqlite*",
+    "results",
 )
 
 pytestmark = pytest.mark.skipif(
@@ -64,7 +78,11 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     shutil.copytree(ROOT, tree, ignore=IGNORED)
     result = subprocess.run(
         [sys.executable, "-m", "build", "--outdir", str(out), str(tree)],
-        capture_output=True, text=True, timeout=240, env=clean_env(), cwd=base,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=clean_env(),
+        cwd=base,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     # A deprecated pyproject.toml (a licence table instead of an SPDX expression, ...) is reported this way.
@@ -98,7 +116,8 @@ def test_wheel_holds_only_the_package(dists: tuple[Path, Path]) -> None:
     # Exactly the package's sources: no bytecode, no tests, nothing left out.
     packaged = sorted(n for n in names if n.startswith(f"{PACKAGE}/"))
     sources = sorted(
-        p.relative_to(ROOT).as_posix() for p in (ROOT / PACKAGE).rglob("*")
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / PACKAGE).rglob("*")
         if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")
     )
     assert packaged == sources
@@ -127,32 +146,61 @@ def test_installed_wheel_serves_its_version(dists: tuple[Path, Path], tmp_path: 
     python, script = target / "bin" / "python", target / "bin" / "s3vectors-emulator"
     # pip of the running interpreter, installing into the new one; nothing is downloaded.
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "--quiet",
-         str(wheel)],
-        check=True, timeout=120, env=env, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--quiet",
+            str(wheel),
+        ],
+        check=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
     )
-    site = Path(subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True, env=env, cwd=tmp_path,
-    ).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+        ).stdout.strip()
+    )
     deps = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
     (site / "_test_dependencies.pth").write_text("".join(f"{path}\n" for path in deps))
 
     probe = subprocess.run(
-        [str(python), "-c", "import importlib.metadata as m, s3vectors_emulator as p; "
-         "print(m.version('s3vectors-emulator')); print(p.__version__); print(p.__file__)"],
-        check=True, capture_output=True, text=True, env=env, cwd=tmp_path,
+        [
+            str(python),
+            "-c",
+            "import importlib.metadata as m, s3vectors_emulator as p; "
+            "print(m.version('s3vectors-emulator')); print(p.__version__); print(p.__file__)",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
     )
     metadata_version, module_version, module_file = probe.stdout.split("\n")[:3]
     assert Path(module_file).resolve().is_relative_to(target.resolve()), module_file
     assert metadata_version == module_version == source_version()
 
-    shown = subprocess.run([str(script), "--version"], check=True, capture_output=True, text=True, env=env,
-                           cwd=tmp_path, timeout=60)
+    shown = subprocess.run(
+        [str(script), "--version"], check=True, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60
+    )
     assert shown.stdout.strip() == f"{DIST} {metadata_version}"
 
-    proc = subprocess.Popen([str(script), "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [str(script), "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path
+    )
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline().rstrip("\n")

@@ -30,9 +30,13 @@ def _refused(call: Any, **params: Any) -> None:
 def _index(client: Any, vectors: int = 250, metadata_bytes: int = 10) -> None:
     client.create_index(**WHERE, dataType="float32", dimension=2, distanceMetric="euclidean")
     for start in range(0, vectors, 500):
-        client.put_vectors(**WHERE, vectors=[{"key": f"k{i:04}", "data": {"float32": [float(i), 1.0]},
-                                              "metadata": {"pad": "x" * metadata_bytes}}
-                                             for i in range(start, min(vectors, start + 500))])
+        client.put_vectors(
+            **WHERE,
+            vectors=[
+                {"key": f"k{i:04}", "data": {"float32": [float(i), 1.0]}, "metadata": {"pad": "x" * metadata_bytes}}
+                for i in range(start, min(vectors, start + 500))
+            ],
+        )
 
 
 def test_a_token_dies_with_the_index_it_pages(client):
@@ -50,8 +54,9 @@ def test_a_token_dies_with_the_index_it_pages(client):
 def test_a_listing_token_dies_with_its_bucket_and_stays_in_its_region(client, client_for):
     for name in ("aaa", "bbb", "ccc"):
         client.create_vector_bucket(vectorBucketName=name)
-        client.create_index(vectorBucketName="aaa", indexName=f"i-{name}", dataType="float32", dimension=2,
-                            distanceMetric="cosine")
+        client.create_index(
+            vectorBucketName="aaa", indexName=f"i-{name}", dataType="float32", dimension=2, distanceMetric="cosine"
+        )
     index_token = client.list_indexes(vectorBucketName="aaa", maxResults=1)["nextToken"]
     bucket_token = client.list_vector_buckets(maxResults=1)["nextToken"]
     other = client_for(region="eu-west-1")
@@ -62,8 +67,9 @@ def test_a_listing_token_dies_with_its_bucket_and_stays_in_its_region(client, cl
         client.delete_index(vectorBucketName="aaa", indexName=name)
     client.delete_vector_bucket(vectorBucketName="aaa")
     client.create_vector_bucket(vectorBucketName="aaa")
-    client.create_index(vectorBucketName="aaa", indexName="i-aaa", dataType="float32", dimension=2,
-                        distanceMetric="cosine")
+    client.create_index(
+        vectorBucketName="aaa", indexName="i-aaa", dataType="float32", dimension=2, distanceMetric="cosine"
+    )
     _refused(client.list_indexes, vectorBucketName="aaa", maxResults=1, nextToken=index_token)
     assert client.list_vector_buckets(maxResults=1, nextToken=bucket_token)["vectorBuckets"]
 
@@ -105,12 +111,28 @@ def test_snapshot_memory_stays_within_the_budget(tmp_path):
     for region in ("us-east-1", "eu-west-1", "sa-east-1"):
         state = store.region("123456789012", region)
         state.create_bucket("paged", None, None)
-        index = state.create_index("paged", "idx", data_type="float32", dimension=8, distance_metric="cosine",
-                                   metadata_configuration={"nonFilterableMetadataKeys": ["pad"]}, encryption=None,
-                                   tags=None)
-        index.put_vectors(index.vectors.validate_put([
-            {"key": f"key-{i:06}", "data": {"float32": [1.0 + i % 7] * 7 + [float(i)]},
-             "metadata": {"pad": "y" * 4000, "i": i}} for i in range(2000)]))
+        index = state.create_index(
+            "paged",
+            "idx",
+            data_type="float32",
+            dimension=8,
+            distance_metric="cosine",
+            metadata_configuration={"nonFilterableMetadataKeys": ["pad"]},
+            encryption=None,
+            tags=None,
+        )
+        index.put_vectors(
+            index.vectors.validate_put(
+                [
+                    {
+                        "key": f"key-{i:06}",
+                        "data": {"float32": [1.0 + i % 7] * 7 + [float(i)]},
+                        "metadata": {"pad": "y" * 4000, "i": i},
+                    }
+                    for i in range(2000)
+                ]
+            )
+        )
         contexts.append(Context(region=state))
     params = {**WHERE, "queryVector": {"float32": [1.0] * 8}, "topK": 2000, "returnMetadata": True}
     query_vectors(contexts[0], params)  # warm caches (key order, norms) outside the measurement
@@ -122,9 +144,14 @@ def test_snapshot_memory_stays_within_the_budget(tmp_path):
             state = contexts[round_ % 3]
             index = state.region.index("paged", "idx")
             if round_ % 5 == 0:
-                index.put_vectors(index.vectors.validate_put([
-                    {"key": f"key-{i:06}", "data": {"float32": [2.0] * 8}, "metadata": {"pad": "z" * 4000}}
-                    for i in range(0, 2000, 2)]))
+                index.put_vectors(
+                    index.vectors.validate_put(
+                        [
+                            {"key": f"key-{i:06}", "data": {"float32": [2.0] * 8}, "metadata": {"pad": "z" * 4000}}
+                            for i in range(0, 2000, 2)
+                        ]
+                    )
+                )
             assert "nextToken" in query_vectors(state, params)
         grown = tracemalloc.get_traced_memory()[0] - base
     finally:

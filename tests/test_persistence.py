@@ -20,25 +20,48 @@ POLICY = json.dumps({"Version": "2012-10-17", "Statement": []})
 def _populate(client) -> None:
     client.create_vector_bucket(vectorBucketName="kept", tags={"team": "search"})
     client.put_vector_bucket_policy(vectorBucketName="kept", policy=POLICY)
-    client.create_index(vectorBucketName="kept", indexName="docs", dataType="float32", dimension=3,
-                        distanceMetric="cosine", tags={"env": "dev"},
-                        metadataConfiguration={"nonFilterableMetadataKeys": ["raw"],
-                                               "textSearchConfigurations": [{"metadataKey": "body", "language": "en"}]})
-    client.create_index(vectorBucketName="kept", indexName="euclid", dataType="float32", dimension=2,
-                        distanceMetric="euclidean")
-    client.put_vectors(vectorBucketName="kept", indexName="docs", vectors=[
-        {"key": f"d{i}", "data": {"float32": [1.0, float(i), 0.1]},
-         "metadata": {"n": i, "raw": "x" * 100, "body": "running dogs" if i % 2 else "sleeping cats"}}
-        for i in range(50)])
-    client.put_vectors(vectorBucketName="kept", indexName="docs", vectors=[
-        {"key": "d3", "data": {"float32": [0.5, 0.5, 0.5]}, "metadata": {"n": 300, "body": "overwritten"}}])
+    client.create_index(
+        vectorBucketName="kept",
+        indexName="docs",
+        dataType="float32",
+        dimension=3,
+        distanceMetric="cosine",
+        tags={"env": "dev"},
+        metadataConfiguration={
+            "nonFilterableMetadataKeys": ["raw"],
+            "textSearchConfigurations": [{"metadataKey": "body", "language": "en"}],
+        },
+    )
+    client.create_index(
+        vectorBucketName="kept", indexName="euclid", dataType="float32", dimension=2, distanceMetric="euclidean"
+    )
+    client.put_vectors(
+        vectorBucketName="kept",
+        indexName="docs",
+        vectors=[
+            {
+                "key": f"d{i}",
+                "data": {"float32": [1.0, float(i), 0.1]},
+                "metadata": {"n": i, "raw": "x" * 100, "body": "running dogs" if i % 2 else "sleeping cats"},
+            }
+            for i in range(50)
+        ],
+    )
+    client.put_vectors(
+        vectorBucketName="kept",
+        indexName="docs",
+        vectors=[{"key": "d3", "data": {"float32": [0.5, 0.5, 0.5]}, "metadata": {"n": 300, "body": "overwritten"}}],
+    )
     client.delete_vectors(vectorBucketName="kept", indexName="docs", keys=["d0", "d1"])
-    client.put_vectors(vectorBucketName="kept", indexName="euclid", vectors=[
-        {"key": "e", "data": {"float32": [0.1, 0.2]}}])
-    client.update_metadata_configuration(vectorBucketName="kept", indexName="docs",
-                                         add={"textSearchConfigurations": [{"metadataKey": "title"}]})
-    client.tag_resource(resourceArn=client.get_index(vectorBucketName="kept", indexName="euclid")["index"]["indexArn"],
-                        tags={"k": "v"})
+    client.put_vectors(
+        vectorBucketName="kept", indexName="euclid", vectors=[{"key": "e", "data": {"float32": [0.1, 0.2]}}]
+    )
+    client.update_metadata_configuration(
+        vectorBucketName="kept", indexName="docs", add={"textSearchConfigurations": [{"metadataKey": "title"}]}
+    )
+    client.tag_resource(
+        resourceArn=client.get_index(vectorBucketName="kept", indexName="euclid")["index"]["indexArn"], tags={"k": "v"}
+    )
     client.create_vector_bucket(vectorBucketName="gone")
     client.delete_vector_bucket(vectorBucketName="gone")
 
@@ -50,15 +73,20 @@ def _snapshot(client) -> dict:
         "bucket": {k: v for k, v in client.get_vector_bucket(vectorBucketName="kept")["vectorBucket"].items()},
         "policy": client.get_vector_bucket_policy(vectorBucketName="kept")["policy"],
         "indexes": [client.get_index(vectorBucketName="kept", indexName=n)["index"] for n in ("docs", "euclid")],
-        "tags": [client.list_tags_for_resource(resourceArn=i["indexArn"])["tags"] for i in
-                 client.list_indexes(vectorBucketName="kept")["indexes"]],
-        "vectors": client.get_vectors(**docs, keys=[f"d{i}" for i in range(50)], returnData=True,
-                                      returnMetadata=True)["vectors"],
-        "query": client.query_vectors(**docs, queryVector={"float32": [1.0, 2.0, 0.1]}, topK=5, returnDistance=True,
-                                      filter={"n": {"$lt": 10}})["vectors"],
+        "tags": [
+            client.list_tags_for_resource(resourceArn=i["indexArn"])["tags"]
+            for i in client.list_indexes(vectorBucketName="kept")["indexes"]
+        ],
+        "vectors": client.get_vectors(**docs, keys=[f"d{i}" for i in range(50)], returnData=True, returnMetadata=True)[
+            "vectors"
+        ],
+        "query": client.query_vectors(
+            **docs, queryVector={"float32": [1.0, 2.0, 0.1]}, topK=5, returnDistance=True, filter={"n": {"$lt": 10}}
+        )["vectors"],
         "text": client.query_vectors(**docs, queryTexts=[{"metadataKey": "body", "text": "run"}], topK=100)["vectors"],
-        "euclid": client.query_vectors(vectorBucketName="kept", indexName="euclid", queryVector={"float32": [0, 0]},
-                                       topK=1, returnDistance=True)["vectors"],
+        "euclid": client.query_vectors(
+            vectorBucketName="kept", indexName="euclid", queryVector={"float32": [0, 0]}, topK=1, returnDistance=True
+        )["vectors"],
     }
 
 
@@ -88,8 +116,12 @@ def test_reset_clears_the_data_dir(tmp_path):
 
 
 def _start(data_dir, *extra):
-    proc = subprocess.Popen([sys.executable, "-m", "s3vectors_emulator", "--port", "0", "--data-dir", str(data_dir),
-                             *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "s3vectors_emulator", "--port", "0", "--data-dir", str(data_dir), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stdout.readline()
     match = re.search(r"http://\S+", line)
     if match is None:
@@ -114,8 +146,9 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path):
     proc, url = _start(tmp_path)
     client = make_client(url)
     client.create_vector_bucket(vectorBucketName="crash")
-    client.create_index(vectorBucketName="crash", indexName="idx", dataType="float32", dimension=16,
-                        distanceMetric="euclidean")
+    client.create_index(
+        vectorBucketName="crash", indexName="idx", dataType="float32", dimension=16, distanceMetric="euclidean"
+    )
     where = {"vectorBucketName": "crash", "indexName": "idx"}
     acknowledged: dict[str, int | None] = {}  # key → generation (None: deleted)
     in_flight: list[tuple[str, list[str], int]] = []
@@ -130,9 +163,13 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path):
             in_flight[:] = [(op, keys, generation)]
             try:
                 if op == "put":
-                    client.put_vectors(**where, vectors=[
-                        {"key": k, "data": {"float32": [float(generation)] * 16}, "metadata": {"gen": generation}}
-                        for k in keys])
+                    client.put_vectors(
+                        **where,
+                        vectors=[
+                            {"key": k, "data": {"float32": [float(generation)] * 16}, "metadata": {"gen": generation}}
+                            for k in keys
+                        ],
+                    )
                 else:
                     client.delete_vectors(**where, keys=keys)
             except Exception:
@@ -157,8 +194,9 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path):
         keys = [f"k{i}" for i in range(300)]
         found = {}
         for start in range(0, 300, 100):
-            for v in client.get_vectors(**where, keys=keys[start:start + 100], returnMetadata=True,
-                                        returnData=True)["vectors"]:
+            for v in client.get_vectors(**where, keys=keys[start : start + 100], returnMetadata=True, returnData=True)[
+                "vectors"
+            ]:
                 assert v["data"]["float32"] == [float(v["metadata"]["gen"])] * 16
                 found[v["key"]] = v["metadata"]["gen"]
         pending = in_flight[0] if in_flight else None
@@ -180,8 +218,12 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path):
 def test_unwritable_data_dir_is_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    result = subprocess.run([sys.executable, "-m", "s3vectors_emulator", "--port", "0", "--data-dir",
-                             str(blocker / "d")], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "s3vectors_emulator", "--port", "0", "--data-dir", str(blocker / "d")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "cannot use the data directory" in result.stderr

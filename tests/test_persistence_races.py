@@ -66,8 +66,10 @@ def test_delete_index_racing_put_vectors_leaves_nothing_behind(tmp_path):
         client.create_vector_bucket(vectorBucketName="race")
 
         def put(c: Any, worker: int, n: int) -> None:
-            c.put_vectors(**where, vectors=[{"key": f"w{worker}-{n}-{j}", "data": {"float32": [1.0, 2.0, 3.0, 4.0]}}
-                                            for j in range(20)])
+            c.put_vectors(
+                **where,
+                vectors=[{"key": f"w{worker}-{n}-{j}", "data": {"float32": [1.0, 2.0, 3.0, 4.0]}} for j in range(20)],
+            )
 
         for _ in range(15):
             client.create_index(**where, dataType="float32", dimension=4, distanceMetric="cosine")
@@ -95,20 +97,26 @@ def test_delete_bucket_after_its_index_leaves_no_rows(tmp_path):
         client = make_client(url)
         for _ in range(5):
             client.create_vector_bucket(vectorBucketName="bkt")
-            client.create_index(vectorBucketName="bkt", indexName="idx", dataType="float32", dimension=2,
-                                distanceMetric="cosine")
+            client.create_index(
+                vectorBucketName="bkt", indexName="idx", dataType="float32", dimension=2, distanceMetric="cosine"
+            )
             stop = threading.Event()
-            workers = _hammer(url, lambda c, w, n: c.put_vectors(
-                vectorBucketName="bkt", indexName="idx", vectors=[{"key": f"{w}-{n}", "data": {"float32": [1, 1]}}]),
-                stop)
+            workers = _hammer(
+                url,
+                lambda c, w, n: c.put_vectors(
+                    vectorBucketName="bkt", indexName="idx", vectors=[{"key": f"{w}-{n}", "data": {"float32": [1, 1]}}]
+                ),
+                stop,
+            )
             client.delete_index(vectorBucketName="bkt", indexName="idx")
             client.delete_vector_bucket(vectorBucketName="bkt")
             stop.set()
             for thread in workers:
                 thread.join(timeout=60)
         client.create_vector_bucket(vectorBucketName="bkt")
-        client.create_index(vectorBucketName="bkt", indexName="idx", dataType="float32", dimension=3,
-                            distanceMetric="cosine")
+        client.create_index(
+            vectorBucketName="bkt", indexName="idx", dataType="float32", dimension=3, distanceMetric="cosine"
+        )
         before = _state(client)
     assert before == {"bkt/idx": (3, []), "bkt": "bucket"}
     assert _orphans(data_dir) == (0, 0)
@@ -126,16 +134,20 @@ def test_reset_racing_writes_is_atomic(tmp_path):
             bucket = f"b{worker}-{n % 5}"
             for step in (
                 lambda: c.create_vector_bucket(vectorBucketName=bucket),
-                lambda: c.create_index(vectorBucketName=bucket, indexName="idx", dataType="float32", dimension=64,
-                                       distanceMetric="cosine"),
+                lambda: c.create_index(
+                    vectorBucketName=bucket, indexName="idx", dataType="float32", dimension=64, distanceMetric="cosine"
+                ),
             ):
                 try:
                     step()
                 except ClientError:
                     pass  # made by an earlier round (Conflict), or its bucket reset away (NotFound)
             # A batch large enough that its validation leaves a window for a reset to land in.
-            c.put_vectors(vectorBucketName=bucket, indexName="idx",
-                          vectors=[{"key": f"k{n}-{j}", "data": {"float32": [1.0, float(n)] * 32}} for j in range(300)])
+            c.put_vectors(
+                vectorBucketName=bucket,
+                indexName="idx",
+                vectors=[{"key": f"k{n}-{j}", "data": {"float32": [1.0, float(n)] * 32}} for j in range(300)],
+            )
 
         stop = threading.Event()
         workers = []

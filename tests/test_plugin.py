@@ -15,7 +15,7 @@ from pathlib import Path
 # What the plugin must not cost a run whose tests never ask for its fixtures.
 HEAVY = ("numpy", "flask", "botocore", "boto3", "werkzeug", "orjson", "s3vectors_emulator.app")
 
-TRIVIAL_TEST = f'''
+TRIVIAL_TEST = f"""
 import sys
 
 
@@ -23,9 +23,9 @@ def test_plugin_loaded_nothing_heavy():
     # Loaded, so the check below is about the plugin and not about its absence.
     assert "s3vectors_emulator.pytest_plugin" in sys.modules
     assert not set({HEAVY!r}) & set(sys.modules)
-'''
+"""
 
-OWN_EMULATOR_TEST = '''
+OWN_EMULATOR_TEST = """
 import emulator
 
 
@@ -45,22 +45,31 @@ def test_own_package_and_both_fixtures(s3vectors_client, s3vectors_client_for):
 def test_state_is_reset_between_tests(s3vectors_client_for, s3vectors_endpoint):
     assert s3vectors_endpoint.startswith("http://127.0.0.1:")
     assert s3vectors_client_for().list_vector_buckets()["vectorBuckets"] == []
-'''
+"""
 
-NEEDS_CLIENT_TEST = '''
+NEEDS_CLIENT_TEST = """
 def test_needs_client(s3vectors_client):
     pass
-'''
+"""
 
 
 def run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """pytest in a new interpreter, in ``project``, unaffected by how this outer run was started."""
     # An empty pytest.ini makes ``project`` the rootdir, so no ini file above tmp_path applies.
     (project / "pytest.ini").write_text("[pytest]\n")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")}
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-                          cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_unused_plugin_imports_nothing_heavy(tmp_path: Path) -> None:

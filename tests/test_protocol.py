@@ -27,8 +27,7 @@ def _top_level_members(kind: str):
                 yield op, name, member
 
 
-@pytest.mark.parametrize("op,name,member", [
-    case for case in _top_level_members("string") if "max" in case[2].metadata])
+@pytest.mark.parametrize("op,name,member", [case for case in _top_level_members("string") if "max" in case[2].metadata])
 def test_every_string_maximum_is_enforced(op, name, member):
     length = member.metadata["max"] + 1
     with pytest.raises(ValidationError) as exc:
@@ -38,8 +37,9 @@ def test_every_string_maximum_is_enforced(op, name, member):
     assert {"path": f"/{name}", "message": expected} in exc.value.field_list
 
 
-@pytest.mark.parametrize("op,name,member", [
-    case for case in _top_level_members("integer") if "max" in case[2].metadata])
+@pytest.mark.parametrize(
+    "op,name,member", [case for case in _top_level_members("integer") if "max" in case[2].metadata]
+)
 def test_every_integer_maximum_is_enforced(op, name, member):
     with pytest.raises(ValidationError) as exc:
         validate(model.operation(op).input_shape, {name: member.metadata["max"] + 1})
@@ -51,7 +51,8 @@ def test_every_enum_is_enforced(op, name, member):
     with pytest.raises(ValidationError) as exc:
         validate(model.operation(op).input_shape, {name: "not-a-member"})
     assert {"path": f"/{name}", "message": f"Member must satisfy enum value set: [{', '.join(member.enum)}]"} in (
-        exc.value.field_list)
+        exc.value.field_list
+    )
 
 
 @pytest.mark.parametrize("op", OPERATIONS)
@@ -70,8 +71,10 @@ def test_single_and_multiple_error_messages():
     shape = model.operation("CreateIndex").input_shape
     with pytest.raises(ValidationError) as exc:
         validate(shape, {"indexName": "abc", "dataType": "float32", "dimension": 0, "distanceMetric": "cosine"})
-    assert exc.value.message == ("1 validation error detected. Value at '/dimension' failed to satisfy constraint: "
-                                 "Member must be between 1 and 4096, inclusive")
+    assert exc.value.message == (
+        "1 validation error detected. Value at '/dimension' failed to satisfy constraint: "
+        "Member must be between 1 and 4096, inclusive"
+    )
     with pytest.raises(ValidationError) as exc:
         validate(shape, {"indexName": "ab", "dataType": "x", "dimension": 1, "distanceMetric": "cosine"})
     assert exc.value.message.startswith("2 validation errors detected. Value with length 2 at '/indexName'")
@@ -112,8 +115,10 @@ def test_top_k_has_the_service_maximum():
     validate(shape, {"topK": 10_000})
     with pytest.raises(ValidationError) as exc:
         validate(shape, {"topK": 10_001})
-    assert exc.value.message == ("1 validation error detected. Value at '/topK' failed to satisfy constraint: "
-                                 "Member must be between 1 and 10000, inclusive")  # D6
+    assert exc.value.message == (
+        "1 validation error detected. Value at '/topK' failed to satisfy constraint: "
+        "Member must be between 1 and 10000, inclusive"
+    )  # D6
 
 
 def test_lengths_count_utf16_code_units():
@@ -134,6 +139,16 @@ def test_decode_body():
 
 def test_output_shaping_drops_unknown_and_none_members():
     shape = model.operation("GetVectorBucket").output_shape
-    out = shape_output(shape, {"vectorBucket": {"vectorBucketName": "b", "vectorBucketArn": "arn", "creationTime": 1.5,
-                                                "encryptionConfiguration": None, "internal": "x"}})
+    out = shape_output(
+        shape,
+        {
+            "vectorBucket": {
+                "vectorBucketName": "b",
+                "vectorBucketArn": "arn",
+                "creationTime": 1.5,
+                "encryptionConfiguration": None,
+                "internal": "x",
+            }
+        },
+    )
     assert out == {"vectorBucket": {"vectorBucketName": "b", "vectorBucketArn": "arn", "creationTime": 1.5}}

@@ -8,7 +8,7 @@ import textwrap
 
 from s3vectors_emulator.testing import client_for, running_emulator
 
-USER_TEST = '''
+USER_TEST = """
 def test_round_trip(s3vectors_client):
     s3vectors_client.create_vector_bucket(vectorBucketName="my-bucket")
     names = [b["vectorBucketName"] for b in s3vectors_client.list_vector_buckets()["vectorBuckets"]]
@@ -18,13 +18,18 @@ def test_round_trip(s3vectors_client):
 def test_state_is_reset_between_tests(s3vectors_client, s3vectors_endpoint):
     assert s3vectors_endpoint.startswith("http://127.0.0.1:")
     assert s3vectors_client.list_vector_buckets()["vectorBuckets"] == []
-'''
+"""
 
 
 def test_plugin_in_a_new_project(tmp_path):
     (tmp_path / "test_user.py").write_text(textwrap.dedent(USER_TEST))
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
 
@@ -34,4 +39,5 @@ def test_context_manager():
         client = client_for(url)
         client.create_vector_bucket(vectorBucketName="ctx-bucket")
         assert client.get_vector_bucket(vectorBucketName="ctx-bucket")["vectorBucket"]["vectorBucketName"] == (
-            "ctx-bucket")
+            "ctx-bucket"
+        )

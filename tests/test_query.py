@@ -13,8 +13,10 @@ from conftest import error_of
 
 BUCKET = "query-bucket"
 MSG_QUERY_INVALID = "Query vector contains invalid values or is invalid for this index"
-TOPK_RANGE = ("1 validation error detected. Value at '/topK' failed to satisfy constraint: "
-              "Member must be between 1 and 10000, inclusive")
+TOPK_RANGE = (
+    "1 validation error detected. Value at '/topK' failed to satisfy constraint: "
+    "Member must be between 1 and 10000, inclusive"
+)
 INVALID_FILTER = ("ValidationException", "Invalid filter", 400, [{"path": "filter", "message": "Invalid filter"}])
 
 
@@ -32,9 +34,13 @@ def make_index(client, name, dimension=4, metric="cosine"):
 def put(client, idx, vectors):
     records = list(vectors.items())
     for start in range(0, len(records), 500):
-        client.put_vectors(**idx, vectors=[
-            {"key": k, "data": {"float32": list(v[0])}, **({"metadata": v[1]} if v[1] is not None else {})}
-            for k, v in records[start:start + 500]])
+        client.put_vectors(
+            **idx,
+            vectors=[
+                {"key": k, "data": {"float32": list(v[0])}, **({"metadata": v[1]} if v[1] is not None else {})}
+                for k, v in records[start : start + 500]
+            ],
+        )
 
 
 def q(client, idx, vector, **params):
@@ -66,8 +72,16 @@ def euc(client):
 
 
 def test_cosine_distances(client, cos):
-    put(client, cos, {"same": ([1, 0, 0, 0], None), "scaled": ([5, 0, 0, 0], None),
-                      "orth": ([0, 1, 0, 0], None), "opposite": ([-1, 0, 0, 0], None)})
+    put(
+        client,
+        cos,
+        {
+            "same": ([1, 0, 0, 0], None),
+            "scaled": ([5, 0, 0, 0], None),
+            "orth": ([0, 1, 0, 0], None),
+            "opposite": ([-1, 0, 0, 0], None),
+        },
+    )
     result = q(client, cos, [1, 0, 0, 0], returnDistance=True)
     assert result["distanceMetric"] == "cosine"
     assert [k for k, _ in pairs(result)] == ["same", "scaled", "orth", "opposite"]  # D6: the 0-tie by key
@@ -82,7 +96,9 @@ def test_cosine_ns3_example(client):
     idx = make_index(client, "cos3", dimension=3)
     put(client, idx, {"a": ([1, 1, 1], None), "b": ([1, 1, 2], None)})
     assert pairs(q(client, idx, [1, 1, 1], returnDistance=True)) == [
-        ("a", pytest.approx(0.0, abs=1e-6)), ("b", pytest.approx(1 - 4 / math.sqrt(18), abs=1e-6))]
+        ("a", pytest.approx(0.0, abs=1e-6)),
+        ("b", pytest.approx(1 - 4 / math.sqrt(18), abs=1e-6)),
+    ]
     assert pairs(q(client, idx, [1, 1, 1], returnDistance=True))[1][1] == pytest.approx(0.05719, abs=1e-5)
 
 
@@ -112,8 +128,16 @@ def test_ties_broken_by_key(client, cos, euc):
     put(client, cos, {k: ([2, 0, 0, 0], None) for k in ["m", "b", "z", "a", "B"]} | {"first": ([0, 1, 0, 0], None)})
     assert [v["key"] for v in q(client, cos, [1, 0, 0, 0])["vectors"]] == ["B", "a", "b", "m", "z", "first"]
     assert [v["key"] for v in q(client, cos, [1, 0, 0, 0], topK=3)["vectors"]] == ["B", "a", "b"]
-    put(client, euc, {"y": ([0, 1, 0, 0], None), "x": ([1, 0, 0, 0], None), "w": ([0, 0, -1, 0], None),
-                      "near": ([0, 0, 0, 0.5], None)})
+    put(
+        client,
+        euc,
+        {
+            "y": ([0, 1, 0, 0], None),
+            "x": ([1, 0, 0, 0], None),
+            "w": ([0, 0, -1, 0], None),
+            "near": ([0, 0, 0, 0.5], None),
+        },
+    )
     assert [v["key"] for v in q(client, euc, [0, 0, 0, 0])["vectors"]] == ["near", "w", "x", "y"]
 
 
@@ -134,10 +158,13 @@ def test_result_members(client, euc):
         assert result["vectors"] == [{"key": "meta"}, {"key": "plain"}]
         assert result["distanceMetric"] == "euclidean"
     assert q(client, euc, [0, 0, 0, 0], returnMetadata=True)["vectors"] == [
-        {"key": "meta", "metadata": {"g": "x", "n": [1, 2]}}, {"key": "plain", "metadata": {}}]
+        {"key": "meta", "metadata": {"g": "x", "n": [1, 2]}},
+        {"key": "plain", "metadata": {}},
+    ]
     assert q(client, euc, [0, 0, 0, 0], returnMetadata=True, returnDistance=True)["vectors"] == [
         {"key": "meta", "metadata": {"g": "x", "n": [1, 2]}, "distance": 1.0},
-        {"key": "plain", "metadata": {}, "distance": 4.0}]
+        {"key": "plain", "metadata": {}, "distance": 4.0},
+    ]
 
 
 # -- query-vector validation ---------------------------------------------------------------------
@@ -148,8 +175,11 @@ def test_result_members(client, euc):
 def test_wrong_dimension(client, cos, euc, vector, name):
     # D10 wording.
     assert query_error(client, where(name), vector) == (
-        "ValidationException", MSG_QUERY_INVALID, 400,
-        [{"path": "vector", "message": f"Invalid input: vector must have length 4, but has length {len(vector)}"}])
+        "ValidationException",
+        MSG_QUERY_INVALID,
+        400,
+        [{"path": "vector", "message": f"Invalid input: vector must have length 4, but has length {len(vector)}"}],
+    )
 
 
 def test_zero_query_vector_on_cosine(client, cos):
@@ -223,8 +253,10 @@ def test_pages_of_100(client, paged):
     assert distances == sorted(distances) and distances[-1] == float(((N - 1) // 2) ** 2)
 
 
-@pytest.mark.parametrize(("top_k", "sizes"), [(100, [100]), (1, [1]), (99, [99]), (101, [100, 1]),
-                                              (200, [100, 100]), (10_000, [100, 100, 50])])
+@pytest.mark.parametrize(
+    ("top_k", "sizes"),
+    [(100, [100]), (1, [1]), (99, [99]), (101, [100, 1]), (200, [100, 100]), (10_000, [100, 100, 50])],
+)
 def test_token_only_while_more_remain(client, paged, top_k, sizes):
     idx, data = paged
     pages = pages_of(client, idx, topK=top_k)
@@ -259,8 +291,13 @@ def test_pages_are_a_snapshot(client, paged):
     before = [v["key"] for p in pages_of(client, idx, topK=N) for v in p["vectors"]]
     first = q(client, idx, [0, 0, 0, 0], topK=N)
     on_page_3 = before[220]
-    client.put_vectors(**idx, vectors=[{"key": "a-new", "data": {"float32": [0, 0, 0, 0]}},
-                                       {"key": before[150], "data": {"float32": [1000, 0, 0, 0]}}])
+    client.put_vectors(
+        **idx,
+        vectors=[
+            {"key": "a-new", "data": {"float32": [0, 0, 0, 0]}},
+            {"key": before[150], "data": {"float32": [1000, 0, 0, 0]}},
+        ],
+    )
     client.delete_vectors(**idx, keys=[on_page_3, before[0]])
     second = q(client, idx, [0, 0, 0, 0], topK=N, nextToken=first["nextToken"])
     third = q(client, idx, [0, 0, 0, 0], topK=N, nextToken=second["nextToken"])
@@ -311,8 +348,18 @@ def test_token_bound_to_its_request(client, paged, change):
 def test_garbage_tokens(client, paged):
     idx, _ = paged
     token = q(client, idx, [0, 0, 0, 0], topK=N)["nextToken"]
-    forged = [token + "x", token[:-3] + "999", token.rsplit(".", 1)[0] + ".0", token.rsplit(".", 1)[0] + ".50",
-              token.rsplit(".", 1)[0] + ".-100", "garbage", "abc.100", ".100", "x" * 4096, "🙂"]
+    forged = [
+        token + "x",
+        token[:-3] + "999",
+        token.rsplit(".", 1)[0] + ".0",
+        token.rsplit(".", 1)[0] + ".50",
+        token.rsplit(".", 1)[0] + ".-100",
+        "garbage",
+        "abc.100",
+        ".100",
+        "x" * 4096,
+        "🙂",
+    ]
     for bad in forged:
         code, _, status, _ = query_error(client, idx, [0, 0, 0, 0], topK=N, nextToken=bad)
         assert (code, status) == ("ValidationException", 400), bad
@@ -332,11 +379,15 @@ def test_classic_query_mode_refused_on_enhanced(client, euc):
 def legacy(legacy_client):
     legacy_client.create_vector_bucket(vectorBucketName=BUCKET)
     legacy_client.create_index(**where("old"), dataType="float32", dimension=4, distanceMetric="euclidean")
-    put(legacy_client, where("old"), {
-        "m1": ([1, 0, 0, 0], {"path": "/marketing/a", "n": 1}),
-        "m2": ([2, 0, 0, 0], {"path": "/marketing/b", "n": 2}),
-        "s1": ([3, 0, 0, 0], {"path": "/sales/a", "n": 3}),
-    })
+    put(
+        legacy_client,
+        where("old"),
+        {
+            "m1": ([1, 0, 0, 0], {"path": "/marketing/a", "n": 1}),
+            "m2": ([2, 0, 0, 0], {"path": "/marketing/b", "n": 2}),
+            "s1": ([3, 0, 0, 0], {"path": "/sales/a", "n": 3}),
+        },
+    )
     return where("old")
 
 

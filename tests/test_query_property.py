@@ -49,20 +49,25 @@ def vector(metric):
 LEAVES = st.one_of(
     st.builds(lambda v: {"n": v}, NUMBERS),
     st.builds(lambda op, v: {"n": {op: v}}, st.sampled_from(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte"]), NUMBERS),
-    st.builds(lambda op, v: {"n": {op: v}}, st.sampled_from(["$in", "$nin"]),
-              st.lists(st.one_of(NUMBERS, STRINGS), min_size=1, max_size=3)),
+    st.builds(
+        lambda op, v: {"n": {op: v}},
+        st.sampled_from(["$in", "$nin"]),
+        st.lists(st.one_of(NUMBERS, STRINGS), min_size=1, max_size=3),
+    ),
     st.builds(lambda v: {"s": v}, STRINGS),
     st.builds(lambda op, v: {"s": {op: v}}, st.sampled_from(["$eq", "$ne", "$startsWith"]), STRINGS),
-    st.builds(lambda op, v: {"s": {op: v}}, st.sampled_from(["$in", "$nin"]),
-              st.lists(STRINGS, min_size=1, max_size=3)),
+    st.builds(
+        lambda op, v: {"s": {op: v}}, st.sampled_from(["$in", "$nin"]), st.lists(STRINGS, min_size=1, max_size=3)
+    ),
     st.builds(lambda k, v: {k: {"$exists": v}}, st.sampled_from(["n", "s", "other"]), st.booleans()),
     st.builds(lambda lo, hi: {"n": {"$gte": lo, "$lt": hi}}, NUMBERS, NUMBERS),
     st.builds(lambda v: {"s": v}, st.integers(0, 2)),  # a type mismatch: no match, no error
 )
 FILTERS = st.recursive(
     LEAVES,
-    lambda inner: st.builds(lambda op, kids: {op: kids}, st.sampled_from(["$and", "$or"]),
-                            st.lists(inner, min_size=1, max_size=3)),
+    lambda inner: st.builds(
+        lambda op, kids: {op: kids}, st.sampled_from(["$and", "$or"]), st.lists(inner, min_size=1, max_size=3)
+    ),
     max_leaves=6,
 )
 
@@ -137,9 +142,11 @@ def distance(metric, x, q):
 
 
 def reference(case):
-    hits = [(distance(case["metric"], v, case["query"]), key)
-            for key, v, md in case["records"]
-            if case["filter"] is None or evaluate(case["filter"], md)]
+    hits = [
+        (distance(case["metric"], v, case["query"]), key)
+        for key, v, md in case["records"]
+        if case["filter"] is None or evaluate(case["filter"], md)
+    ]
     hits.sort()  # D6: ascending distance, ties by key
     return [(key, d) for d, key in hits[: case["top_k"]]]
 
@@ -154,10 +161,19 @@ def test_query_equals_brute_force(client, http_call, case):
     client.create_vector_bucket(vectorBucketName=BUCKET)
     client.create_index(**WHERE, dataType="float32", dimension=DIM, distanceMetric=case["metric"])
     if case["records"]:
-        client.put_vectors(**WHERE, vectors=[
-            {"key": key, "data": {"float32": v}, **({"metadata": md} if md else {})} for key, v, md in case["records"]])
-    params = {"queryVector": {"float32": case["query"]}, "topK": case["top_k"], "returnDistance": True,
-              "returnMetadata": True}
+        client.put_vectors(
+            **WHERE,
+            vectors=[
+                {"key": key, "data": {"float32": v}, **({"metadata": md} if md else {})}
+                for key, v, md in case["records"]
+            ],
+        )
+    params = {
+        "queryVector": {"float32": case["query"]},
+        "topK": case["top_k"],
+        "returnDistance": True,
+        "returnMetadata": True,
+    }
     if case["filter"] is not None:
         params["filter"] = case["filter"]
     result = client.query_vectors(**WHERE, **params)

@@ -18,19 +18,35 @@ LINE = re.compile(
 
 
 def _run(*options: str) -> tuple[str, list[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "s3vectors_emulator", "--port", "0", *options],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "s3vectors_emulator", "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = re.search(r"http://\S+", proc.stdout.readline()).group(0)
         client = make_client(url, region="eu-west-1")
         client.create_vector_bucket(vectorBucketName="logged")
-        client.create_index(vectorBucketName="logged", indexName="idx", dataType="float32", dimension=8,
-                            distanceMetric="cosine",
-                            metadataConfiguration={"textSearchConfigurations": [{"metadataKey": "body"}]})
-        client.put_vectors(vectorBucketName="logged", indexName="idx",
-                           vectors=[{"key": "a", "data": {"float32": [0.5] * 8}, "metadata": {"body": "x"}}])
-        client.query_vectors(vectorBucketName="logged", indexName="idx", topK=1,
-                             queryTexts=[{"metadataKey": "body", "text": "a private phrase"}])
+        client.create_index(
+            vectorBucketName="logged",
+            indexName="idx",
+            dataType="float32",
+            dimension=8,
+            distanceMetric="cosine",
+            metadataConfiguration={"textSearchConfigurations": [{"metadataKey": "body"}]},
+        )
+        client.put_vectors(
+            vectorBucketName="logged",
+            indexName="idx",
+            vectors=[{"key": "a", "data": {"float32": [0.5] * 8}, "metadata": {"body": "x"}}],
+        )
+        client.query_vectors(
+            vectorBucketName="logged",
+            indexName="idx",
+            topK=1,
+            queryTexts=[{"metadataKey": "body", "text": "a private phrase"}],
+        )
         with pytest.raises(ClientError):
             client.get_index(vectorBucketName="logged", indexName="missing")
     finally:

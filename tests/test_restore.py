@@ -22,12 +22,18 @@ def _fill(data_dir: Path, vectors: int = 200, dimension: int = 4) -> None:
     with running_emulator(Config(port=0, data_dir=str(data_dir))) as url:
         client = make_client(url)
         client.create_vector_bucket(vectorBucketName="good")
-        client.create_index(vectorBucketName="good", indexName="idx", dataType="float32", dimension=dimension,
-                            distanceMetric="cosine")
+        client.create_index(
+            vectorBucketName="good", indexName="idx", dataType="float32", dimension=dimension, distanceMetric="cosine"
+        )
         for start in range(0, vectors, 500):
-            client.put_vectors(vectorBucketName="good", indexName="idx", vectors=[
-                {"key": f"k{i}", "data": {"float32": [1.0 + i] * dimension}, "metadata": {"n": i, "t": "x" * 50}}
-                for i in range(start, min(vectors, start + 500))])
+            client.put_vectors(
+                vectorBucketName="good",
+                indexName="idx",
+                vectors=[
+                    {"key": f"k{i}", "data": {"float32": [1.0 + i] * dimension}, "metadata": {"n": i, "t": "x" * 50}}
+                    for i in range(start, min(vectors, start + 500))
+                ],
+            )
 
 
 def _stop(proc: subprocess.Popen) -> tuple[int, str]:
@@ -53,18 +59,24 @@ def test_inconsistent_rows_are_left_out_with_a_line_each(tmp_path):
         one = b"\0\0\x80\x3f" * 4
         db.execute("INSERT INTO vectors VALUES (?, 'nested', ?, '{\"a\": {\"b\": 1}}')", (index_id, one))
         # Valid, though beyond what a 64-bit integer holds: kept.
-        db.execute("INSERT INTO vectors VALUES (?, 'big', ?, '{\"n\": 1000000000000000000000000000000}')",
-                   (index_id, b"\0\0\x80\x3f" * 4))
+        db.execute(
+            "INSERT INTO vectors VALUES (?, 'big', ?, '{\"n\": 1000000000000000000000000000000}')",
+            (index_id, b"\0\0\x80\x3f" * 4),
+        )
         # An index whose bucket is gone, with vectors; and vectors of an index id that never existed.
-        db.execute("INSERT INTO indexes (uid, bucket_id, name, creation_time, data_type, dimension, distance_metric, "
-                   "mode, tags) VALUES ('u', 999, 'lost', 0, 'float32', 8, 'cosine', 'ENHANCED', '{}')")
+        db.execute(
+            "INSERT INTO indexes (uid, bucket_id, name, creation_time, data_type, dimension, distance_metric, "
+            "mode, tags) VALUES ('u', 999, 'lost', 0, 'float32', 8, 'cosine', 'ENHANCED', '{}')"
+        )
         (lost_id,) = db.execute("SELECT id FROM indexes WHERE name = 'lost'").fetchone()
         db.execute("INSERT INTO vectors VALUES (?, 'x', ?, NULL)", (lost_id, b"\0\0\x80\x3f" * 8))
         db.execute("INSERT INTO vectors VALUES (424242, 'y', ?, NULL)", (b"\0\0\x80\x3f" * 4,))
         # A bucket whose tags are not JSON.
-        db.execute("INSERT INTO buckets (uid, account, region, name, creation_time, encryption, legacy, "
-                   "default_index_mode, tags) VALUES ('v', '123456789012', 'us-east-1', 'broken', 0, "
-                   "'{\"sseType\": \"AES256\"}', 0, 'ENHANCED', 'nope')")
+        db.execute(
+            "INSERT INTO buckets (uid, account, region, name, creation_time, encryption, legacy, "
+            "default_index_mode, tags) VALUES ('v', '123456789012', 'us-east-1', 'broken', 0, "
+            "'{\"sseType\": \"AES256\"}', 0, 'ENHANCED', 'nope')"
+        )
     db.close()
 
     proc, url = _start(tmp_path)
@@ -114,8 +126,12 @@ def test_random_bytes_in_the_database_never_give_a_traceback(tmp_path):
 
 def test_a_file_that_is_not_a_database_is_one_clear_line(tmp_path):
     (tmp_path / "s3vectors.sqlite3").write_bytes(b"this is not SQLite" * 1000)
-    result = subprocess.run([sys.executable, "-m", "s3vectors_emulator", "--port", "0", "--data-dir", str(tmp_path)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "s3vectors_emulator", "--port", "0", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "s3vectors.sqlite3" in result.stderr
 
@@ -146,12 +162,14 @@ def test_a_data_directory_of_the_first_schema_is_upgraded(tmp_path):
         client = make_client(url)
         bucket = client.get_vector_bucket(vectorBucketName="old")["vectorBucket"]
         assert bucket["creationTime"].timestamp() == 1.5
-        got = client.get_vectors(vectorBucketName="old", indexName="idx", keys=["v"], returnData=True,
-                                 returnMetadata=True)["vectors"]
+        got = client.get_vectors(
+            vectorBucketName="old", indexName="idx", keys=["v"], returnData=True, returnMetadata=True
+        )["vectors"]
         assert got == [{"key": "v", "data": {"float32": [1.0, 2.0]}, "metadata": {"m": 1}}]
         client.delete_index(vectorBucketName="old", indexName="idx")
-        client.create_index(vectorBucketName="old", indexName="new", dataType="float32", dimension=2,
-                            distanceMetric="cosine")
+        client.create_index(
+            vectorBucketName="old", indexName="new", dataType="float32", dimension=2, distanceMetric="cosine"
+        )
     with sqlite3.connect(tmp_path / "s3vectors.sqlite3") as db:
         # Ids are never handed out again, not even those of rows the upgrade left out.
         assert db.execute("SELECT id FROM indexes").fetchall() == [(5,)]

@@ -47,8 +47,9 @@ def test_unknown_host_name():
     assert "not a known host name" in line
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
-                    reason="needs root to drop to an unprivileged user")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root to drop to an unprivileged user"
+)
 def test_privileged_port_as_an_ordinary_user():
     line = _fails("--port", "80", user=True)
     assert "permission denied" in line and "--port" in line

@@ -9,15 +9,25 @@ import pytest
 from botocore.exceptions import ClientError
 from conftest import error_of
 
-POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": "*", "Action": "s3vectors:GetVectors", "Resource": "*"}]})
+POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3vectors:GetVectors", "Resource": "*"}],
+    }
+)
 
 
 @pytest.fixture
 def arns(client):
     bucket = client.create_vector_bucket(vectorBucketName="tagged", tags={"team": "search"})["vectorBucketArn"]
-    index = client.create_index(vectorBucketName="tagged", indexName="idx", dataType="float32", dimension=2,
-                                distanceMetric="euclidean", tags={"env": "dev"})["indexArn"]
+    index = client.create_index(
+        vectorBucketName="tagged",
+        indexName="idx",
+        dataType="float32",
+        dimension=2,
+        distanceMetric="euclidean",
+        tags={"env": "dev"},
+    )["indexArn"]
     return bucket, index
 
 
@@ -31,7 +41,10 @@ def test_tag_overwrite_and_untag(client, arns):
     bucket, _ = arns
     client.tag_resource(resourceArn=bucket, tags={"team": "infra", "cost": "", "path": "a/b:c=d+e-f@g.h"})
     assert client.list_tags_for_resource(resourceArn=bucket)["tags"] == {
-        "team": "infra", "cost": "", "path": "a/b:c=d+e-f@g.h"}
+        "team": "infra",
+        "cost": "",
+        "path": "a/b:c=d+e-f@g.h",
+    }
     client.untag_resource(resourceArn=bucket, tagKeys=["team", "path", "absent"])
     assert client.list_tags_for_resource(resourceArn=bucket)["tags"] == {"cost": ""}
 

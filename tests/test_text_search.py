@@ -24,8 +24,9 @@ def make_index(client, configs=None, metric="euclidean", name="docs", **metadata
     params = {}
     if configs is not None or metadata:
         params["metadataConfiguration"] = {"textSearchConfigurations": configs or [], **metadata}
-    client.create_index(vectorBucketName=BUCKET, indexName=name, dataType="float32", dimension=2,
-                        distanceMetric=metric, **params)
+    client.create_index(
+        vectorBucketName=BUCKET, indexName=name, dataType="float32", dimension=2, distanceMetric=metric, **params
+    )
     return {"vectorBucketName": BUCKET, "indexName": name}
 
 
@@ -34,7 +35,7 @@ def put(client, docs, idx=IDX):
     items = list(docs.items())
     for start in range(0, len(items), 500):
         vectors = []
-        for key, value in items[start:start + 500]:
+        for key, value in items[start : start + 500]:
             vector, metadata = value if isinstance(value, tuple) else ([1.0, 0.0], value)
             vectors.append({"key": key, "data": {"float32": list(vector)}, "metadata": metadata})
         client.put_vectors(**idx, vectors=vectors)
@@ -88,8 +89,14 @@ def test_rarer_term_ranks_first(body):
 
 
 def test_longer_document_ranks_lower(body):
-    put(body, {"short": {"body": "ocean waves"}, "long": {"body": "ocean waves crash on the long sandy shore"},
-               "other": {"body": "mountain"}})
+    put(
+        body,
+        {
+            "short": {"body": "ocean waves"},
+            "long": {"body": "ocean waves crash on the long sandy shore"},
+            "other": {"body": "mountain"},
+        },
+    )
     assert keys(search(body, queryTexts=texts(body="ocean"))) == ["short", "long"]
 
 
@@ -125,8 +132,16 @@ def test_chinese_bigrams(client):
 
 def test_arrays_and_non_text_values(body):
     # Part II §2.1 [RECOMMENDED]: string elements are indexed; numbers and booleans are ignored.
-    put(body, {"arr": {"body": ["red apple", "green pear"]}, "num": {"body": 12}, "flag": {"body": True},
-               "nums": {"body": [1, 2]}, "s": {"body": "12 true"}})
+    put(
+        body,
+        {
+            "arr": {"body": ["red apple", "green pear"]},
+            "num": {"body": 12},
+            "flag": {"body": True},
+            "nums": {"body": [1, 2]},
+            "s": {"body": "12 true"},
+        },
+    )
     assert keys(search(body, queryTexts=texts(body="pear"))) == ["arr"]
     assert keys(search(body, queryTexts=texts(body="12 true"))) == ["s"]
 
@@ -139,8 +154,15 @@ def test_non_filterable_key_is_searchable(client):
 
 def test_several_keys_sum(client):
     make_index(client, [{"metadataKey": "title"}, {"metadataKey": "body"}])
-    put(client, {"both": {"title": "solar power", "body": "solar panels"}, "title": {"title": "solar"},
-                 "body": {"body": "power tools"}, "none": {"title": "wind"}})
+    put(
+        client,
+        {
+            "both": {"title": "solar power", "body": "solar panels"},
+            "title": {"title": "solar"},
+            "body": {"body": "power tools"},
+            "none": {"title": "wind"},
+        },
+    )
     result = search(client, queryTexts=texts(title="solar", body="solar"), returnScores=True)
     assert keys(result)[0] == "both"
     assert set(keys(result)) == {"both", "title"}
@@ -153,12 +175,15 @@ def test_several_keys_sum(client):
 
 
 def test_bm25_scores_by_hand(body):
-    put(body, {
-        "a": {"body": "cat dog cat"},
-        "b": {"body": "dog bird"},
-        "c": {"body": "bird bird bird fish"},
-        "d": {"other": "cat"},  # no value for the key: not counted in N
-    })
+    put(
+        body,
+        {
+            "a": {"body": "cat dog cat"},
+            "b": {"body": "dog bird"},
+            "c": {"body": "bird bird bird fish"},
+            "d": {"other": "cat"},  # no value for the key: not counted in N
+        },
+    )
     result = search(body, queryTexts=texts(body="cat bird"), returnScores=True, returnDistance=True)
     avgdl = (3 + 2 + 4) / 3
     expected = {
@@ -186,15 +211,24 @@ def test_scores_absent_unless_asked(body):
 def test_hybrid_rrf_by_hand(client):
     make_index(client, [{"metadataKey": "body"}])
     # Euclidean distances to [0, 0]: a 0, b 1, c 4, d 9, e 16.
-    put(client, {
-        "a": ([0.0, 0.0], {"body": "nothing relevant"}),
-        "b": ([1.0, 0.0], {"body": "solar solar"}),
-        "c": ([2.0, 0.0], {"body": "wind"}),
-        "d": ([3.0, 0.0], {"body": "solar"}),
-        "e": ([4.0, 0.0], {"body": "solar energy storage systems"}),
-    })
-    result = search(client, topK=3, queryVector={"float32": [0.0, 0.0]}, queryTexts=texts(body="solar"),
-                    returnScores=True, returnDistance=True)
+    put(
+        client,
+        {
+            "a": ([0.0, 0.0], {"body": "nothing relevant"}),
+            "b": ([1.0, 0.0], {"body": "solar solar"}),
+            "c": ([2.0, 0.0], {"body": "wind"}),
+            "d": ([3.0, 0.0], {"body": "solar"}),
+            "e": ([4.0, 0.0], {"body": "solar energy storage systems"}),
+        },
+    )
+    result = search(
+        client,
+        topK=3,
+        queryVector={"float32": [0.0, 0.0]},
+        queryTexts=texts(body="solar"),
+        returnScores=True,
+        returnDistance=True,
+    )
     # Vector list (cut at 3): a, b, c.  Text list: BM25 descending, computed here.
     docs = {"a": (0, 2), "b": (2, 2), "c": (0, 1), "d": (1, 1), "e": (1, 4)}  # (tf of "solar", length)
     avgdl = sum(dl for _, dl in docs.values()) / 5
@@ -222,10 +256,19 @@ def test_hybrid_rrf_by_hand(client):
 
 def test_hybrid_text_beyond_vector_window(client):
     make_index(client, [{"metadataKey": "body"}])
-    put(client, {f"near{i}": ([0.0, float(i)], {"body": "filler"}) for i in range(5)}
-        | {"far": ([100.0, 0.0], {"body": "needle"})})
-    result = search(client, topK=2, queryVector={"float32": [0.0, 0.0]}, queryTexts=texts(body="needle"),
-                    returnScores=True, returnDistance=True)
+    put(
+        client,
+        {f"near{i}": ([0.0, float(i)], {"body": "filler"}) for i in range(5)}
+        | {"far": ([100.0, 0.0], {"body": "needle"})},
+    )
+    result = search(
+        client,
+        topK=2,
+        queryVector={"float32": [0.0, 0.0]},
+        queryTexts=texts(body="needle"),
+        returnScores=True,
+        returnDistance=True,
+    )
     # near0 (vector rank 1) and far (text rank 1) tie at 1/61; ties go by key.
     assert keys(result) == ["far", "near0"]
     far = result["vectors"][0]
@@ -236,11 +279,14 @@ def test_hybrid_text_beyond_vector_window(client):
 
 
 def test_filter_restricts_text_and_hybrid(body):
-    put(body, {
-        "a": ([0.0, 0.0], {"body": "red fox", "year": 2020}),
-        "b": ([1.0, 0.0], {"body": "red fox fox", "year": 2021}),
-        "c": ([2.0, 0.0], {"body": "blue whale", "year": 2021}),
-    })
+    put(
+        body,
+        {
+            "a": ([0.0, 0.0], {"body": "red fox", "year": 2020}),
+            "b": ([1.0, 0.0], {"body": "red fox fox", "year": 2021}),
+            "c": ([2.0, 0.0], {"body": "blue whale", "year": 2021}),
+        },
+    )
     flt = {"year": {"$gte": 2021}}
     assert keys(search(body, queryTexts=texts(body="fox"), filter=flt)) == ["b"]
     hybrid = search(body, queryVector={"float32": [0.0, 0.0]}, queryTexts=texts(body="fox"), filter=flt)
@@ -272,8 +318,12 @@ def test_text_query_pages(body):
 
 def test_hybrid_pages_are_a_snapshot(body):
     put(body, {f"k{i:03d}": ([float(i), 0.0], {"body": "term"}) for i in range(150)})
-    params = {"queryTexts": texts(body="term"), "queryVector": {"float32": [0.0, 0.0]}, "topK": 150,
-              "returnScores": True}
+    params = {
+        "queryTexts": texts(body="term"),
+        "queryVector": {"float32": [0.0, 0.0]},
+        "topK": 150,
+        "returnScores": True,
+    }
     first = search(body, **params)
     body.delete_vectors(**IDX, keys=[v["key"] for v in first["vectors"]])  # writes between pages
     second = search(body, **params, nextToken=first["nextToken"])
@@ -315,7 +365,10 @@ def test_configuration_deleted_refuses_queries(body):
     body.update_metadata_configuration(**IDX, delete={"textSearchConfigurations": [{"metadataKey": "body"}]})
     code, message, status, fields = query_error(body, queryTexts=texts(body="text"))
     assert (code, message, status) == (
-        "ValidationException", "Metadata key 'body' is not configured for full-text search", 400)
+        "ValidationException",
+        "Metadata key 'body' is not configured for full-text search",
+        400,
+    )
     assert fields == [{"path": "queryTexts[0].metadataKey", "message": message}]
     # The metadata stays stored; adding the key back indexes it again.
     assert body.get_vectors(**IDX, keys=["a"], returnMetadata=True)["vectors"][0]["metadata"] == {"body": "text"}
@@ -329,13 +382,17 @@ def test_configuration_deleted_refuses_queries(body):
 def test_neither_vector_nor_texts(raw_client, body):
     code, message, status, _ = query_error(raw_client)
     assert (code, message, status) == (
-        "ValidationException", "At least one of queryVector or queryTexts must be specified", 400)
+        "ValidationException",
+        "At least one of queryVector or queryTexts must be specified",
+        400,
+    )
 
 
 def test_too_many_query_texts(raw_client, client):
     make_index(client, [{"metadataKey": f"k{i}"} for i in range(10)])
-    code, message, status, _ = query_error(raw_client, queryTexts=[
-        {"metadataKey": f"k{i % 10}", "text": "x"} for i in range(11)])
+    code, message, status, _ = query_error(
+        raw_client, queryTexts=[{"metadataKey": f"k{i % 10}", "text": "x"} for i in range(11)]
+    )
     assert (code, status) == ("ValidationException", 400)
     assert "'/queryTexts'" in message and "between 1 and 10" in message
 
@@ -343,7 +400,10 @@ def test_too_many_query_texts(raw_client, client):
 def test_duplicate_metadata_key(body):
     code, message, status, fields = query_error(body, queryTexts=texts(body="a") + texts(body="b"))
     assert (code, message, status) == (
-        "ValidationException", "Duplicate metadataKey 'body' in queryTexts: each key may appear only once", 400)
+        "ValidationException",
+        "Duplicate metadataKey 'body' in queryTexts: each key may appear only once",
+        400,
+    )
     assert fields == [{"path": "queryTexts[1].metadataKey", "message": message}]
 
 
@@ -355,8 +415,10 @@ def test_key_without_configuration(body):
 def test_text_too_long(raw_client, body):
     code, message, status, _ = query_error(raw_client, queryTexts=texts(body="x" * 1025))
     assert (code, status) == ("ValidationException", 400)
-    assert message == ("1 validation error detected. Value with length 1025 at '/queryTexts/0/text' failed to "
-                       "satisfy constraint: Member must have length between 1 and 1024, inclusive")
+    assert message == (
+        "1 validation error detected. Value with length 1025 at '/queryTexts/0/text' failed to "
+        "satisfy constraint: Member must have length between 1 and 1024, inclusive"
+    )
     put(body, {"a": {"body": "x " * 500}})
     assert keys(search(body, queryTexts=texts(body="x" * 1024))) == []  # 1,024 is allowed
 
@@ -380,10 +442,13 @@ def test_classic_index_refuses_texts(legacy_client):
 
 def test_validation_before_data(body):
     # Refused on an empty index, and text rules come before the filter and the vector are read.
-    code, message, _, _ = query_error(body, queryTexts=texts(body="a") + texts(body="b"), filter={"$bad": 1},
-                                      queryVector={"float32": [1.0]})
-    assert (code, message) == ("ValidationException", "Duplicate metadataKey 'body' in queryTexts: each key may "
-                                                      "appear only once")
+    code, message, _, _ = query_error(
+        body, queryTexts=texts(body="a") + texts(body="b"), filter={"$bad": 1}, queryVector={"float32": [1.0]}
+    )
+    assert (code, message) == (
+        "ValidationException",
+        "Duplicate metadataKey 'body' in queryTexts: each key may appear only once",
+    )
     code, message, _, _ = query_error(body, queryTexts=texts(body="a"), filter={"$bad": 1})
     assert (code, message) == ("ValidationException", "Invalid filter")
 
@@ -392,20 +457,27 @@ def test_configuration_rules(client, raw_client):
     arn = make_index(client, [{"metadataKey": "body"}])
     arn = client.get_index(**arn)["index"]["indexArn"]
     with pytest.raises(ClientError) as exc:  # add and delete together
-        client.update_metadata_configuration(indexArn=arn, add={"textSearchConfigurations": [{"metadataKey": "a"}]},
-                                             delete={"textSearchConfigurations": [{"metadataKey": "body"}]})
+        client.update_metadata_configuration(
+            indexArn=arn,
+            add={"textSearchConfigurations": [{"metadataKey": "a"}]},
+            delete={"textSearchConfigurations": [{"metadataKey": "body"}]},
+        )
     assert error_of(exc)[0] == "ValidationException"
     with pytest.raises(ClientError) as exc:  # duplicate configurations
-        client.update_metadata_configuration(indexArn=arn, add={"textSearchConfigurations": [
-            {"metadataKey": "a"}, {"metadataKey": "a", "language": "en"}]})
+        client.update_metadata_configuration(
+            indexArn=arn,
+            add={"textSearchConfigurations": [{"metadataKey": "a"}, {"metadataKey": "a", "language": "en"}]},
+        )
     assert error_of(exc)[0] == "ValidationException"
     with pytest.raises(ClientError) as exc:  # more than 10 in total
-        client.update_metadata_configuration(indexArn=arn, add={"textSearchConfigurations": [
-            {"metadataKey": f"k{i}"} for i in range(10)]})
+        client.update_metadata_configuration(
+            indexArn=arn, add={"textSearchConfigurations": [{"metadataKey": f"k{i}"} for i in range(10)]}
+        )
     assert error_of(exc)[0] == "ValidationException"
     with pytest.raises(ClientError) as exc:  # unknown language
-        raw_client.update_metadata_configuration(indexArn=arn, add={"textSearchConfigurations": [
-            {"metadataKey": "a", "language": "xx"}]})
+        raw_client.update_metadata_configuration(
+            indexArn=arn, add={"textSearchConfigurations": [{"metadataKey": "a", "language": "xx"}]}
+        )
     assert error_of(exc)[0] == "ValidationException"
     assert "enum value set: [en, fr, es, pt, it, de, nl, zh, ja, ko]" in error_of(exc)[1]
     # None of the refused updates changed anything.

@@ -20,8 +20,12 @@ def index(client):
 def put_many(client, keys, where=WHERE):
     keys = list(keys)
     for start in range(0, len(keys), 500):
-        client.put_vectors(**where, vectors=[{"key": k, "data": {"float32": [float(i), 1.0]}}
-                                             for i, k in enumerate(keys[start:start + 500], start)])
+        client.put_vectors(
+            **where,
+            vectors=[
+                {"key": k, "data": {"float32": [float(i), 1.0]}} for i, k in enumerate(keys[start : start + 500], start)
+            ],
+        )
 
 
 def walk(client, max_pages=1000, **params):
@@ -91,8 +95,11 @@ def test_exact_page_boundary_has_no_trailing_token(client, index):
 def test_paginator_walks_everything_once(client, big):
     seen = [v["key"] for page in client.get_paginator("list_vectors").paginate(**big) for v in page["vectors"]]
     assert len(seen) == 1203 and sorted(seen) == KEYS_1203
-    small = [v["key"] for page in client.get_paginator("list_vectors").paginate(
-        **big, PaginationConfig={"PageSize": 97}) for v in page["vectors"]]
+    small = [
+        v["key"]
+        for page in client.get_paginator("list_vectors").paginate(**big, PaginationConfig={"PageSize": 97})
+        for v in page["vectors"]
+    ]
     assert len(small) == 1203 and sorted(small) == KEYS_1203
 
 
@@ -126,13 +133,17 @@ def test_segments_with_paginator(client, index):
     found = []
     for segment in range(4):
         for page in client.get_paginator("list_vectors").paginate(
-                **index, segmentCount=4, segmentIndex=segment, PaginationConfig={"PageSize": 5}):
+            **index, segmentCount=4, segmentIndex=segment, PaginationConfig={"PageSize": 5}
+        ):
             found += [v["key"] for v in page["vectors"]]
     assert sorted(found) == sorted(SEGMENT_KEYS)
 
 
-@pytest.mark.parametrize("params", [{"segmentCount": 4}, {"segmentIndex": 0}, {"segmentIndex": 2}],
-                         ids=["count-only", "index-0-only", "index-only"])
+@pytest.mark.parametrize(
+    "params",
+    [{"segmentCount": 4}, {"segmentIndex": 0}, {"segmentIndex": 2}],
+    ids=["count-only", "index-0-only", "index-only"],
+)
 def test_segment_members_come_together(client, index, params):
     validation_error(client, **params)
 
@@ -192,10 +203,14 @@ def test_writes_between_pages(client, index):
 
 
 def test_return_data_and_metadata(client, index):
-    client.put_vectors(**index, vectors=[
-        {"key": "a", "data": {"float32": [0.1, 2.0]}, "metadata": {"genre": "x", "n": [1, 2]}},
-        {"key": "b", "data": {"float32": [3.0, -4.0]}},
-    ])
+    client.put_vectors(
+        **index,
+        vectors=[
+            {"key": "a", "data": {"float32": [0.1, 2.0]}, "metadata": {"genre": "x", "n": [1, 2]}},
+            {"key": "b", "data": {"float32": [3.0, -4.0]}},
+        ],
+    )
+
     def by_key(page):
         return sorted(page["vectors"], key=lambda v: v["key"])
 
@@ -208,8 +223,9 @@ def test_return_data_and_metadata(client, index):
         {"key": "a", "metadata": {"genre": "x", "n": [1, 2]}},
         {"key": "b", "metadata": {}},
     ]
-    assert by_key(client.list_vectors(**index, returnData=True, returnMetadata=True, segmentCount=1,
-                                      segmentIndex=0)) == [
+    assert by_key(
+        client.list_vectors(**index, returnData=True, returnMetadata=True, segmentCount=1, segmentIndex=0)
+    ) == [
         {"key": "a", "data": {"float32": [0.10000000149011612, 2.0]}, "metadata": {"genre": "x", "n": [1, 2]}},
         {"key": "b", "data": {"float32": [3.0, -4.0]}, "metadata": {}},
     ]

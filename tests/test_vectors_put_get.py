@@ -32,8 +32,14 @@ MSG_KEY_BYTES = "Record key length exceeds the maximum allowed"
 def index(client):
     client.create_vector_bucket(vectorBucketName=BUCKET)
     for name, metric in (("cos", "cosine"), ("euc", "euclidean")):
-        client.create_index(vectorBucketName=BUCKET, indexName=name, dataType="float32", dimension=4,
-                            distanceMetric=metric, metadataConfiguration={"nonFilterableMetadataKeys": ["bulk"]})
+        client.create_index(
+            vectorBucketName=BUCKET,
+            indexName=name,
+            dataType="float32",
+            dimension=4,
+            distanceMetric=metric,
+            metadataConfiguration={"nonFilterableMetadataKeys": ["bulk"]},
+        )
     return COS
 
 
@@ -70,13 +76,16 @@ def all_keys(client, where=COS):
 
 def test_dimension_mismatch(client, index):
     assert put_error(client, [rec("k", [1.0, 2.0, 3.0])]) == invalid_record(
-        "k", "vector must have length 4, but has length 3", "vectors[0]")
+        "k", "vector must have length 4, but has length 3", "vectors[0]"
+    )
     assert put_error(client, [rec("ok"), rec("k", [1.0] * 5)]) == invalid_record(
-        "k", "vector must have length 4, but has length 5", "vectors[1]")
+        "k", "vector must have length 4, but has length 5", "vectors[1]"
+    )
 
 
-@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf"), 1e39, -1e39],
-                         ids=["nan", "inf", "-inf", "1e39", "-1e39"])
+@pytest.mark.parametrize(
+    "bad", [float("nan"), float("inf"), float("-inf"), 1e39, -1e39], ids=["nan", "inf", "-inf", "1e39", "-1e39"]
+)
 def test_nan_and_inf_refused(client, index, bad):
     # Part I §3: values become float32 first, so 1e39 overflows to inf and is refused as such.
     assert put_error(client, [rec("k", [1.0, bad, 0.0, 0.0])]) == invalid_record("k", MSG_NAN, "vectors[0]")
@@ -84,8 +93,9 @@ def test_nan_and_inf_refused(client, index, bad):
 
 
 def test_float32_extremes_read_back(client, index):
-    client.put_vectors(**index, vectors=[rec("max", [3.4028235e38, -3.4028235e38, 1.0, 0.1]),
-                                         rec("tiny", [1.5e-45, 1.0, 0.0, 0.0])])
+    client.put_vectors(
+        **index, vectors=[rec("max", [3.4028235e38, -3.4028235e38, 1.0, 0.1]), rec("tiny", [1.5e-45, 1.0, 0.0, 0.0])]
+    )
     assert get_one(client, "max")["data"]["float32"] == [FLT_MAX, -FLT_MAX, 1.0, 0.10000000149011612]
     assert get_one(client, "tiny")["data"]["float32"] == [float(np.float32(1.5e-45)), 1.0, 0.0, 0.0]
     assert float(np.float32(1.5e-45)) == 2.0**-149  # the smallest subnormal
@@ -157,20 +167,30 @@ def test_key_byte_check_on_get_and_delete(client, index, operation):
         ([["a"]], MSG_ARRAY_TYPES),
         ([], MSG_EMPTY_ARRAY),
     ],
-    ids=["nested-object", "null", "array-of-objects", "array-of-booleans", "mixed-1a", "mixed-a1",
-         "array-of-arrays", "empty-array"],
+    ids=[
+        "nested-object",
+        "null",
+        "array-of-objects",
+        "array-of-booleans",
+        "mixed-1a",
+        "mixed-a1",
+        "array-of-arrays",
+        "empty-array",
+    ],
 )
 @pytest.mark.parametrize("key", ["m", "bulk"], ids=["filterable", "non-filterable"])
 def test_metadata_value_types_refused(client, index, value, detail, key):
     # Part I §3: the type rules apply under non-filterable keys too.
     assert put_error(client, [rec("k", metadata={"ok": "x", key: value})]) == invalid_record(
-        "k", detail, "vectors[0].metadata")
+        "k", detail, "vectors[0].metadata"
+    )
     assert all_keys(client) == []
 
 
 def test_metadata_error_names_the_offending_record(client, index):
     assert put_error(client, [rec("a", metadata={"m": 1}), rec("b", metadata={"m": []})]) == invalid_record(
-        "b", MSG_EMPTY_ARRAY, "vectors[1].metadata")
+        "b", MSG_EMPTY_ARRAY, "vectors[1].metadata"
+    )
 
 
 def test_metadata_values_and_keys_accepted(client, index):
@@ -199,7 +219,8 @@ def test_fifty_metadata_keys_accepted_fifty_one_refused(client, index):
     client.put_vectors(**index, vectors=[rec("k", metadata=fifty)])
     assert get_one(client, "k")["metadata"] == fifty
     assert put_error(client, [rec("k", metadata=fifty | {"k50": 50})]) == invalid_record(
-        "k", "Metadata object must have at most 50 keys", "vectors[0].metadata")
+        "k", "Metadata object must have at most 50 keys", "vectors[0].metadata"
+    )
     assert get_one(client, "k")["metadata"] == fifty
 
 
@@ -226,16 +247,29 @@ TOTAL = "Metadata object must have at most 40960 bytes"
         ({"bulk": "x" * 40944, "f": "y"}, TOTAL),
         ({"bulk": "x" * 38000, "f": "x" * 2035}, None),
     ],
-    ids=["f2035", "f2036", "str+num-ok", "str+num-over", "str+bool-ok", "str+bool-over", "array-ok",
-         "array-over", "utf8-ok", "utf8-over", "bulk40944", "bulk40945", "bulk+f-over", "both-near-limits"],
+    ids=[
+        "f2035",
+        "f2036",
+        "str+num-ok",
+        "str+num-over",
+        "str+bool-ok",
+        "str+bool-over",
+        "array-ok",
+        "array-over",
+        "utf8-ok",
+        "utf8-over",
+        "bulk40944",
+        "bulk40945",
+        "bulk+f-over",
+        "both-near-limits",
+    ],
 )
 def test_metadata_size_model(client, index, metadata, detail):
     if detail is None:
         client.put_vectors(**index, vectors=[rec("k", metadata=metadata)])
         assert get_one(client, "k")["metadata"] == metadata
     else:
-        assert put_error(client, [rec("k", metadata=metadata)]) == invalid_record(
-            "k", detail, "vectors[0].metadata")
+        assert put_error(client, [rec("k", metadata=metadata)]) == invalid_record("k", detail, "vectors[0].metadata")
         assert all_keys(client) == []
 
 
@@ -254,8 +288,10 @@ def test_all_or_nothing(client, index):
 
 def test_duplicate_keys_in_one_put_last_wins(client, index):
     # D8 (a decision: AWS never said): the last occurrence of a key wins.
-    client.put_vectors(**index, vectors=[rec("k", [1, 0, 0, 0], {"v": "first", "x": 1}), rec("other"),
-                                         rec("k", [0, 1, 0, 0], {"v": "last"})])
+    client.put_vectors(
+        **index,
+        vectors=[rec("k", [1, 0, 0, 0], {"v": "first", "x": 1}), rec("other"), rec("k", [0, 1, 0, 0], {"v": "last"})],
+    )
     assert get_one(client, "k") == {"key": "k", "data": {"float32": [0.0, 1.0, 0.0, 0.0]}, "metadata": {"v": "last"}}
     assert all_keys(client) == ["k", "other"]
 
@@ -272,8 +308,9 @@ def test_overwrite_replaces_vector_and_metadata(client, index):
     assert get_one(client, "k") == {"key": "k", "data": {"float32": [4.0, 3.0, 2.0, 1.0]}, "metadata": {"c": True}}
     client.put_vectors(**index, vectors=[rec("k", [5, 5, 5, 5])])  # no metadata at all: none kept
     assert get_one(client, "k") == {"key": "k", "data": {"float32": [5.0] * 4}, "metadata": {}}
-    result = client.query_vectors(**index, queryVector={"float32": [4, 3, 2, 1]}, topK=5, returnMetadata=True,
-                                  filter={"c": True})
+    result = client.query_vectors(
+        **index, queryVector={"float32": [4, 3, 2, 1]}, topK=5, returnMetadata=True, filter={"c": True}
+    )
     assert result["vectors"] == []
 
 
@@ -281,8 +318,10 @@ def test_overwrite_replaces_vector_and_metadata(client, index):
 
 
 def coral_length(n, path, high):
-    return (f"1 validation error detected. Value with length {n} at '{path}' failed to satisfy constraint: "
-            f"Member must have length between 1 and {high}, inclusive")
+    return (
+        f"1 validation error detected. Value with length {n} at '{path}' failed to satisfy constraint: "
+        f"Member must have length between 1 and {high}, inclusive"
+    )
 
 
 def test_put_500_vectors_accepted_501_refused(client, index):
@@ -327,13 +366,17 @@ def test_get_vectors_data_and_metadata_only_when_asked(client, index):
     keys = ["m", "plain"]
     assert client.get_vectors(**index, keys=keys)["vectors"] == [{"key": "m"}, {"key": "plain"}]
     assert client.get_vectors(**index, keys=keys, returnData=False, returnMetadata=False)["vectors"] == [
-        {"key": "m"}, {"key": "plain"}]
+        {"key": "m"},
+        {"key": "plain"},
+    ]
     assert client.get_vectors(**index, keys=keys, returnData=True)["vectors"] == [
         {"key": "m", "data": {"float32": [1.0, 2.0, 3.0, 4.0]}},
         {"key": "plain", "data": {"float32": [0.10000000149011612, 0.0, 0.0, 0.0]}},
     ]
     assert client.get_vectors(**index, keys=keys, returnMetadata=True)["vectors"] == [
-        {"key": "m", "metadata": {"g": "x"}}, {"key": "plain", "metadata": {}}]
+        {"key": "m", "metadata": {"g": "x"}},
+        {"key": "plain", "metadata": {}},
+    ]
 
 
 def test_write_visible_at_once_through_arn(client, index):

@@ -15,15 +15,29 @@ def vec(first: float) -> dict:
 
 def test_movies_workflow(client):
     client.create_vector_bucket(vectorBucketName="test-s3-vector-bucket")
-    client.create_index(vectorBucketName="test-s3-vector-bucket", indexName="movies", dataType="float32",
-                        dimension=DIM, distanceMetric="cosine",
-                        metadataConfiguration={"nonFilterableMetadataKeys": ["raw_text"]})
-    client.create_index(vectorBucketName="test-s3-vector-bucket", indexName="movies-euclidean", dataType="float32",
-                        dimension=DIM, distanceMetric="euclidean")
+    client.create_index(
+        vectorBucketName="test-s3-vector-bucket",
+        indexName="movies",
+        dataType="float32",
+        dimension=DIM,
+        distanceMetric="cosine",
+        metadataConfiguration={"nonFilterableMetadataKeys": ["raw_text"]},
+    )
+    client.create_index(
+        vectorBucketName="test-s3-vector-bucket",
+        indexName="movies-euclidean",
+        dataType="float32",
+        dimension=DIM,
+        distanceMetric="euclidean",
+    )
     where = {"vectorBucketName": "test-s3-vector-bucket", "indexName": "movies"}
 
-    client.put_vectors(**where, vectors=[{"key": "doc1", "data": vec(0.1),
-                                          "metadata": {"genre": "mystery", "year": 2020, "raw_text": "hello"}}])
+    client.put_vectors(
+        **where,
+        vectors=[
+            {"key": "doc1", "data": vec(0.1), "metadata": {"genre": "mystery", "year": 2020, "raw_text": "hello"}}
+        ],
+    )
     got = client.get_vectors(**where, keys=["doc1"], returnData=True, returnMetadata=True)["vectors"]
     assert len(got) == 1 and got[0]["key"] == "doc1"
     assert len(got[0]["data"]["float32"]) == DIM
@@ -38,12 +52,22 @@ def test_movies_workflow(client):
     assert [(v["key"], v["distance"]) for v in result["vectors"]] == [("doc1", 0.0)]
     assert result["vectors"][0]["metadata"]["genre"] == "mystery"
 
-    client.put_vectors(**where, vectors=[{"key": "doc1", "data": vec(0.2),
-                                          "metadata": {"genre": "mystery", "year": 2021, "raw_text": "hello2"}}])
-    result = client.query_vectors(**where, queryVector=vec(0.19), topK=5, returnMetadata=True,
-                                  filter={"$and": [{"genre": {"$eq": "mystery"}}, {"year": {"$gte": 2021}}]})
+    client.put_vectors(
+        **where,
+        vectors=[
+            {"key": "doc1", "data": vec(0.2), "metadata": {"genre": "mystery", "year": 2021, "raw_text": "hello2"}}
+        ],
+    )
+    result = client.query_vectors(
+        **where,
+        queryVector=vec(0.19),
+        topK=5,
+        returnMetadata=True,
+        filter={"$and": [{"genre": {"$eq": "mystery"}}, {"year": {"$gte": 2021}}]},
+    )
     assert [(v["key"], v["metadata"]) for v in result["vectors"]] == [
-        ("doc1", {"genre": "mystery", "year": 2021, "raw_text": "hello2"})]
+        ("doc1", {"genre": "mystery", "year": 2021, "raw_text": "hello2"})
+    ]
 
     with pytest.raises(ClientError) as exc:
         client.query_vectors(**where, queryVector=vec(0.19), topK=5, filter={"raw_text": {"$eq": "hello"}})

@@ -14,9 +14,7 @@ from botocore.model import OperationModel, ServiceModel
 SERVICE_NAME = "s3vectors"
 # D1: every operation of the newest model.  Older botocore releases lack the 2026
 # operations (index modes, text search); refuse to start on one rather than half-work.
-REQUIRED_OPERATIONS = frozenset(
-    {"UpdateIndexMode", "PutVectorBucketDefaultIndexMode", "UpdateMetadataConfiguration"}
-)
+REQUIRED_OPERATIONS = frozenset({"UpdateIndexMode", "PutVectorBucketDefaultIndexMode", "UpdateMetadataConfiguration"})
 
 
 class ServiceModelTooOld(RuntimeError):

@@ -57,9 +57,7 @@ def squared_norms(vectors: NDArray[np.float32]) -> NDArray[np.float64]:
     return (x * x).sum(axis=1)
 
 
-def exact_distances(
-    vectors: NDArray[np.float32], query: NDArray[np.float32], metric: Metric
-) -> NDArray[np.float64]:
+def exact_distances(vectors: NDArray[np.float32], query: NDArray[np.float32], metric: Metric) -> NDArray[np.float64]:
     """Float64 distances of each row to the query (rows and query are float32 values)."""
     out = np.empty(len(vectors), dtype=np.float64)
     if len(vectors) == 0:
@@ -81,7 +79,6 @@ def exact_distances(
     if metric == "cosine":
         np.clip(out, 0.0, 2.0, out=out)  # Part I §5: cosine distance lies in [0, 2]
     return out
-
 
 
 _F32_MAX = float(np.finfo(np.float32).max)

@@ -140,9 +140,7 @@ def check_key(key: str, path: str | None = None) -> None:
     same on PutVectors, GetVectors and DeleteVectors.
     """
     if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
-        raise ValidationError(
-            MSG_KEY_TOO_LONG, [{"path": path, "message": MSG_KEY_TOO_LONG}] if path else None
-        )
+        raise ValidationError(MSG_KEY_TOO_LONG, [{"path": path, "message": MSG_KEY_TOO_LONG}] if path else None)
 
 
 def to_float32(values: Sequence[Any]) -> NDArray[np.float32] | None:
@@ -298,9 +296,7 @@ class VectorIndex:
         """D10 / Part I §5: one top-level message, the detail in the fieldList at ``vector``."""
 
         def fail(detail: str) -> ValidationError:
-            return ValidationError(
-                MSG_QUERY_INVALID, [{"path": "vector", "message": f"Invalid input: {detail}"}]
-            )
+            return ValidationError(MSG_QUERY_INVALID, [{"path": "vector", "message": f"Invalid input: {detail}"}])
 
         query = to_float32(vector)
         if query is None:
@@ -475,9 +471,7 @@ class VectorIndex:
             item["metadata"] = unpack_metadata(self._metadata[row])  # {} when none (Part I §3)
         return item
 
-    def get(
-        self, keys: list[str], return_data: bool = False, return_metadata: bool = False
-    ) -> list[dict[str, Any]]:
+    def get(self, keys: list[str], return_data: bool = False, return_metadata: bool = False) -> list[dict[str, Any]]:
         """D8: request order, absent keys omitted, duplicates collapsed."""
         for i, key in enumerate(keys):
             check_key(key, f"keys[{i}]")

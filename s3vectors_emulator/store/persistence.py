@@ -274,21 +274,40 @@ class Persistence:
 
     # Buckets
     def create_bucket(self, row: BucketRow) -> int:
-        (new_id,) = self._transaction([(
-            "INSERT INTO buckets (uid, account, region, name, creation_time, encryption, legacy, default_index_mode, "
-            "policy, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (row.uid, row.account, row.region, row.name, row.creation_time, _dump(row.encryption), int(row.legacy),
-             row.default_index_mode, row.policy, _dump(row.tags)),
-        )])
+        (new_id,) = self._transaction(
+            [
+                (
+                    "INSERT INTO buckets (uid, account, region, name, creation_time, encryption, legacy, "
+                    "default_index_mode, policy, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        row.uid,
+                        row.account,
+                        row.region,
+                        row.name,
+                        row.creation_time,
+                        _dump(row.encryption),
+                        int(row.legacy),
+                        row.default_index_mode,
+                        row.policy,
+                        _dump(row.tags),
+                    ),
+                )
+            ]
+        )
         assert new_id is not None
         return new_id
 
-    def update_bucket(self, bucket_id: int, *, default_index_mode: str, policy: str | None,
-                      tags: dict[str, str]) -> None:
-        self._transaction([(
-            "UPDATE buckets SET default_index_mode = ?, policy = ?, tags = ? WHERE id = ?",
-            (default_index_mode, policy, _dump(tags), bucket_id),
-        )])
+    def update_bucket(
+        self, bucket_id: int, *, default_index_mode: str, policy: str | None, tags: dict[str, str]
+    ) -> None:
+        self._transaction(
+            [
+                (
+                    "UPDATE buckets SET default_index_mode = ?, policy = ?, tags = ? WHERE id = ?",
+                    (default_index_mode, policy, _dump(tags), bucket_id),
+                )
+            ]
+        )
 
     def delete_bucket(self, bucket_id: int) -> None:
         self._transaction([("DELETE FROM buckets WHERE id = ?", (bucket_id,))])
@@ -303,28 +322,50 @@ class Persistence:
 
     # Indexes
     def create_index(self, row: IndexRow) -> int:
-        (new_id,) = self._transaction([(
-            "INSERT INTO indexes (uid, bucket_id, name, creation_time, data_type, dimension, distance_metric, mode, "
-            "non_filterable, text_configurations, encryption, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (row.uid, row.bucket_id, row.name, row.creation_time, row.data_type, row.dimension, row.distance_metric,
-             row.mode, _dump(row.non_filterable), _dump(row.text_configurations), _dump(row.encryption),
-             _dump(row.tags)),
-        )])
+        (new_id,) = self._transaction(
+            [
+                (
+                    "INSERT INTO indexes (uid, bucket_id, name, creation_time, data_type, dimension, distance_metric, "
+                    "mode, non_filterable, text_configurations, encryption, tags) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        row.uid,
+                        row.bucket_id,
+                        row.name,
+                        row.creation_time,
+                        row.data_type,
+                        row.dimension,
+                        row.distance_metric,
+                        row.mode,
+                        _dump(row.non_filterable),
+                        _dump(row.text_configurations),
+                        _dump(row.encryption),
+                        _dump(row.tags),
+                    ),
+                )
+            ]
+        )
         assert new_id is not None
         return new_id
 
     def update_index(self, index_id: int, *, mode: str, text_configurations: Any, tags: dict[str, str]) -> None:
-        self._transaction([(
-            "UPDATE indexes SET mode = ?, text_configurations = ?, tags = ? WHERE id = ?",
-            (mode, _dump(text_configurations), _dump(tags), index_id),
-        )])
+        self._transaction(
+            [
+                (
+                    "UPDATE indexes SET mode = ?, text_configurations = ?, tags = ? WHERE id = ?",
+                    (mode, _dump(text_configurations), _dump(tags), index_id),
+                )
+            ]
+        )
 
     def delete_index(self, index_id: int) -> None:
         """The index and every vector it owns, in one transaction."""
-        self._transaction([
-            ("DELETE FROM vectors WHERE index_id = ?", (index_id,)),
-            ("DELETE FROM indexes WHERE id = ?", (index_id,)),
-        ])
+        self._transaction(
+            [
+                ("DELETE FROM vectors WHERE index_id = ?", (index_id,)),
+                ("DELETE FROM indexes WHERE id = ?", (index_id,)),
+            ]
+        )
 
     def indexes(self) -> Iterator[tuple[int, Any]]:
         """(id, IndexRow or the error that made its row unreadable)."""
@@ -334,18 +375,40 @@ class Persistence:
         )
         for i, uid, b, n, t, dt, d, m, mode, nf, tc, e, tg in rows:
             try:
-                yield i, IndexRow(i, uid, b, n, float(t), dt, int(d), m, mode, load_json(nf), load_json(tc),
-                                  load_json(e), load_json(tg))
+                yield (
+                    i,
+                    IndexRow(
+                        i,
+                        uid,
+                        b,
+                        n,
+                        float(t),
+                        dt,
+                        int(d),
+                        m,
+                        mode,
+                        load_json(nf),
+                        load_json(tc),
+                        load_json(e),
+                        load_json(tg),
+                    ),
+                )
             except (ValueError, TypeError) as exc:
                 yield i, exc
 
     # Vectors
     def put_vectors(self, index_id: int, records: list[tuple[str, np.ndarray, Any]]) -> None:
-        self._transaction([(
-            "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)",
-            [(index_id, key, vector.astype(np.float32, copy=False).tobytes(), _dump(metadata))
-             for key, vector, metadata in records],
-        )])
+        self._transaction(
+            [
+                (
+                    "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)",
+                    [
+                        (index_id, key, vector.astype(np.float32, copy=False).tobytes(), _dump(metadata))
+                        for key, vector, metadata in records
+                    ],
+                )
+            ]
+        )
 
     def delete_vectors(self, index_id: int, keys: list[str]) -> None:
         self._transaction([("DELETE FROM vectors WHERE index_id = ? AND key = ?", [(index_id, k) for k in keys])])
@@ -373,12 +436,14 @@ class Persistence:
                 self._conn.backup(target)
             finally:
                 target.close()
-        self._transaction([
-            ("DELETE FROM buckets WHERE id = ?", [(i,) for i in buckets]),
-            ("DELETE FROM vectors WHERE index_id = ?", [(i,) for i in indexes]),
-            ("DELETE FROM indexes WHERE id = ?", [(i,) for i in indexes]),
-            ("DELETE FROM vectors WHERE index_id = ? AND key = ?", vectors),
-        ])
+        self._transaction(
+            [
+                ("DELETE FROM buckets WHERE id = ?", [(i,) for i in buckets]),
+                ("DELETE FROM vectors WHERE index_id = ?", [(i,) for i in indexes]),
+                ("DELETE FROM indexes WHERE id = ?", [(i,) for i in indexes]),
+                ("DELETE FROM vectors WHERE index_id = ? AND key = ?", vectors),
+            ]
+        )
         return copy
 
     def reset(self) -> None:

@@ -60,9 +60,16 @@ def restore(store: Store, persistence: Persistence) -> None:
             continue
         region = store.region(row.account, row.region)
         bucket = Bucket(
-            name=row.name, arn=region.bucket_arn(row.name), creation_time=row.creation_time,
-            encryption=row.encryption, legacy=row.legacy, default_index_mode=row.default_index_mode,
-            policy=row.policy, tags=row.tags, uid=row.uid, storage_id=bucket_id,
+            name=row.name,
+            arn=region.bucket_arn(row.name),
+            creation_time=row.creation_time,
+            encryption=row.encryption,
+            legacy=row.legacy,
+            default_index_mode=row.default_index_mode,
+            policy=row.policy,
+            tags=row.tags,
+            uid=row.uid,
+            storage_id=bucket_id,
         )
         region.buckets[row.name] = bucket
         buckets[bucket_id] = bucket
@@ -99,17 +106,27 @@ def _restore_index(store: Store, persistence: Persistence, bucket: Any, row: Ind
     assert is_metric(metric)  # _index_problem has left out a row with any other metric
     region = store.region(*_region_of(bucket.arn))
     index = Index(
-        bucket=bucket, name=row.name, arn=region.index_arn(bucket.name, row.name),
-        creation_time=row.creation_time, data_type=row.data_type, dimension=row.dimension,
-        distance_metric=row.distance_metric, mode=row.mode, non_filterable_keys=row.non_filterable,
-        text_configurations=row.text_configurations, encryption=row.encryption,
+        bucket=bucket,
+        name=row.name,
+        arn=region.index_arn(bucket.name, row.name),
+        creation_time=row.creation_time,
+        data_type=row.data_type,
+        dimension=row.dimension,
+        distance_metric=row.distance_metric,
+        mode=row.mode,
+        non_filterable_keys=row.non_filterable,
+        text_configurations=row.text_configurations,
+        encryption=row.encryption,
         vectors=VectorIndex(
             row.dimension,
             metric,
             frozenset(row.non_filterable or ()),
             text_fields(row.text_configurations),
         ),
-        tags=row.tags, uid=row.uid, persistence=persistence, storage_id=row.id,
+        tags=row.tags,
+        uid=row.uid,
+        persistence=persistence,
+        storage_id=row.id,
     )
     lines = 0
     dropped = 0
@@ -153,9 +170,9 @@ def _index_problem(row: IndexRow) -> str | None:
     if not isinstance(row.tags, dict) or not (row.non_filterable is None or isinstance(row.non_filterable, list)):
         return "its tags or metadata configuration are malformed"
     texts = row.text_configurations
-    if texts is not None and not (isinstance(texts, list) and all(
-        isinstance(t, dict) and isinstance(t.get("metadataKey"), str) for t in texts
-    )):
+    if texts is not None and not (
+        isinstance(texts, list) and all(isinstance(t, dict) and isinstance(t.get("metadataKey"), str) for t in texts)
+    ):
         return "its text search configurations are malformed"
     if not math.isfinite(row.creation_time):
         return "its creation time is not a number"

@@ -37,8 +37,7 @@ BUCKET_NOT_FOUND = "The specified vector bucket could not be found"
 POLICY_NOT_FOUND = "The specified vector bucket policy could not be found"
 # D5: the wording AWS uses is not known; this names the rule it enforces.
 CLASSIC_REFUSED = (
-    "CLASSIC index mode is only supported for vector indexes in vector buckets created before "
-    "September 30, 2026"
+    "CLASSIC index mode is only supported for vector indexes in vector buckets created before September 30, 2026"
 )
 TEXT_NEEDS_ENHANCED = "Full-text search requires a vector index in ENHANCED index mode"
 
@@ -291,10 +290,21 @@ class Region:
                 tags=tag_set,
             )
             if self.persistence is not None:
-                bucket.storage_id = self.persistence.create_bucket(BucketRow(
-                    0, bucket.uid, self.account, self.region, name, bucket.creation_time, encryption,
-                    bucket.legacy, bucket.default_index_mode, None, tag_set,
-                ))
+                bucket.storage_id = self.persistence.create_bucket(
+                    BucketRow(
+                        0,
+                        bucket.uid,
+                        self.account,
+                        self.region,
+                        name,
+                        bucket.creation_time,
+                        encryption,
+                        bucket.legacy,
+                        bucket.default_index_mode,
+                        None,
+                        tag_set,
+                    )
+                )
             self.buckets[name] = bucket
             return bucket
 
@@ -386,10 +396,23 @@ class Region:
                 persistence=self.persistence,
             )
             if self.persistence is not None:
-                index.storage_id = self.persistence.create_index(IndexRow(
-                    0, index.uid, bucket.storage_id, name, index.creation_time, data_type, dimension,
-                    distance_metric, mode, non_filterable, text, encryption, tag_set,
-                ))
+                index.storage_id = self.persistence.create_index(
+                    IndexRow(
+                        0,
+                        index.uid,
+                        bucket.storage_id,
+                        name,
+                        index.creation_time,
+                        data_type,
+                        dimension,
+                        distance_metric,
+                        mode,
+                        non_filterable,
+                        text,
+                        encryption,
+                        tag_set,
+                    )
+                )
             bucket.indexes[name] = index
             return index
 
@@ -407,9 +430,7 @@ class Region:
             persistence, storage_id = self.persistence, index.storage_id
             # Under the index's write lock: a PutVectors that found the index lands before (and is
             # deleted with it) or fails as NotFound after; none writes rows that outlive it.
-            index.vectors.retire(
-                (lambda: persistence.delete_index(storage_id)) if persistence is not None else None
-            )
+            index.vectors.retire((lambda: persistence.delete_index(storage_id)) if persistence is not None else None)
             del self.buckets[bucket_name].indexes[name]
 
     def list_indexes(

@@ -55,9 +55,7 @@ ENGLISH_STOP_WORDS = frozenset(
 
 # Lucene ElisionFilter article sets: FrenchAnalyzer.DEFAULT_ARTICLES, ItalianAnalyzer.DEFAULT_ARTICLES.
 FRENCH_ELISIONS = frozenset("l m t qu n s j d c jusqu quoiqu lorsqu puisqu".split())
-ITALIAN_ELISIONS = frozenset(
-    "c l all dall dell nell sull coll pell gl agl dagl degl negl sugl un m t s v d".split()
-)
+ITALIAN_ELISIONS = frozenset("c l all dall dell nell sull coll pell gl agl dagl degl negl sugl un m t s v d".split())
 
 # D13: the Snowball algorithm per language.  English uses Snowball's original Porter, the
 # stemmer of Lucene's EnglishAnalyzer (PorterStemFilter), not Porter2.
@@ -164,7 +162,7 @@ _stemmers = _Stemmers()
 
 def _strip_possessive(token: str) -> str:
     # Lucene EnglishPossessiveFilter: a trailing 's (', ’ or ＇, then s or S) is removed.
-    if len(token) >= 2 and token[-1] in "sS" and token[-2] in "'\u2019\uFF07":
+    if len(token) >= 2 and token[-1] in "sS" and token[-2] in "'\u2019\uff07":
         return token[:-2]
     return token
 

@@ -26,9 +26,7 @@ def vec(key: str, data: list[float], metadata: Any = None) -> dict[str, Any]:
     return record
 
 
-def make(
-    dim: int, metric: str, records: list[dict], non_filterable: frozenset[str] = frozenset()
-) -> VectorIndex:
+def make(dim: int, metric: str, records: list[dict], non_filterable: frozenset[str] = frozenset()) -> VectorIndex:
     index = VectorIndex(dim, metric, non_filterable)  # type: ignore[arg-type]
     index.put(index.validate_put(records))
     return index
@@ -47,9 +45,7 @@ def put_refusal(index: VectorIndex, records: list[dict]) -> ValidationError:
     return info.value
 
 
-def query_refusal(
-    index: VectorIndex, vector: list[float], filter_doc: Any = None, enhanced: bool = True
-) -> Any:
+def query_refusal(index: VectorIndex, vector: list[float], filter_doc: Any = None, enhanced: bool = True) -> Any:
     with pytest.raises(ValidationError) as info:
         index.search(vector, None, 5, filter_doc, enhanced)
     return info.value.message, info.value.field_list
@@ -65,9 +61,7 @@ def test_key_utf8_byte_limit() -> None:
     index.validate_put([vec("😀" * 256, [1, 2])])  # 1,024 bytes: accepted
     error = put_refusal(index, [vec("ok", [1, 2]), vec("中" * 342, [1, 2])])  # 1,026 bytes
     assert error.message == "Record key length exceeds the maximum allowed"
-    assert error.field_list == [
-        {"path": "vectors[1].key", "message": "Record key length exceeds the maximum allowed"}
-    ]
+    assert error.field_list == [{"path": "vectors[1].key", "message": "Record key length exceeds the maximum allowed"}]
 
 
 def test_check_key_on_get_and_delete() -> None:
@@ -83,9 +77,7 @@ def test_check_key_on_get_and_delete() -> None:
 def test_dimension_mismatch() -> None:
     error = put_refusal(VectorIndex(3, "cosine"), [vec("k1", [1, 2])])
     assert error.message == "Invalid record for key 'k1': vector must have length 3, but has length 2"
-    assert error.field_list == [
-        {"path": "vectors[0]", "message": "vector must have length 3, but has length 2"}
-    ]
+    assert error.field_list == [{"path": "vectors[0]", "message": "vector must have length 3, but has length 2"}]
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf"), 1e39, -1e39, 10**400])
@@ -105,10 +97,7 @@ def test_float32_extremes_are_stored() -> None:
 def test_cosine_zero_norm() -> None:
     index = VectorIndex(4, "cosine")
     error = put_refusal(index, [vec("zero", [0, 0, 0, 0])])
-    assert (
-        error.message
-        == "Invalid record for key 'zero': cosine distance does not support vectors with zero norm"
-    )
+    assert error.message == "Invalid record for key 'zero': cosine distance does not support vectors with zero norm"
     assert error.field_list == [
         {"path": "vectors[0]", "message": "cosine distance does not support vectors with zero norm"}
     ]
@@ -131,19 +120,14 @@ def test_check_order_within_a_record_and_first_failing_record() -> None:
     assert "Record key length" in put_refusal(index, [vec("中" * 342, [1])]).message
     error = put_refusal(index, [vec("a", [1, 0]), vec("b", [1, 0], {"x": []}), vec("c", [1])])
     assert error.message == "Invalid record for key 'b': Empty arrays are not allowed in metadata"
-    assert error.field_list == [
-        {"path": "vectors[1].metadata", "message": "Empty arrays are not allowed in metadata"}
-    ]
+    assert error.field_list == [{"path": "vectors[1].metadata", "message": "Empty arrays are not allowed in metadata"}]
 
 
 def test_metadata_limits_use_the_index_non_filterable_keys() -> None:
     index = VectorIndex(1, "euclidean", frozenset({"bulk"}))
     index.validate_put([vec("a", [1], {"bulk": "x" * 40944})])
     assert "40960 bytes" in put_refusal(index, [vec("a", [1], {"bulk": "x" * 40945})]).message
-    assert (
-        "2048 bytes"
-        in put_refusal(VectorIndex(1, "euclidean"), [vec("a", [1], {"bulk": "x" * 40944})]).message
-    )
+    assert "2048 bytes" in put_refusal(VectorIndex(1, "euclidean"), [vec("a", [1], {"bulk": "x" * 40944})]).message
 
 
 def test_not_numbers_is_a_validation_error() -> None:
@@ -179,9 +163,7 @@ def test_every_duplicate_is_validated() -> None:
 def test_overwrite_replaces_vector_and_metadata_entirely() -> None:
     index = make(2, "cosine", [vec("a", [1, 0], {"old": 1, "tag": "x"})])
     index.put(index.validate_put([vec("a", [0, 1], {"tag": "y"})]))
-    assert index.get(["a"], True, True) == [
-        {"key": "a", "data": {"float32": [0.0, 1.0]}, "metadata": {"tag": "y"}}
-    ]
+    assert index.get(["a"], True, True) == [{"key": "a", "data": {"float32": [0.0, 1.0]}, "metadata": {"tag": "y"}}]
     assert pairs(index, [1, 0], 5, {"old": {"$exists": True}}) == []
     assert pairs(index, [1, 0], 5, {"tag": "x"}) == []
     assert pairs(index, [0, 1], 5, {"tag": "y"}) == [("a", 0.0)]
@@ -225,9 +207,7 @@ def test_delete_moves_the_last_row_and_keeps_everything_aligned() -> None:
 # ListVectors
 # ---------------------------------------------------------------------------------------------
 
-LIST_KEYS = ["b", "a", "é", "z", "😀", "\uffff", "A", "ab", "a b", "0", "中文", "aa"] + [
-    f"k{i:03d}" for i in range(60)
-]
+LIST_KEYS = ["b", "a", "é", "z", "😀", "\uffff", "A", "ab", "a b", "0", "中文", "aa"] + [f"k{i:03d}" for i in range(60)]
 
 
 def list_all(index: VectorIndex, page: int, count: int = 1, segment: int = 0) -> list[str]:
@@ -365,9 +345,7 @@ def test_query_vector_errors(vector: list[float], detail: str) -> None:
 def test_filter_errors_come_even_on_an_empty_index() -> None:
     index = VectorIndex(2, "euclidean", frozenset({"bulk"}))
     assert query_refusal(index, [1, 2], {})[0] == "Invalid filter"
-    assert (
-        query_refusal(index, [1, 2], {"bulk": "x"})[0] == "Invalid use of non-filterable metadata in filter"
-    )
+    assert query_refusal(index, [1, 2], {"bulk": "x"})[0] == "Invalid use of non-filterable metadata in filter"
     assert query_refusal(index, [1, 2], {"s": {"$startsWith": "a"}}, enhanced=False)[0] == "Invalid filter"
     too_many = {"g": {"$in": list(range(101))}}
     assert query_refusal(index, [1, 2], too_many) == (
@@ -396,9 +374,7 @@ def test_huge_components_overflowing_float32_products() -> None:
             index = make(16, metric, records)
             query = [big, 0.0, -big] + [1.0] * 13
             got = pairs(index, query, 5)
-        expected = brute_force(
-            {r["key"]: (r["data"]["float32"], {}) for r in records}, query, metric, 5, None
-        )
+        expected = brute_force({r["key"]: (r["data"]["float32"], {}) for r in records}, query, metric, 5, None)
         assert [k for k, _ in got] == [k for k, _ in expected]
         assert [d for _, d in got] == pytest.approx([d for _, d in expected], rel=1e-12, abs=1e-12)
 

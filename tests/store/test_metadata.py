@@ -20,9 +20,7 @@ def check(meta: Any, non_filterable: frozenset[str] = frozenset(), key: str = "k
     return validate_metadata(meta, record_key=key, record_index=index, non_filterable_keys=non_filterable)
 
 
-def refusal(
-    meta: Any, non_filterable: frozenset[str] = frozenset(), key: str = "k", index: int = 0
-) -> ValidationError:
+def refusal(meta: Any, non_filterable: frozenset[str] = frozenset(), key: str = "k", index: int = 0) -> ValidationError:
     with pytest.raises(ValidationError) as info:
         check(meta, non_filterable, key, index)
     return info.value
@@ -154,9 +152,7 @@ def test_key_count() -> None:
     check({f"k{i}": i for i in range(50)})
     error = refusal({f"k{i}": i for i in range(51)}, key="many")
     assert error.message == "Invalid record for key 'many': Metadata object must have at most 50 keys"
-    assert error.field_list == [
-        {"path": "vectors[0].metadata", "message": "Metadata object must have at most 50 keys"}
-    ]
+    assert error.field_list == [{"path": "vectors[0].metadata", "message": "Metadata object must have at most 50 keys"}]
 
 
 def test_check_order_types_before_count_before_size() -> None:

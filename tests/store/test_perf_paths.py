@@ -67,8 +67,14 @@ def test_packed_bytes_are_exactly_sized() -> None:
 
 def test_index_hands_out_fresh_metadata() -> None:
     index = VectorIndex(2, "euclidean")
-    index.put(index.validate_put([{"key": "a", "data": {"float32": [1, 2]}, "metadata": {"l": ["x"], "n": 10**30}},
-                                  {"key": "b", "data": {"float32": [1, 3]}}]))
+    index.put(
+        index.validate_put(
+            [
+                {"key": "a", "data": {"float32": [1, 2]}, "metadata": {"l": ["x"], "n": 10**30}},
+                {"key": "b", "data": {"float32": [1, 3]}},
+            ]
+        )
+    )
     first = index.get(["a", "b"], return_metadata=True)
     first[0]["metadata"]["l"].append("changed")
     assert index.get(["a", "b"], return_metadata=True) == [
@@ -103,9 +109,13 @@ def test_numbers_become_a_float64_array() -> None:
 
 @pytest.mark.parametrize(
     ("vector", "path"),
-    [([0.5, True], "/vectors/0/data/float32/1"), ([False, 2.5], "/vectors/0/data/float32/0"),
-     ([1.0, "1.5"], "/vectors/0/data/float32/1"), ([None, 1.0], "/vectors/0/data/float32/0"),
-     ([1.0, [2.0]], "/vectors/0/data/float32/1")],
+    [
+        ([0.5, True], "/vectors/0/data/float32/1"),
+        ([False, 2.5], "/vectors/0/data/float32/0"),
+        ([1.0, "1.5"], "/vectors/0/data/float32/1"),
+        ([None, 1.0], "/vectors/0/data/float32/0"),
+        ([1.0, [2.0]], "/vectors/0/data/float32/1"),
+    ],
 )
 def test_non_numbers_are_refused_at_their_path(vector: list[Any], path: str) -> None:
     with pytest.raises(SerializationError) as info:
@@ -119,14 +129,21 @@ def test_non_finite_strings_and_huge_ints_keep_their_meaning() -> None:
     assert validated_vector([10**400, 1.0]) == [10**400, 1.0]  # beyond float: left to the store
     index = VectorIndex(2, "euclidean")
     with pytest.raises(Exception, match="NaNs or Infs"):
-        index.validate_put(validate(model.operation("PutVectors").input_shape, put_params([10**400, 1.0]),
-                                    numbers_as_arrays=True)["vectors"])
+        index.validate_put(
+            validate(model.operation("PutVectors").input_shape, put_params([10**400, 1.0]), numbers_as_arrays=True)[
+                "vectors"
+            ]
+        )
 
 
 def test_store_checks_converted_vectors_like_lists() -> None:
     index = VectorIndex(3, "cosine")
-    for vector, message in (([1e39, 0, 0], "NaNs or Infs"), ([0, 0, 0], "zero norm"), ([1e-46, 0, 0], "zero norm"),
-                            ([1, 2], "length 3")):
+    for vector, message in (
+        ([1e39, 0, 0], "NaNs or Infs"),
+        ([0, 0, 0], "zero norm"),
+        ([1e-46, 0, 0], "zero norm"),
+        ([1, 2], "length 3"),
+    ):
         for form in (vector, np.asarray(vector, dtype=np.float64)):
             with pytest.raises(Exception, match=message):
                 index.validate_put([{"key": "k", "data": {"float32": form}}])
@@ -142,8 +159,16 @@ def test_store_checks_converted_vectors_like_lists() -> None:
 def http() -> Any:
     client = create_app(Config()).test_client()
     client.post("/CreateVectorBucket", json={"vectorBucketName": "bucket"})
-    client.post("/CreateIndex", json={"vectorBucketName": "bucket", "indexName": "index", "dataType": "float32",
-                                      "dimension": 256, "distanceMetric": "cosine"})
+    client.post(
+        "/CreateIndex",
+        json={
+            "vectorBucketName": "bucket",
+            "indexName": "index",
+            "dataType": "float32",
+            "dimension": 256,
+            "distanceMetric": "cosine",
+        },
+    )
     return client
 
 
@@ -153,24 +178,37 @@ def post(client: Any, path: str, body: bytes) -> Any:
 
 def test_large_body_is_read_and_stored(http: Any) -> None:
     rng = np.random.default_rng(0)
-    vectors = [{"key": f"v{i}", "data": {"float32": rng.normal(size=256).tolist()}, "metadata": {"i": i}}
-               for i in range(400)]
+    vectors = [
+        {"key": f"v{i}", "data": {"float32": rng.normal(size=256).tolist()}, "metadata": {"i": i}} for i in range(400)
+    ]
     body = orjson.dumps({"vectorBucketName": "bucket", "indexName": "index", "vectors": vectors})
     assert len(body) > app_module._BUFFERED_FROM_BYTES
     for _ in range(3):  # the buffer is reused; each body must be whole
         assert post(http, "/PutVectors", body).status_code == 200
-    got = post(http, "/GetVectors", json.dumps({"vectorBucketName": "bucket", "indexName": "index",
-                                                "keys": ["v0", "v399"], "returnData": True,
-                                                "returnMetadata": True}).encode()).get_json()
+    got = post(
+        http,
+        "/GetVectors",
+        json.dumps(
+            {
+                "vectorBucketName": "bucket",
+                "indexName": "index",
+                "keys": ["v0", "v399"],
+                "returnData": True,
+                "returnMetadata": True,
+            }
+        ).encode(),
+    ).get_json()
     assert got["vectors"][1]["metadata"] == {"i": 399}
     assert got["vectors"][1]["data"]["float32"] == np.float32(vectors[399]["data"]["float32"]).tolist()
 
 
 @pytest.mark.parametrize(
     ("body", "message"),
-    [(b"[" + b"1," * 600_000 + b"1]", "Request body must be a JSON object"),
-     (b'{"a": "' + b"x" * 1_200_000 + b'"', "Request body is not valid JSON"),
-     (b'{"a": "\\ud800' + b"x" * 1_200_000 + b'"}', "UnknownError")],
+    [
+        (b"[" + b"1," * 600_000 + b"1]", "Request body must be a JSON object"),
+        (b'{"a": "' + b"x" * 1_200_000 + b'"', "Request body is not valid JSON"),
+        (b'{"a": "\\ud800' + b"x" * 1_200_000 + b'"}', "UnknownError"),
+    ],
 )
 def test_large_body_refusals_match_small_ones(http: Any, body: bytes, message: str) -> None:
     assert len(body) > app_module._BUFFERED_FROM_BYTES
@@ -296,8 +334,14 @@ def test_string_tables_switch_from_codes_to_strings_and_stay_right() -> None:
     many_table = cols._fields["many"].tables["string"]
     assert few_table.words is not None and len(few_table.words) <= 3  # still codes
     assert many_table.words is None  # switched to plain strings
-    for key, value in (("few", "red"), ("few", "nope"), ("many", rows[5]["many"]), ("mixed", "a"),
-                       ("mixed", 1), ("mixed", rows[-1]["mixed"] if isinstance(rows[-1]["mixed"], str) else "x")):
+    for key, value in (
+        ("few", "red"),
+        ("few", "nope"),
+        ("many", rows[5]["many"]),
+        ("mixed", "a"),
+        ("mixed", 1),
+        ("mixed", rows[-1]["mixed"] if isinstance(rows[-1]["mixed"], str) else "x"),
+    ):
         assert column_matches(cols, rows, key, value) == expected_matches(rows, key, value), (key, value)
     prefix = cols.any_match("few", "string", lambda a: np.strings.startswith(a, "gr"), len(rows)).tolist()
     assert prefix == [m["few"] == "green" for m in rows]

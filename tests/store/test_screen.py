@@ -178,8 +178,11 @@ def test_a_query_on_the_index_uses_the_screen_and_matches_the_oracle() -> None:
         index.put(index.validate_put(records))
         for query, flt in ((data[0], None), (data[0], {"g": 1}), (rng.normal(size=32), {"g": {"$ne": 2}})):
             q = np.asarray(query, dtype=np.float32)
-            mask = None if flt is None else np.array([i % 3 in ((1,) if flt == {"g": 1} else (0, 1))
-                                                     for i in range(len(data))])
+            mask = (
+                None
+                if flt is None
+                else np.array([i % 3 in ((1,) if flt == {"g": 1} else (0, 1)) for i in range(len(data))])
+            )
             expected_rows, expected = oracle(data, keys, q, metric, 25, mask)
             got = index.search(q.tolist(), None, 25, flt)
             assert [hit.key for hit in got] == [str(keys[r]) for r in expected_rows]

@@ -41,20 +41,44 @@ def terms(language: str | None, text: str) -> list[str]:
 def test_standard_analyzer_reference_example() -> None:
     # Part II §2.4: the OpenSearch standard analyzer's documented example.
     assert terms(None, "It's fun to contribute a brand-new PR or 2") == [
-        "it's", "fun", "to", "contribute", "a", "brand", "new", "pr", "or", "2",
+        "it's",
+        "fun",
+        "to",
+        "contribute",
+        "a",
+        "brand",
+        "new",
+        "pr",
+        "or",
+        "2",
     ]
 
 
 def test_standard_tokenizer_word_boundaries() -> None:
     # UAX #29: letters around ' . : stay together, digits around , . stay together, others split.
     assert standard_tokens("U.S.A. rock'n'roll 3.14 1,000 a.1 foo_bar e-mail") == [
-        "U.S.A", "rock'n'roll", "3.14", "1,000", "a", "1", "foo_bar", "e", "mail",
+        "U.S.A",
+        "rock'n'roll",
+        "3.14",
+        "1,000",
+        "a",
+        "1",
+        "foo_bar",
+        "e",
+        "mail",
     ]
     assert standard_tokens("Über straße, ÉCOLE!") == ["Über", "straße", "ÉCOLE"]
     assert terms(None, "Über ÉCOLE") == ["über", "école"]
     # Han and Hiragana are one token per character, Katakana runs one token, Hangul words one token.
     assert standard_tokens("東京 ひらがな カタカナ 한국어") == [
-        "東", "京", "ひ", "ら", "が", "な", "カタカナ", "한국어",
+        "東",
+        "京",
+        "ひ",
+        "ら",
+        "が",
+        "な",
+        "カタカナ",
+        "한국어",
     ]
     assert standard_tokens("  ...  --- ") == []
 
@@ -161,12 +185,14 @@ def hand_bm25(tf: int, dl: int, avgdl: float, n_docs: int, doc_freq: int) -> flo
 
 
 def test_bm25_tiny_corpus_by_hand() -> None:
-    index = make([
-        vec("a", {"body": "apple banana apple"}),
-        vec("b", {"body": "banana cherry"}),
-        vec("c", {"body": "cherry cherry cherry date"}),
-        vec("d", {"other": "apple"}),  # no value for the key: not in N
-    ])
+    index = make(
+        [
+            vec("a", {"body": "apple banana apple"}),
+            vec("b", {"body": "banana cherry"}),
+            vec("c", {"body": "cherry cherry cherry date"}),
+            vec("d", {"other": "apple"}),  # no value for the key: not in N
+        ]
+    )
     hits = index.search(None, [("body", "apple cherry")], 10)
     avgdl = (3 + 2 + 4) / 3
     expected = {
@@ -182,12 +208,14 @@ def test_bm25_tiny_corpus_by_hand() -> None:
 
 
 def test_rarer_term_and_shorter_document_rank_first() -> None:
-    index = make([
-        vec("common1", {"body": "the cat"}),
-        vec("common2", {"body": "the dog"}),
-        vec("rare", {"body": "the zebra"}),
-        vec("long", {"body": "the zebra was seen with many other animals"}),
-    ])
+    index = make(
+        [
+            vec("common1", {"body": "the cat"}),
+            vec("common2", {"body": "the dog"}),
+            vec("rare", {"body": "the zebra"}),
+            vec("long", {"body": "the zebra was seen with many other animals"}),
+        ]
+    )
     assert [h.key for h in index.search(None, [("body", "the zebra")], 10)][:2] == ["rare", "long"]
 
 
@@ -207,11 +235,14 @@ def test_zero_scores_never_returned_and_ties_by_key() -> None:
 
 def test_text_only_sums_keys() -> None:
     fields = {"title": None, "body": "en"}
-    index = make([
-        vec("a", {"title": "alpha", "body": "nothing"}),
-        vec("b", {"title": "alpha", "body": "running"}),
-        vec("c", {"title": "gamma", "body": "run"}),
-    ], fields)
+    index = make(
+        [
+            vec("a", {"title": "alpha", "body": "nothing"}),
+            vec("b", {"title": "alpha", "body": "running"}),
+            vec("c", {"title": "gamma", "body": "run"}),
+        ],
+        fields,
+    )
     hits = index.search(None, [("title", "alpha"), ("body", "runs")], 10)
     assert [h.key for h in hits][0] == "b"
     by_key = {h.key: dict(h.bm25) for h in hits}
@@ -231,12 +262,14 @@ def test_statistics_are_whole_index_under_a_filter() -> None:
 
 
 def test_hybrid_rrf() -> None:
-    index = make([
-        vec("a", {"body": "blue sky"}, [0.0, 0.0]),
-        vec("b", {"body": "blue blue"}, [1.0, 0.0]),
-        vec("c", {"body": "red sky"}, [2.0, 0.0]),
-        vec("d", {"body": "blue sky"}, [3.0, 0.0]),
-    ])
+    index = make(
+        [
+            vec("a", {"body": "blue sky"}, [0.0, 0.0]),
+            vec("b", {"body": "blue blue"}, [1.0, 0.0]),
+            vec("c", {"body": "red sky"}, [2.0, 0.0]),
+            vec("d", {"body": "blue sky"}, [3.0, 0.0]),
+        ]
+    )
     hits = index.search([0.0, 0.0], [("body", "blue")], 2)
     # Vector list (top 2): a, b.  Text list (top 2): b (tf 2), then a/d tie (same score) → a.
     # So a = 1/(k+1) + 1/(k+2) and b = 1/(k+2) + 1/(k+1); c and d are in no list.
@@ -249,10 +282,12 @@ def test_hybrid_rrf() -> None:
 
 
 def test_hybrid_result_outside_the_vector_list_has_no_distance() -> None:
-    index = make([
-        vec("near", {"body": "nothing"}, [0.0, 0.0]),
-        vec("far", {"body": "needle"}, [9.0, 0.0]),
-    ])
+    index = make(
+        [
+            vec("near", {"body": "nothing"}, [0.0, 0.0]),
+            vec("far", {"body": "needle"}, [9.0, 0.0]),
+        ]
+    )
     # topK 2: both lists hold both documents (near has no BM25, so the text list is just far).
     hits = {h.key: h for h in index.search([0.0, 0.0], [("body", "needle")], 2)}
     assert hits["far"].distance == 81.0 and hits["near"].distance == 0.0 and hits["near"].bm25 == ()
@@ -391,8 +426,9 @@ def test_readers_see_whole_writes(monkeypatch: pytest.MonkeyPatch) -> None:
     def write() -> None:
         rng = random.Random(1)
         for _ in range(200):
-            batch = [vec(f"k{rng.randint(0, 39)}", {"body": rng.choice(["alpha", "beta", "alpha beta"])})
-                     for _ in range(5)]
+            batch = [
+                vec(f"k{rng.randint(0, 39)}", {"body": rng.choice(["alpha", "beta", "alpha beta"])}) for _ in range(5)
+            ]
             index.put(index.validate_put(batch))
         done.set()
 
