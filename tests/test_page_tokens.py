@@ -159,3 +159,20 @@ def test_snapshot_memory_stays_within_the_budget(tmp_path):
     assert store.cursors.used <= budget
     # The index's own rewrites account for the rest: 1,000 × 4 KB of new metadata per region.
     assert grown <= budget + 3 * 1000 * 4200 + 2 * 1024 * 1024
+
+
+def test_a_listing_pages_past_keys_that_json_would_escape(client):
+    client.create_vector_bucket(vectorBucketName="paged")
+    client.create_index(**WHERE, dataType="float32", dimension=2, distanceMetric="euclidean")
+    # 1,024 characters each: escaped in JSON they would make tokens past ListVectors' 2,048.
+    keys = sorted(["\x01" * 1024, '"' * 1024, "\\" * 1024, "é" * 512])
+    client.put_vectors(**WHERE, vectors=[{"key": k, "data": {"float32": [1.0, 2.0]}} for k in keys])
+    seen, token = [], None
+    for _ in range(len(keys) + 1):
+        page = client.list_vectors(**WHERE, maxResults=1, **({"nextToken": token} if token else {}))
+        seen += [v["key"] for v in page["vectors"]]
+        token = page.get("nextToken")
+        if token is None:
+            break
+        assert len(token) <= 2048
+    assert seen == keys

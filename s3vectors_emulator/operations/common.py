@@ -53,23 +53,32 @@ def resolve_index(ctx: Context, params: dict[str, Any]) -> Index:
     return ctx.region.index(*index_names(ctx, params))
 
 
-def encode_token(owner: str, *position: Any) -> str:
+def encode_token(owner: str, last: str, *extra: Any) -> str:
     """An opaque page token: the identity of what is paged (a region's state, a bucket, an
-    index, so a token dies with it) and the position to continue from."""
-    return base64.urlsafe_b64encode(orjson.dumps([owner, *position])).decode("ascii")
+    index, so a token dies with it), the name or key to continue after, and any extra fields.
+
+    The name goes in as its raw UTF-8 bytes after the JSON header, not inside the JSON: escaped
+    there, a 1,024-byte key of control characters made a token of 8,228 characters, past
+    ListVectors' 2,048, which the emulator then refused on the next call.
+    """
+    header = orjson.dumps([owner, *extra])  # JSON escapes NUL, so the first NUL ends the header
+    return base64.urlsafe_b64encode(header + b"\0" + last.encode("utf-8", "surrogatepass")).decode("ascii")
 
 
 def decode_token(token: str | None, owner: str, size: int = 1) -> list[Any] | None:
-    """The position in a page token of ``owner``; a token we did not issue for it is refused."""
+    """[last, *extra] of a page token of ``owner`` (``size`` fields); a token we did not issue for
+    it is refused."""
     if token is None:
         return None
     try:
-        values = orjson.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+        header, sep, last = base64.urlsafe_b64decode(token.encode("ascii")).partition(b"\0")
+        values = orjson.loads(header)
+        name = last.decode("utf-8", "surrogatepass")
     except (ValueError, UnicodeError, orjson.JSONDecodeError):
         raise invalid_token() from None
-    if not isinstance(values, list) or len(values) != size + 1 or values[0] != owner:
+    if not sep or not isinstance(values, list) or len(values) != size or values[0] != owner:
         raise invalid_token()
-    return values[1:]
+    return [name, *values[1:]]
 
 
 def decode_name_token(token: str | None, owner: str) -> str | None:
