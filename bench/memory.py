@@ -117,7 +117,9 @@ def run(quick: bool) -> Section:
             "unit": "vectors/s",
         },
     ]
-    section.notes.append(f"{runs} subprocess runs; metadata {_metadata(0)} (size model of Part I §3)")
+    section.notes.append(
+        f"{runs} subprocess runs; metadata {_metadata(0)} (size model: docs/behaviour.md#metadata-size-model)"
+    )
     if quick:
         section.notes.append("quick: 100k vectors, extrapolated per million")
     return section

@@ -1,4 +1,5 @@
-"""Full-text and hybrid search (D13): query cost in process, as ratios to the vector-only query on the
+"""Full-text and hybrid search (behaviour.md#decision-text-search): query cost in process, as ratios to the vector-only
+query on the
 same index, and what one searchable key adds to a PutVectors through the Flask test client.
 
 The texts are ~50 words of English drawn from a fixed vocabulary (function words first, then regular

@@ -29,8 +29,11 @@ import pytest
 from conformance.helpers import CALLS, LEFTOVERS, OPERATIONS, Buckets, Target, make_client, purge
 
 HERE = Path(__file__).parent
-REF_PATTERN = re.compile(r"^Part (I|II) §\d+(\.\d+)?$")
-DECISION_PATTERN = re.compile(r"^(D([1-9]|1[0-4])|compat)$")
+# Markers name anchors of docs/behaviour.md: ref("vectors-keys") for AWS's rules, decision("decision-...")
+# for the emulator's own choices ("compat": a difference listed in docs/compatibility.md).
+_ANCHORS = frozenset(re.findall(r'<a id="([^"]+)"', (HERE.parent / "docs" / "behaviour.md").read_text("utf-8")))
+REF_ANCHORS = frozenset(a for a in _ANCHORS if not a.startswith("decision-"))
+DECISION_ANCHORS = frozenset(a for a in _ANCHORS if a.startswith("decision-")) | {"compat"}
 # Areas in report order; each is one test file (test_<area>.py).
 AREAS = (
     "buckets",
@@ -49,7 +52,7 @@ AREAS = (
 # test_text_search.py since they landed, so nothing is left out here.
 NOT_COVERED: dict[str, str] = {}
 
-# Distances: float32 error on an exact target, a few per cent on AWS's approximate index (Part I §5).
+# Distances: float32 error on an exact target, a few per cent on AWS's approximate index (behaviour.md#distances).
 TIGHT = {"rel": 1e-5, "abs": 1e-6}
 # nodeid -> {"area", "kind" ("ref" or "decision"), "outcome" (None, "passed", "failed", "skipped"), "error"}
 _results: dict[str, dict[str, Any]] = {}
@@ -73,11 +76,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "ref(section): the test checks a sourced AWS fact, e.g. 'Part I §6'")
+    config.addinivalue_line("markers", "ref(anchor): the test checks a rule of AWS's, an anchor of docs/behaviour.md")
     config.addinivalue_line(
         "markers",
-        "decision(id): the test checks an emulator choice (D1-D14, or 'compat' for "
-        "a choice listed in docs/compatibility.md)",
+        "decision(anchor): the test checks an emulator choice (a decision-* anchor of docs/behaviour.md, "
+        "or 'compat' for a choice listed in docs/compatibility.md)",
     )
 
 
@@ -99,8 +102,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         decisions = [m.args[0] if m.args else None for m in item.iter_markers("decision")]
         if not refs and not decisions:
             problems.append(f"{item.nodeid}: no @pytest.mark.ref or @pytest.mark.decision")
-        problems += [f"{item.nodeid}: bad ref {r!r}" for r in refs if not (r and REF_PATTERN.match(r))]
-        problems += [f"{item.nodeid}: bad decision {d!r}" for d in decisions if not (d and DECISION_PATTERN.match(d))]
+        problems += [f"{item.nodeid}: bad ref {r!r}" for r in refs if r not in REF_ANCHORS]
+        problems += [f"{item.nodeid}: bad decision {d!r}" for d in decisions if d not in DECISION_ANCHORS]
         area = Path(str(item.path)).stem.removeprefix("test_")
         # A test that depends on any emulator choice is a decision test, even if it also cites a fact.
         _results[item.nodeid] = {"area": area, "kind": "decision" if decisions else "ref", "outcome": None, "error": ""}
@@ -227,7 +230,8 @@ def close(target: Target) -> Callable[[float], Any]:
 
 @pytest.fixture(scope="session")
 def legacy(target: Target) -> Iterator[Target]:
-    """An emulator whose new buckets count as made before 2026-09-30 (D5); only on the emulator target."""
+    """An emulator whose new buckets count as made before 2026-09-30 (behaviour.md#decision-post-cutoff-buckets); only
+    on the emulator target."""
     if not target.is_emulator:
         pytest.skip("buckets made before 2026-09-30 exist only on the emulator (--legacy-buckets)")
     from s3vectors_emulator.config import Config
@@ -239,7 +243,8 @@ def legacy(target: Target) -> Iterator[Target]:
 
 @pytest.fixture
 def legacy_buckets(legacy: Target) -> Iterator[Buckets]:
-    """Buckets that count as made before 2026-09-30: default index mode CLASSIC (D5)."""
+    """Buckets that count as made before 2026-09-30: default index mode CLASSIC
+    (behaviour.md#decision-post-cutoff-buckets)."""
     factory = Buckets(legacy)
     yield factory
     factory.delete_all()

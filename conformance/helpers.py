@@ -18,7 +18,8 @@ import pytest
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
-# All 22 operations of the newest service model (D1): the report says which of them the run exercised.
+# All 22 operations of the newest service model (behaviour.md#decision-api-surface): the report says which of them the
+# run exercised.
 OPERATIONS = (
     "CreateVectorBucket",
     "GetVectorBucket",
@@ -222,7 +223,7 @@ def error_of(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Err:
 
 
 def coral_length(path: str, length: int, low: int, high: int, count: int = 1) -> str:
-    """The Coral length template (Part I §6)."""
+    """The Coral length template (behaviour.md#errors-catalogue)."""
     errors = "1 validation error" if count == 1 else f"{count} validation errors"
     return (
         f"{errors} detected. Value with length {length} at '{path}' failed to satisfy constraint: "
@@ -231,7 +232,7 @@ def coral_length(path: str, length: int, low: int, high: int, count: int = 1) ->
 
 
 def coral_range(path: str, low: int, high: int) -> str:
-    """The Coral range template (Part I §6)."""
+    """The Coral range template (behaviour.md#errors-catalogue)."""
     return (
         f"1 validation error detected. Value at '{path}' failed to satisfy constraint: "
         f"Member must be between {low} and {high}, inclusive"
@@ -246,7 +247,7 @@ def unit(dimension: int, at: int = 0, value: float = 1.0) -> dict[str, list[floa
 
 
 def put_all(client: Any, where: dict[str, str], vectors: list[dict[str, Any]]) -> None:
-    """PutVectors in batches of 500 (Part I §1)."""
+    """PutVectors in batches of 500 (behaviour.md#limits)."""
     for start in range(0, len(vectors), 500):
         client.put_vectors(**where, vectors=vectors[start : start + 500])
 

@@ -1,4 +1,5 @@
-"""Vector buckets: create, get, list, delete, names and their errors (Part I §2, §6, §7, §9)."""
+"""Vector buckets: create, get, list, delete, names and their errors (behaviour.md#names,
+behaviour.md#errors-catalogue, behaviour.md#listing, behaviour.md#tags)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ BUCKET_NOT_FOUND = ("NotFoundException", "The specified vector bucket could not 
 ARN = re.compile(r"^arn:aws[-a-z]*:s3vectors:(?P<region>[-a-z0-9]+):(?P<account>\d{12}):bucket/(?P<name>.+)$")
 
 
-@pytest.mark.ref("Part I §9")
+@pytest.mark.ref("tags")
 def test_create_returns_arn_and_get_describes_bucket(client, target, buckets):
     name = buckets.name()
     arn = client.create_vector_bucket(vectorBucketName=name)["vectorBucketArn"]
@@ -29,7 +30,7 @@ def test_create_returns_arn_and_get_describes_bucket(client, target, buckets):
     assert client.get_vector_bucket(vectorBucketArn=arn)["vectorBucket"]["vectorBucketName"] == name
 
 
-@pytest.mark.ref("Part I §7")
+@pytest.mark.ref("listing")
 def test_list_by_prefix_shows_summaries(client, buckets):
     hint = secrets.token_hex(3)
     names = sorted(buckets.create(f"{hint}-") for _ in range(3))
@@ -39,13 +40,13 @@ def test_list_by_prefix_shows_summaries(client, buckets):
     assert all(ARN.match(b["vectorBucketArn"])["name"] == b["vectorBucketName"] for b in listed)
 
 
-@pytest.mark.ref("Part I §7")
+@pytest.mark.ref("listing")
 def test_list_with_prefix_matching_nothing(client, target):
     page = client.list_vector_buckets(prefix=f"{target.prefix}nothing-here")
     assert page["vectorBuckets"] == [] and "nextToken" not in page
 
 
-@pytest.mark.decision("D8")
+@pytest.mark.decision("decision-duplicates-and-order")
 def test_list_is_ascending_by_name(client, buckets):
     hint = secrets.token_hex(3)
     names = [buckets.create(f"{hint}-") for _ in range(4)]
@@ -53,14 +54,14 @@ def test_list_is_ascending_by_name(client, buckets):
     assert listed == sorted(names)
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_delete_then_get_is_not_found(client, buckets):
     name = buckets.create()
     assert client.delete_vector_bucket(vectorBucketName=name)["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert error_of(client.get_vector_bucket, vectorBucketName=name)[:3] == BUCKET_NOT_FOUND
 
 
-@pytest.mark.ref("Part I §9")
+@pytest.mark.ref("tags")
 def test_delete_by_arn(client, buckets):
     name = buckets.create()
     arn = client.get_vector_bucket(vectorBucketName=name)["vectorBucket"]["vectorBucketArn"]
@@ -68,7 +69,7 @@ def test_delete_by_arn(client, buckets):
     assert error_of(client.get_vector_bucket, vectorBucketArn=arn)[:3] == BUCKET_NOT_FOUND
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_duplicate_is_conflict(client, bucket):
     assert error_of(client.create_vector_bucket, vectorBucketName=bucket)[:3] == (
         "ConflictException",
@@ -77,7 +78,7 @@ def test_duplicate_is_conflict(client, bucket):
     )
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_delete_non_empty_is_conflict(client, buckets, bucket):
     buckets.index(bucket)
     assert error_of(client.delete_vector_bucket, vectorBucketName=bucket)[:3] == (
@@ -87,7 +88,7 @@ def test_delete_non_empty_is_conflict(client, buckets, bucket):
     )
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 @pytest.mark.parametrize(
     "operation", ["get_vector_bucket", "list_indexes", "get_vector_bucket_policy", "delete_vector_bucket_policy"]
 )
@@ -96,13 +97,13 @@ def test_missing_bucket_is_not_found(client, target, operation):
     assert error_of(getattr(client, operation), vectorBucketName=name)[:3] == BUCKET_NOT_FOUND
 
 
-@pytest.mark.ref("Part I §6")
-@pytest.mark.decision("D9")
+@pytest.mark.ref("errors-catalogue")
+@pytest.mark.decision("decision-deleting-absent")
 def test_delete_missing_bucket_is_not_found(client, target):
     assert error_of(client.delete_vector_bucket, vectorBucketName=f"{target.prefix}missing")[:3] == BUCKET_NOT_FOUND
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_put_policy_on_missing_bucket_is_not_found(client, target):
     assert (
         error_of(
@@ -114,14 +115,14 @@ def test_put_policy_on_missing_bucket_is_not_found(client, target):
     )
 
 
-@pytest.mark.ref("Part I §2")
+@pytest.mark.ref("names")
 def test_name_of_63_characters_is_accepted(client, target, buckets):
     name = buckets.exact(target.prefix + "a" * (63 - len(target.prefix)))
     client.create_vector_bucket(vectorBucketName=name)
     assert client.get_vector_bucket(vectorBucketName=name)["vectorBucket"]["vectorBucketName"] == name
 
 
-@pytest.mark.ref("Part I §2")
+@pytest.mark.ref("names")
 def test_name_of_3_characters_is_accepted(client, target):
     if target.is_aws:
         pytest.skip("a 3-character name cannot carry the run's prefix: only off AWS")
@@ -133,14 +134,14 @@ def test_name_of_3_characters_is_accepted(client, target):
         client.delete_vector_bucket(vectorBucketName=name)
 
 
-@pytest.mark.ref("Part I §2")
+@pytest.mark.ref("names")
 def test_name_of_64_characters_is_refused(raw, target, buckets):
     name = buckets.exact(target.prefix + "a" * (64 - len(target.prefix)))
     err = error_of(raw.create_vector_bucket, vectorBucketName=name)
     assert err[:3] == ("ValidationException", coral_length("/vectorBucketName", 64, 3, 63), 400)
 
 
-@pytest.mark.ref("Part I §2")
+@pytest.mark.ref("names")
 def test_name_of_2_characters_is_refused(raw):
     try:
         err = error_of(raw.create_vector_bucket, vectorBucketName="ab")
@@ -150,7 +151,7 @@ def test_name_of_2_characters_is_refused(raw):
     assert err[:3] == ("ValidationException", coral_length("/vectorBucketName", 2, 3, 63), 400)
 
 
-@pytest.mark.ref("Part I §2")
+@pytest.mark.ref("names")
 @pytest.mark.parametrize("suffix", ["with_under_score", "special&char"])
 def test_name_with_bad_characters(client, raw, buckets, suffix):
     name = buckets.name(suffix)
@@ -173,14 +174,14 @@ def test_name_outside_documented_alphabet(raw, buckets, suffix):
     )
 
 
-@pytest.mark.ref("Part I §2")
+@pytest.mark.ref("names")
 def test_uuid_shaped_name_is_accepted(client, target, buckets):
     name = buckets.exact(target.prefix + str(uuid.uuid4()))
     client.create_vector_bucket(vectorBucketName=name)
     assert client.get_vector_bucket(vectorBucketName=name)["vectorBucket"]["vectorBucketName"] == name
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_name_and_arn_together_are_refused(raw, bucket):
     arn = raw.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"]
     for operation in (raw.get_vector_bucket, raw.list_indexes, raw.get_vector_bucket_policy):
@@ -200,27 +201,27 @@ def test_neither_name_nor_arn_is_refused(raw):
     )
 
 
-@pytest.mark.ref("Part I §1")
+@pytest.mark.ref("limits")
 def test_list_max_results_boundary(client, raw, target):
     client.list_vector_buckets(maxResults=500, prefix=target.prefix)
     err = error_of(raw.list_vector_buckets, maxResults=501)
     assert err.code == "ValidationException" and "Member must be between 1 and 500, inclusive" in err.message
 
 
-@pytest.mark.ref("Part I §7")
+@pytest.mark.ref("listing")
 def test_list_prefix_length_boundary(client, raw, target):
     assert client.list_vector_buckets(prefix=target.prefix + "p" * (63 - len(target.prefix)))["vectorBuckets"] == []
     err = error_of(raw.list_vector_buckets, prefix="p" * 64)
     assert err[:3] == ("ValidationException", coral_length("/prefix", 64, 1, 63), 400)
 
 
-@pytest.mark.ref("Part I §9")
+@pytest.mark.ref("tags")
 def test_request_id_is_uuid_shaped(client, bucket):
     request_id = client.get_vector_bucket(vectorBucketName=bucket)["ResponseMetadata"]["RequestId"]
     assert re.fullmatch(r"[0-9a-fA-F-]{36}", request_id)
 
 
-@pytest.mark.decision("D2")
+@pytest.mark.decision("decision-error-shape")
 def test_error_wire_format(client, target):
     with pytest.raises(Exception) as exc:
         client.get_vector_bucket(vectorBucketName=f"{target.prefix}missing")
@@ -230,8 +231,8 @@ def test_error_wire_format(client, target):
     assert re.fullmatch(r"[0-9a-fA-F-]{36}", headers["x-amzn-requestid"])
 
 
-@pytest.mark.ref("Part I §7")
-@pytest.mark.decision("D4")
+@pytest.mark.ref("listing")
+@pytest.mark.decision("decision-accounts-regions")
 def test_buckets_are_regional(client, target, bucket):
     other = make_client(target, region="us-west-2" if target.region != "us-west-2" else "us-east-1")
     assert other.list_vector_buckets(prefix=bucket)["vectorBuckets"] == []

@@ -1,7 +1,9 @@
-"""The metadata filter language, as a table of cases over one fixed data set (Part I §4; Part II §3; D7).
+"""The metadata filter language, as a table of cases over one fixed data set (behaviour.md#filters; behaviour.md#modes;
+behaviour.md#decision-filter-semantics).
 
 A sourced case lists the keys that must match; keys named as ``open`` are ones the sources leave undecided,
-and may or may not appear. A decision case (D7) fixes the whole result. The data set is read-only, so all cases
+and may or may not appear. A decision case (behaviour.md#decision-filter-semantics) fixes the whole result. The data
+set is read-only, so all cases
 share one bucket made for this module.
 """
 
@@ -31,8 +33,8 @@ DATA = {
     "f": {"genre": "horror", "year": 2, "rating": 2.0, "": "x", "nf": "secret"},
 }
 ALL = set(DATA)
-REF = pytest.mark.ref("Part I §4")
-D7 = pytest.mark.decision("D7")
+REF = pytest.mark.ref("filters")
+DECIDED = pytest.mark.decision("decision-filter-semantics")
 
 
 def case(filter_, matches, open_=(), mark=REF, id_=None):
@@ -40,7 +42,7 @@ def case(filter_, matches, open_=(), mark=REF, id_=None):
 
 
 CASES = [
-    # equality, shorthand and types (Part I §4)
+    # equality, shorthand and types (behaviour.md#filters)
     case({"genre": "drama"}, "ac", id_="shorthand-eq"),
     case({"genre": {"$eq": "drama"}}, "ac", id_="eq-string-case-sensitive"),
     case({"year": {"$eq": 2021}}, "b", id_="eq-number"),
@@ -75,26 +77,26 @@ CASES = [
     # literal key names
     case({"loc.page": 2}, "a", id_="dotted-key-is-literal"),
     case({"": "x"}, "f", id_="empty-key-name"),
-    # $startsWith on an ENHANCED index (Part II §3)
-    case({"path": {"$startsWith": "/docs/"}}, "ab", mark=pytest.mark.ref("Part II §3"), id_="startswith"),
-    # D7: what the sources leave open
-    case({"genre": {"$ne": "drama"}}, "bdef", mark=D7, id_="ne-matches-missing-key"),
-    case({"genre": {"$nin": ["drama", "comedy"]}}, "def", mark=D7, id_="nin-matches-missing-key"),
-    case({"tags": {"$in": ["z", "q"]}}, "c", mark=D7, id_="in-on-array"),
-    case({"tags": {"$ne": "y"}}, "cdef", mark=D7, id_="ne-on-array-no-element"),
-    case({"tags": {"$nin": ["x", "z"]}}, "bdef", mark=D7, id_="nin-on-array-no-element"),
-    case({"scores": {"$gt": 5}}, "a", mark=D7, id_="range-on-array-any-element"),
-    case({"scores": {"$gt": 2, "$lt": 5}}, "ac", mark=D7, id_="range-pair-on-array-each-separately"),
-    case({"flag": 1}, "", mark=D7, id_="boolean-never-equals-number"),
-    case({"flag": {"$gt": 0}}, "", mark=D7, id_="range-skips-booleans"),
-    case({"flag": {"$ne": True}}, "bcdef", mark=D7, id_="ne-type-mismatch-matches"),
-    case({"year": 2022}, "c", mark=D7, id_="integer-equals-float"),
-    case({"rating": 2}, "f", mark=D7, id_="float-equals-integer"),
-    case({"year": {"$gt": 2000}}, "abc", mark=D7, id_="range-skips-strings"),
-    case({"path": {"$startsWith": "/docs/b"}}, "", mark=D7, id_="startswith-case-sensitive"),
-    case({"tags": {"$startsWith": "z"}}, "c", mark=D7, id_="startswith-on-array"),
-    case({"year": {"$startsWith": "20"}}, "d", mark=D7, id_="startswith-skips-non-strings"),
-    case({"path": {"$startsWith": ""}}, "abc", mark=D7, id_="startswith-empty-prefix"),
+    # $startsWith on an ENHANCED index (behaviour.md#modes)
+    case({"path": {"$startsWith": "/docs/"}}, "ab", mark=pytest.mark.ref("modes"), id_="startswith"),
+    # behaviour.md#decision-filter-semantics: what the sources leave open
+    case({"genre": {"$ne": "drama"}}, "bdef", mark=DECIDED, id_="ne-matches-missing-key"),
+    case({"genre": {"$nin": ["drama", "comedy"]}}, "def", mark=DECIDED, id_="nin-matches-missing-key"),
+    case({"tags": {"$in": ["z", "q"]}}, "c", mark=DECIDED, id_="in-on-array"),
+    case({"tags": {"$ne": "y"}}, "cdef", mark=DECIDED, id_="ne-on-array-no-element"),
+    case({"tags": {"$nin": ["x", "z"]}}, "bdef", mark=DECIDED, id_="nin-on-array-no-element"),
+    case({"scores": {"$gt": 5}}, "a", mark=DECIDED, id_="range-on-array-any-element"),
+    case({"scores": {"$gt": 2, "$lt": 5}}, "ac", mark=DECIDED, id_="range-pair-on-array-each-separately"),
+    case({"flag": 1}, "", mark=DECIDED, id_="boolean-never-equals-number"),
+    case({"flag": {"$gt": 0}}, "", mark=DECIDED, id_="range-skips-booleans"),
+    case({"flag": {"$ne": True}}, "bcdef", mark=DECIDED, id_="ne-type-mismatch-matches"),
+    case({"year": 2022}, "c", mark=DECIDED, id_="integer-equals-float"),
+    case({"rating": 2}, "f", mark=DECIDED, id_="float-equals-integer"),
+    case({"year": {"$gt": 2000}}, "abc", mark=DECIDED, id_="range-skips-strings"),
+    case({"path": {"$startsWith": "/docs/b"}}, "", mark=DECIDED, id_="startswith-case-sensitive"),
+    case({"tags": {"$startsWith": "z"}}, "c", mark=DECIDED, id_="startswith-on-array"),
+    case({"year": {"$startsWith": "20"}}, "d", mark=DECIDED, id_="startswith-skips-non-strings"),
+    case({"path": {"$startsWith": ""}}, "abc", mark=DECIDED, id_="startswith-empty-prefix"),
 ]
 
 INVALID = [
@@ -168,7 +170,7 @@ def test_filter_case(client, where, filter_, matches, open_):
     assert set(got) - open_ == matches
 
 
-@pytest.mark.ref("Part I §4")
+@pytest.mark.ref("filters")
 @pytest.mark.parametrize("filter_", INVALID, ids=[json.dumps(f, separators=(",", ":")) for f in INVALID])
 def test_invalid_filter(raw, where, filter_):
     err = error_of(raw.query_vectors, **where, queryVector={"float32": [1.0, 0.0]}, topK=1, filter=filter_)
@@ -176,7 +178,7 @@ def test_invalid_filter(raw, where, filter_):
     assert err.fields == [{"path": "filter", "message": "Invalid filter"}]
 
 
-@pytest.mark.decision("D7")
+@pytest.mark.decision("decision-filter-semantics")
 @pytest.mark.parametrize("filter_", [{"$and": []}, {"$or": []}], ids=["and-empty", "or-empty"])
 def test_empty_logical_list_is_invalid(raw, where, filter_):
     err = error_of(raw.query_vectors, **where, queryVector={"float32": [1.0, 0.0]}, topK=1, filter=filter_)
@@ -191,7 +193,7 @@ def test_startswith_needs_a_string(raw, where):
     assert err[:3] == ("ValidationException", "Invalid filter", 400)
 
 
-@pytest.mark.ref("Part I §4")
+@pytest.mark.ref("filters")
 def test_non_filterable_key(client, where):
     err = error_of(client.query_vectors, **where, queryVector={"float32": [1.0, 0.0]}, topK=1, filter={"nf": "x"})
     assert err[:3] == ("ValidationException", "Invalid use of non-filterable metadata in filter", 400)
@@ -209,7 +211,7 @@ def test_non_filterable_key_inside_logic(client, where):
     assert err[:3] == ("ValidationException", "Invalid use of non-filterable metadata in filter", 400)
 
 
-@pytest.mark.ref("Part I §4")
+@pytest.mark.ref("filters")
 def test_filter_never_exceeds_top_k(client, where):
     result = client.query_vectors(**where, queryVector={"float32": [1.0, 0.0]}, topK=1, filter={"genre": "drama"})
     assert [v["key"] for v in result["vectors"]] == ["a"]

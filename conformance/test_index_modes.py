@@ -1,4 +1,5 @@
-"""Index modes CLASSIC / ENHANCED, queryMode, `$startsWith` and the 100-constraint limit (Part II §3; D5).
+"""Index modes CLASSIC / ENHANCED, queryMode, `$startsWith` and the 100-constraint limit (behaviour.md#modes;
+behaviour.md#decision-post-cutoff-buckets).
 
 Buckets made today default to ENHANCED. CLASSIC indexes exist only in buckets made before 2026-09-30, which
 only the emulator can make (``--legacy-buckets``): those tests are skipped on other targets.
@@ -37,14 +38,14 @@ def keys(result):
 # -- buckets made today: ENHANCED --
 
 
-@pytest.mark.ref("Part II §3")
+@pytest.mark.ref("modes")
 def test_new_bucket_and_index_are_enhanced(client, buckets, bucket):
     assert client.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["defaultIndexMode"] == "ENHANCED"
     buckets.index(bucket)
     assert client.get_index(vectorBucketName=bucket, indexName="idx")["index"]["indexMode"] == "ENHANCED"
 
 
-@pytest.mark.ref("Part II §3")
+@pytest.mark.ref("modes")
 def test_enhanced_is_accepted_everywhere(client, buckets, bucket):
     where = buckets.index(bucket)
     assert client.update_index_mode(**where, indexMode="ENHANCED")["ResponseMetadata"]["HTTPStatusCode"] == 200
@@ -58,7 +59,7 @@ def test_enhanced_is_accepted_everywhere(client, buckets, bucket):
     assert client.get_index(**where)["index"]["indexMode"] == "ENHANCED"
 
 
-@pytest.mark.ref("Part II §3")
+@pytest.mark.ref("modes")
 def test_mode_operations_on_missing_resources(client, bucket, target):
     assert error_of(client.update_index_mode, vectorBucketName=bucket, indexName="nope", indexMode="ENHANCED")[:3] == (
         "NotFoundException",
@@ -72,7 +73,7 @@ def test_mode_operations_on_missing_resources(client, bucket, target):
     )[:3] == ("NotFoundException", "The specified vector bucket could not be found", 404)
 
 
-@pytest.mark.decision("D5")
+@pytest.mark.decision("decision-post-cutoff-buckets")
 def test_classic_is_refused_on_a_new_bucket(client, buckets, bucket):
     where = buckets.index(bucket)
     assert error_of(client.update_index_mode, **where, indexMode="CLASSIC")[:3] == CLASSIC_REFUSED
@@ -82,7 +83,7 @@ def test_classic_is_refused_on_a_new_bucket(client, buckets, bucket):
     )
 
 
-@pytest.mark.decision("D5")
+@pytest.mark.decision("decision-post-cutoff-buckets")
 def test_query_mode_classic_on_enhanced_is_refused(client, buckets, bucket):
     where = buckets.index(bucket)
     assert error_of(client.query_vectors, **where, queryVector=QUERY, topK=1, queryMode="CLASSIC")[:3] == (
@@ -92,7 +93,7 @@ def test_query_mode_classic_on_enhanced_is_refused(client, buckets, bucket):
     )
 
 
-@pytest.mark.ref("Part II §3")
+@pytest.mark.ref("modes")
 def test_query_mode_enhanced_on_enhanced_changes_nothing(client, buckets, bucket):
     where = seeded(client, buckets, bucket)
     filter_ = {"path": {"$startsWith": "/docs/"}}
@@ -103,7 +104,7 @@ def test_query_mode_enhanced_on_enhanced_changes_nothing(client, buckets, bucket
     )
 
 
-@pytest.mark.ref("Part II §3")
+@pytest.mark.ref("modes")
 @pytest.mark.parametrize(
     "filter_",
     [
@@ -118,7 +119,7 @@ def test_100_constraints_are_accepted(client, buckets, bucket, filter_):
     assert keys(client.query_vectors(**where, queryVector=QUERY, topK=5, filter=filter_)) == ["docs", "img"]
 
 
-@pytest.mark.ref("Part II §3")
+@pytest.mark.ref("modes")
 @pytest.mark.parametrize(
     "filter_",
     [
@@ -142,11 +143,11 @@ def test_constraint_limit_message(client, buckets, bucket):
     assert err[:3] == ("ValidationException", "Filter exceeds the maximum of 100 constraints", 400)
 
 
-# -- buckets made before 2026-09-30: CLASSIC (emulator only, D5) --
+# -- buckets made before 2026-09-30: CLASSIC (emulator only, behaviour.md#decision-post-cutoff-buckets) --
 
 
-@pytest.mark.ref("Part II §3")
-@pytest.mark.decision("D5")
+@pytest.mark.ref("modes")
+@pytest.mark.decision("decision-post-cutoff-buckets")
 def test_legacy_bucket_defaults_to_classic(legacy, legacy_buckets):
     client = legacy.client()
     bucket = legacy_buckets.create()
@@ -155,8 +156,8 @@ def test_legacy_bucket_defaults_to_classic(legacy, legacy_buckets):
     assert client.get_index(**where)["index"]["indexMode"] == "CLASSIC"
 
 
-@pytest.mark.ref("Part II §3")
-@pytest.mark.decision("D5")
+@pytest.mark.ref("modes")
+@pytest.mark.decision("decision-post-cutoff-buckets")
 def test_legacy_modes_switch_both_ways(legacy, legacy_buckets):
     client = legacy.client()
     bucket = legacy_buckets.create()
@@ -170,8 +171,8 @@ def test_legacy_modes_switch_both_ways(legacy, legacy_buckets):
     assert client.get_index(**legacy_buckets.index(bucket, "second"))["index"]["indexMode"] == "ENHANCED"
 
 
-@pytest.mark.ref("Part II §3")
-@pytest.mark.decision("D5")
+@pytest.mark.ref("modes")
+@pytest.mark.decision("decision-post-cutoff-buckets")
 def test_legacy_startswith_needs_query_mode_enhanced(legacy, legacy_buckets):
     client = legacy.client()
     where = seeded(client, legacy_buckets, legacy_buckets.create())
@@ -185,8 +186,8 @@ def test_legacy_startswith_needs_query_mode_enhanced(legacy, legacy_buckets):
     assert keys(client.query_vectors(**where, queryVector=QUERY, topK=5, queryMode="CLASSIC")) == ["docs", "img"]
 
 
-@pytest.mark.ref("Part II §3")
-@pytest.mark.decision("D5")
+@pytest.mark.ref("modes")
+@pytest.mark.decision("decision-post-cutoff-buckets")
 def test_legacy_classic_has_no_constraint_limit(legacy, legacy_buckets):
     client = legacy.client()
     where = seeded(client, legacy_buckets, legacy_buckets.create())

@@ -1,5 +1,7 @@
 """Vector indexes: create, get, list, delete, names, limits, and the configuration side of text search
-(Part I §1, §2, §6, §7, §9; Part II §1, §2.1, §2.2, §5)."""
+(behaviour.md#limits, behaviour.md#names, behaviour.md#errors-catalogue, behaviour.md#listing, behaviour.md#tags;
+behaviour.md#api-operations, behaviour.md#text-config-create, behaviour.md#text-config-update,
+behaviour.md#queries-vector-or-text)."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ def create(client, bucket, name="idx", **extra):
     return client.create_index(**params)
 
 
-@pytest.mark.ref("Part I §9")
+@pytest.mark.ref("tags")
 def test_create_get_list_delete(client, bucket):
     bucket_arn = client.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"]
     arn = create(client, bucket, metadataConfiguration={"nonFilterableMetadataKeys": ["raw_text"]})["indexArn"]
@@ -43,7 +45,7 @@ def test_create_get_list_delete(client, bucket):
     assert error_of(client.get_index, indexArn=arn)[:3] == INDEX_NOT_FOUND
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_get_missing_index_and_missing_bucket(client, bucket, target):
     assert error_of(client.get_index, vectorBucketName=bucket, indexName="nope")[:3] == INDEX_NOT_FOUND
     assert (
@@ -51,13 +53,13 @@ def test_get_missing_index_and_missing_bucket(client, bucket, target):
     )
 
 
-@pytest.mark.ref("Part I §6")
-@pytest.mark.decision("D9")
+@pytest.mark.ref("errors-catalogue")
+@pytest.mark.decision("decision-deleting-absent")
 def test_delete_missing_index_is_not_found(client, bucket):
     assert error_of(client.delete_index, vectorBucketName=bucket, indexName="nope")[:3] == INDEX_NOT_FOUND
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_duplicate_is_conflict(client, bucket):
     create(client, bucket)
     assert error_of(create, client, bucket)[:3] == (
@@ -76,7 +78,7 @@ def test_create_in_missing_bucket(client, target):
     )
 
 
-@pytest.mark.ref("Part I §2")
+@pytest.mark.ref("names")
 def test_names_with_dots_and_length_boundaries(client, bucket):
     names = ["a.b", "abc", "x" * 63, "v1.2-3"]
     for name in names:
@@ -84,7 +86,7 @@ def test_names_with_dots_and_length_boundaries(client, bucket):
     assert sorted(i["indexName"] for i in client.list_indexes(vectorBucketName=bucket)["indexes"]) == sorted(names)
 
 
-@pytest.mark.decision("D10")
+@pytest.mark.decision("decision-unseen-messages")
 @pytest.mark.parametrize("length", [2, 64])
 def test_name_length_out_of_range(raw, bucket, length):
     assert error_of(create, raw, bucket, "a" * length)[:3] == (
@@ -94,20 +96,20 @@ def test_name_length_out_of_range(raw, bucket, length):
     )
 
 
-@pytest.mark.decision("D10")
+@pytest.mark.decision("decision-unseen-messages")
 @pytest.mark.parametrize("name", ["UPPER", "under_score", ".dot-first", "dash-last-", "sp ace"])
 def test_bad_name_characters(client, bucket, name):
     assert error_of(create, client, bucket, name)[:3] == ("ValidationException", "Invalid vector index name", 400)
 
 
-@pytest.mark.ref("Part I §1")
+@pytest.mark.ref("limits")
 @pytest.mark.parametrize("dimension", [1, 4096])
 def test_dimension_at_limits_is_accepted(client, bucket, dimension):
     create(client, bucket, dimension=dimension)
     assert client.get_index(vectorBucketName=bucket, indexName="idx")["index"]["dimension"] == dimension
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 @pytest.mark.parametrize("dimension", [0, 4097])
 def test_dimension_out_of_range(raw, bucket, dimension):
     assert error_of(create, raw, bucket, dimension=dimension)[:3] == (
@@ -118,7 +120,7 @@ def test_dimension_out_of_range(raw, bucket, dimension):
     )
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_data_type_enum(raw, bucket):
     assert error_of(create, raw, bucket, dataType="float16")[:3] == (
         "ValidationException",
@@ -128,7 +130,7 @@ def test_data_type_enum(raw, bucket):
     )
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_distance_metric_enum(raw, bucket):
     assert error_of(create, raw, bucket, distanceMetric="dot")[:3] == (
         "ValidationException",
@@ -138,7 +140,7 @@ def test_distance_metric_enum(raw, bucket):
     )
 
 
-@pytest.mark.ref("Part I §1")
+@pytest.mark.ref("limits")
 def test_ten_non_filterable_keys_of_63_characters(client, bucket):
     keys = [f"{i}" + "k" * 62 for i in range(10)]
     create(client, bucket, metadataConfiguration={"nonFilterableMetadataKeys": keys})
@@ -146,7 +148,7 @@ def test_ten_non_filterable_keys_of_63_characters(client, bucket):
     assert sorted(index["metadataConfiguration"]["nonFilterableMetadataKeys"]) == sorted(keys)
 
 
-@pytest.mark.ref("Part I §1")
+@pytest.mark.ref("limits")
 def test_eleven_non_filterable_keys_are_refused(raw, bucket):
     err = error_of(
         create, raw, bucket, metadataConfiguration={"nonFilterableMetadataKeys": [f"k{i}" for i in range(11)]}
@@ -154,7 +156,7 @@ def test_eleven_non_filterable_keys_are_refused(raw, bucket):
     assert err.code == "ValidationException"
 
 
-@pytest.mark.decision("D10")
+@pytest.mark.decision("decision-unseen-messages")
 def test_eleven_non_filterable_keys_message(raw, bucket):
     err = error_of(
         create, raw, bucket, metadataConfiguration={"nonFilterableMetadataKeys": [f"k{i}" for i in range(11)]}
@@ -162,7 +164,7 @@ def test_eleven_non_filterable_keys_message(raw, bucket):
     assert err.message == coral_length("/metadataConfiguration/nonFilterableMetadataKeys", 11, 0, 10)
 
 
-@pytest.mark.ref("Part I §1")
+@pytest.mark.ref("limits")
 def test_non_filterable_key_of_64_characters_is_refused(raw, bucket):
     err = error_of(create, raw, bucket, metadataConfiguration={"nonFilterableMetadataKeys": ["k" * 64]})
     assert err.code == "ValidationException"
@@ -183,7 +185,7 @@ def test_no_metadata_configuration_is_omitted(client, bucket):
     assert "metadataConfiguration" not in client.get_index(vectorBucketName=bucket, indexName="idx")["index"]
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_name_and_arn_together_are_refused(raw, bucket):
     create(raw, bucket)
     arn = raw.get_index(vectorBucketName=bucket, indexName="idx")["index"]["indexArn"]
@@ -204,7 +206,7 @@ def test_bucket_name_without_index_name_is_refused(raw, bucket):
     )
 
 
-@pytest.mark.ref("Part I §7")
+@pytest.mark.ref("listing")
 def test_list_by_prefix(client, bucket):
     for name in ["alpha-1", "alpha-2", "beta-1"]:
         create(client, bucket, name)
@@ -214,14 +216,15 @@ def test_list_by_prefix(client, bucket):
     assert nothing["indexes"] == [] and "nextToken" not in nothing
 
 
-@pytest.mark.ref("Part I §1")
+@pytest.mark.ref("limits")
 def test_list_max_results_boundary(client, raw, bucket):
     client.list_indexes(vectorBucketName=bucket, maxResults=500)
     err = error_of(raw.list_indexes, vectorBucketName=bucket, maxResults=501)
     assert err.code == "ValidationException" and "Member must be between 1 and 500, inclusive" in err.message
 
 
-# -- text search configuration (Part II §2.1-§2.2); queries with queryTexts are in test_text_search.py --
+# -- text search configuration (behaviour.md#text-config-create-§2.2); queries with queryTexts are in
+# test_text_search.py --
 
 TEXT = {"textSearchConfigurations": [{"metadataKey": "body", "language": "en"}]}
 
@@ -231,14 +234,14 @@ def text_keys(client, bucket):
     return {c["metadataKey"]: c for c in configuration.get("textSearchConfigurations", [])}
 
 
-@pytest.mark.ref("Part II §2.1")
+@pytest.mark.ref("text-config-create")
 def test_text_configuration_at_creation_is_echoed(client, bucket):
     create(client, bucket, metadataConfiguration=TEXT)
     config = text_keys(client, bucket)["body"]
     assert config["language"] == "en" and config.get("status") in {"ACTIVE", "BUILDING"}
 
 
-@pytest.mark.ref("Part II §2.1")
+@pytest.mark.ref("text-config-create")
 def test_ten_text_configurations_accepted_eleven_refused(client, raw, bucket):
     create(
         client,
@@ -256,13 +259,13 @@ def test_ten_text_configurations_accepted_eleven_refused(client, raw, bucket):
     assert err.code == "ValidationException"
 
 
-@pytest.mark.decision("D13")
+@pytest.mark.decision("decision-text-search")
 def test_text_configuration_is_active_at_once(client, bucket):
     create(client, bucket, metadataConfiguration=TEXT)
     assert text_keys(client, bucket)["body"]["status"] == "ACTIVE"
 
 
-@pytest.mark.ref("Part II §2.2")
+@pytest.mark.ref("text-config-update")
 def test_update_metadata_configuration_add_then_delete(client, bucket):
     create(client, bucket)
     where = {"vectorBucketName": bucket, "indexName": "idx"}
@@ -275,14 +278,14 @@ def test_update_metadata_configuration_add_then_delete(client, bucket):
     assert set(text_keys(client, bucket)) == {"title"}
 
 
-@pytest.mark.decision("D13")
+@pytest.mark.decision("decision-text-search")
 def test_added_configuration_is_active_at_once(client, bucket):
     create(client, bucket)
     client.update_metadata_configuration(vectorBucketName=bucket, indexName="idx", add=TEXT)
     assert text_keys(client, bucket)["body"]["status"] == "ACTIVE"
 
 
-@pytest.mark.ref("Part II §2.2")
+@pytest.mark.ref("text-config-update")
 def test_update_metadata_configuration_on_missing_index(client, bucket):
     assert (
         error_of(client.update_metadata_configuration, vectorBucketName=bucket, indexName="nope", add=TEXT)[:3]
@@ -319,7 +322,7 @@ def test_adding_a_configured_key_is_conflict(client, bucket):
     )
 
 
-@pytest.mark.decision("D10")
+@pytest.mark.decision("decision-unseen-messages")
 def test_language_enum(raw, bucket):
     create(raw, bucket)
     err = error_of(

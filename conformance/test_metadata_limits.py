@@ -1,4 +1,5 @@
-"""Metadata: value types, key names, the 50-key, 2 KB filterable and 40 KB total limits (Part I §1, §3)."""
+"""Metadata: value types, key names, the 50-key, 2 KB filterable and 40 KB total limits (behaviour.md#limits,
+behaviour.md#metadata)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def refused(client, where, metadata, message):
     assert err.fields == [{"path": "vectors[0].metadata", "message": message}]
 
 
-@pytest.mark.ref("Part I §3")
+@pytest.mark.ref("metadata")
 @pytest.mark.parametrize(
     ("value", "message"),
     [
@@ -59,7 +60,7 @@ def test_refused_value_types(client, where, key, value, message):
     refused(client, where, {key: value}, message)
 
 
-@pytest.mark.ref("Part I §3")
+@pytest.mark.ref("metadata")
 def test_accepted_value_types_round_trip(client, where):
     metadata = {
         "strings": ["a", "b"],
@@ -77,21 +78,21 @@ def test_accepted_value_types_round_trip(client, where):
     assert stored(client, where) == metadata
 
 
-@pytest.mark.ref("Part I §3")
+@pytest.mark.ref("metadata")
 def test_unusual_key_names_are_accepted(client, where):
     metadata = {"": "empty", "$eq": "dollar", "a.b": "dot", "k" * 1024: "long"}
     put(client, where, metadata)
     assert stored(client, where) == metadata
 
 
-@pytest.mark.ref("Part I §1")
+@pytest.mark.ref("limits")
 def test_fifty_keys_accepted_fifty_one_refused(client, where):
     put(client, where, {f"m{i}": i for i in range(50)})
     assert len(stored(client, where)) == 50
     refused(client, where, {f"m{i}": i for i in range(51)}, "Metadata object must have at most 50 keys")
 
 
-# The size model (Part I §3): 4 + Σ(8 + len(key) + value), string = UTF-8 bytes, number = 4, boolean = 0,
+# The size model (behaviour.md#metadata): 4 + Σ(8 + len(key) + value), string = UTF-8 bytes, number = 4, boolean = 0,
 # array = Σ(4 + element). Each shape below is exactly 2,048 bytes; adding one byte to it makes 2,049.
 FILTERABLE_SHAPES = {
     "one-string": lambda extra: {"f": "x" * (2035 + extra)},
@@ -102,26 +103,26 @@ FILTERABLE_SHAPES = {
 }
 
 
-@pytest.mark.ref("Part I §3")
+@pytest.mark.ref("metadata")
 @pytest.mark.parametrize("shape", FILTERABLE_SHAPES, ids=list(FILTERABLE_SHAPES))
 def test_filterable_limit_at_2048_bytes(client, where, shape):
     put(client, where, FILTERABLE_SHAPES[shape](0))
     refused(client, where, FILTERABLE_SHAPES[shape](1), FILTERABLE)
 
 
-@pytest.mark.ref("Part I §3")
+@pytest.mark.ref("metadata")
 def test_non_filterable_bytes_do_not_count_as_filterable(client, where):
     put(client, where, {"f": "x" * 2035, "bulk": "y" * 30000})
     assert len(stored(client, where)["bulk"]) == 30000
 
 
-@pytest.mark.ref("Part I §3")
+@pytest.mark.ref("metadata")
 def test_total_limit_at_40960_bytes(client, where):
     put(client, where, {"bulk": "x" * 40944})
     refused(client, where, {"bulk": "x" * 40945}, TOTAL)
 
 
-@pytest.mark.ref("Part I §3")
+@pytest.mark.ref("metadata")
 def test_total_limit_counts_filterable_keys_too(client, where):
     # 4 + (8 + 1 + 2000) + (8 + 4 + 38935) = 40960
     put(client, where, {"f": "x" * 2000, "bulk": "y" * 38935})

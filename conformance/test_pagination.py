@@ -1,5 +1,6 @@
 """Pagination invariants: no repeat, no gap, segments disjoint and complete, for ListVectors, ListIndexes,
-ListVectorBuckets and QueryVectors pages (Part I §1, §6, §7; Part II §4; D6, D8)."""
+ListVectorBuckets and QueryVectors pages (behaviour.md#limits, behaviour.md#errors-catalogue, behaviour.md#listing;
+behaviour.md#paging; behaviour.md#decision-query-results, behaviour.md#decision-duplicates-and-order)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def assert_no_repeat_no_gap(pages, expected):
 # -- ListVectors --
 
 
-@pytest.mark.ref("Part I §7")
+@pytest.mark.ref("listing")
 @pytest.mark.parametrize("max_results", [7, 100, 1000])
 def test_list_vectors_sequential_pages(client, where, max_results):
     pages = list_all(client, where, maxResults=max_results)
@@ -54,7 +55,7 @@ def test_list_vectors_pages_are_full_until_the_last(client, where):
     assert [len(page) for page in pages] == [7] * (COUNT // 7) + [COUNT % 7]
 
 
-@pytest.mark.ref("Part I §7")
+@pytest.mark.ref("listing")
 @pytest.mark.parametrize("segments", [1, 2, 5, 16])
 def test_list_vectors_segments_are_disjoint_and_complete(client, where, segments):
     parts = []
@@ -68,7 +69,7 @@ def test_list_vectors_segments_are_disjoint_and_complete(client, where, segments
     assert set().union(*parts) == set(KEYS)
 
 
-@pytest.mark.decision("D8")
+@pytest.mark.decision("decision-duplicates-and-order")
 def test_list_vectors_order_is_stable(client, where):
     assert list_all(client, where, maxResults=33) == list_all(client, where, maxResults=33)
     assert [k for page in list_all(client, where, maxResults=33) for k in page] == [
@@ -76,7 +77,7 @@ def test_list_vectors_order_is_stable(client, where):
     ]
 
 
-@pytest.mark.ref("Part I §7")
+@pytest.mark.ref("listing")
 def test_list_vectors_return_flags(client, where):
     page = client.list_vectors(**where, maxResults=3)["vectors"]
     assert all(set(v) == {"key"} for v in page)
@@ -86,7 +87,7 @@ def test_list_vectors_return_flags(client, where):
         assert v["data"]["float32"] == [float(i), 0.0] and v["metadata"] == {"n": i, "even": i % 2 == 0}
 
 
-@pytest.mark.ref("Part I §1")
+@pytest.mark.ref("limits")
 def test_list_vectors_default_page_size(client, buckets, bucket):
     where = buckets.index(bucket, dimension=2, metric="euclidean")
     put_all(client, where, [{"key": f"v{i}", "data": {"float32": [float(i), 1.0]}} for i in range(501)])
@@ -96,7 +97,7 @@ def test_list_vectors_default_page_size(client, buckets, bucket):
     assert_no_repeat_no_gap([[v["key"] for v in first["vectors"]], *rest], [f"v{i}" for i in range(501)])
 
 
-@pytest.mark.ref("Part I §1")
+@pytest.mark.ref("limits")
 def test_list_vectors_limits(client, raw, where):
     client.list_vectors(**where, maxResults=1000)
     err = error_of(raw.list_vectors, **where, maxResults=1001)
@@ -106,7 +107,7 @@ def test_list_vectors_limits(client, raw, where):
         assert error_of(raw.list_vectors, **where, **segment).code == "ValidationException"
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 @pytest.mark.parametrize(
     "segment",
     [{"segmentCount": 2}, {"segmentIndex": 0}, {"segmentCount": 2, "segmentIndex": 2}],
@@ -128,7 +129,7 @@ def test_list_vectors_bad_token(raw, where):
 # -- ListIndexes and ListVectorBuckets --
 
 
-@pytest.mark.ref("Part I §7")
+@pytest.mark.ref("listing")
 def test_list_indexes_pages(client, buckets, bucket):
     names = [f"idx-{i:02d}" for i in range(12)]
     for name in names:
@@ -144,7 +145,7 @@ def test_list_indexes_pages(client, buckets, bucket):
     assert_no_repeat_no_gap(pages, names)
 
 
-@pytest.mark.decision("D8")
+@pytest.mark.decision("decision-duplicates-and-order")
 def test_list_indexes_pages_ascend(client, buckets, bucket):
     names = [f"idx-{i:02d}" for i in (7, 3, 11, 0, 5, 9, 1)]
     for name in names:
@@ -157,7 +158,7 @@ def test_list_indexes_pages_ascend(client, buckets, bucket):
     ]
 
 
-@pytest.mark.ref("Part I §7")
+@pytest.mark.ref("listing")
 def test_list_vector_buckets_pages(client, buckets):
     hint = f"p{secrets.token_hex(2)}-"
     names = [buckets.create(hint) for _ in range(7)]
@@ -173,7 +174,7 @@ def test_list_vector_buckets_pages(client, buckets):
     assert_no_repeat_no_gap(pages, names)
 
 
-# -- QueryVectors pages (Part II §4) --
+# -- QueryVectors pages (behaviour.md#paging) --
 
 
 def query_pages(client, where, **params):
@@ -186,7 +187,7 @@ def query_pages(client, where, **params):
         token = {"nextToken": page["nextToken"]}
 
 
-@pytest.mark.ref("Part II §4")
+@pytest.mark.ref("paging")
 @pytest.mark.parametrize(("top_k", "sizes"), [(250, [100, 100, 50]), (150, [100, 50]), (1000, [100, 100, 50])])
 def test_query_pages_of_100(client, where, top_k, sizes):
     pages = query_pages(client, where, topK=top_k)
@@ -198,14 +199,14 @@ def test_query_pages_of_100(client, where, top_k, sizes):
     assert distances == sorted(distances)
 
 
-@pytest.mark.decision("D6")
+@pytest.mark.decision("decision-query-results")
 def test_exactly_100_results_is_one_page(client, where):
     (page,) = query_pages(client, where, topK=100)
     assert len(page["vectors"]) == 100 and "nextToken" not in page
     assert [v["key"] for v in page["vectors"]] == KEYS[:100]
 
 
-@pytest.mark.ref("Part II §4")
+@pytest.mark.ref("paging")
 def test_filtered_query_pages(client, where):
     pages = query_pages(client, where, topK=200, filter={"even": True}, returnMetadata=True)
     assert [len(p["vectors"]) for p in pages] == [100, 25]
@@ -214,14 +215,14 @@ def test_filtered_query_pages(client, where):
     assert_no_repeat_no_gap([[v["key"] for v in hits]], KEYS[::2])
 
 
-@pytest.mark.ref("Part II §4")
+@pytest.mark.ref("paging")
 def test_query_paginator(client, where):
     paginator = client.get_paginator("query_vectors")
     result = paginator.paginate(**where, queryVector=QUERY, topK=230).build_full_result()
     assert [v["key"] for v in result["vectors"]] == KEYS[:230]
 
 
-@pytest.mark.decision("D6")
+@pytest.mark.decision("decision-query-results")
 def test_query_token_is_bound_to_its_request(raw, where):
     first = raw.query_vectors(**where, queryVector=QUERY, topK=250)
     for change in ({"topK": 249}, {"filter": {"even": True}}, {"queryVector": {"float32": [-2.0, 0.0]}}):
@@ -238,7 +239,7 @@ def test_query_token_is_bound_to_its_request(raw, where):
     )
 
 
-@pytest.mark.decision("D6")
+@pytest.mark.decision("decision-query-results")
 def test_query_pages_are_a_snapshot(client, buckets, bucket):
     where = buckets.index(bucket, dimension=2, metric="euclidean")
     put_all(client, where, [{"key": key, "data": {"float32": [float(i), 0.0]}} for i, key in enumerate(KEYS[:150])])

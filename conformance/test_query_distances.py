@@ -1,4 +1,6 @@
-"""QueryVectors: distances, ordering, result shape and query errors (Part I §5, §6; Part II §2.5, §4; D6, D10)."""
+"""QueryVectors: distances, ordering, result shape and query errors (behaviour.md#distances,
+behaviour.md#errors-catalogue; behaviour.md#search-scores, behaviour.md#paging; behaviour.md#decision-query-results,
+behaviour.md#decision-unseen-messages)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ def query(client, where, data, **extra):
     return client.query_vectors(**where, queryVector={"float32": data}, **params)
 
 
-@pytest.mark.ref("Part I §5")
+@pytest.mark.ref("distances")
 def test_cosine_distance_is_one_minus_similarity(client, buckets, bucket, close):
     where = buckets.index(bucket)
     client.put_vectors(
@@ -38,7 +40,7 @@ def test_cosine_distance_is_one_minus_similarity(client, buckets, bucket, close)
     assert [v["key"] for v in result["vectors"]][2:] == ["orthogonal", "opposite"]
 
 
-@pytest.mark.ref("Part I §5")
+@pytest.mark.ref("distances")
 def test_cosine_distance_of_a_skewed_pair(client, buckets, bucket, close):
     where = buckets.index(bucket, dimension=3)
     client.put_vectors(**where, vectors=[{"key": "v", "data": {"float32": [1, 1, 2]}}])
@@ -46,7 +48,7 @@ def test_cosine_distance_of_a_skewed_pair(client, buckets, bucket, close):
     assert hit["distance"] == close(1 - 4 / (math.sqrt(3) * math.sqrt(6)))  # 0.05719
 
 
-@pytest.mark.ref("Part I §5")
+@pytest.mark.ref("distances")
 def test_euclidean_distance_is_squared(client, buckets, bucket, close):
     where = buckets.index(bucket, dimension=3, metric="euclidean")
     client.put_vectors(
@@ -59,7 +61,7 @@ def test_euclidean_distance_is_squared(client, buckets, bucket, close):
     assert [v["distance"] for v in result["vectors"]] == [close(0.0), close(1.0), close(3.0)]
 
 
-@pytest.mark.ref("Part I §5")
+@pytest.mark.ref("distances")
 def test_results_ascend_by_distance(client, buckets, bucket):
     where = buckets.index(bucket, dimension=2, metric="euclidean")
     client.put_vectors(
@@ -69,7 +71,7 @@ def test_results_ascend_by_distance(client, buckets, bucket):
     assert len(distances) == 40 and distances == sorted(distances)
 
 
-@pytest.mark.ref("Part I §5")
+@pytest.mark.ref("distances")
 def test_result_shape_follows_the_flags(client, buckets, bucket):
     where = buckets.index(bucket)
     client.put_vectors(
@@ -80,10 +82,10 @@ def test_result_shape_follows_the_flags(client, buckets, bucket):
     assert [set(v) for v in plain["vectors"]] == [{"key"}, {"key"}]
     full = client.query_vectors(**where, queryVector=unit(4), topK=5, returnMetadata=True, returnDistance=True)
     assert [(v["key"], v["metadata"]) for v in full["vectors"]] == [("m", {"genre": "x"}), ("n", {})]
-    assert all(set(v) == {"key", "metadata", "distance"} for v in full["vectors"])  # never `data` (Part I §9)
+    assert all(set(v) == {"key", "metadata", "distance"} for v in full["vectors"])  # never `data` (behaviour.md#tags)
 
 
-@pytest.mark.ref("Part I §5")
+@pytest.mark.ref("distances")
 def test_top_k_larger_than_index_and_empty_index(client, buckets, bucket):
     where = buckets.index(bucket)
     assert client.query_vectors(**where, queryVector=unit(4), topK=5)["vectors"] == []
@@ -91,7 +93,7 @@ def test_top_k_larger_than_index_and_empty_index(client, buckets, bucket):
     assert len(client.query_vectors(**where, queryVector=unit(4), topK=50)["vectors"]) == 3
 
 
-@pytest.mark.ref("Part I §5")
+@pytest.mark.ref("distances")
 def test_zero_query_vector_on_cosine(client, buckets, bucket):
     where = buckets.index(bucket)
     err = error_of(client.query_vectors, **where, queryVector={"float32": [0.0] * 4}, topK=1)
@@ -101,14 +103,14 @@ def test_zero_query_vector_on_cosine(client, buckets, bucket):
     ]
 
 
-@pytest.mark.ref("Part I §5")
+@pytest.mark.ref("distances")
 def test_infinite_query_value(client, buckets, bucket):
     where = buckets.index(bucket)
     err = error_of(client.query_vectors, **where, queryVector={"float32": [1e39, 0.0, 0.0, 0.0]}, topK=1)
     assert err[:3] == ("ValidationException", INVALID_QUERY, 400)
 
 
-@pytest.mark.decision("D10")
+@pytest.mark.decision("decision-unseen-messages")
 def test_wrong_dimension_query(client, buckets, bucket):
     where = buckets.index(bucket)
     err = error_of(client.query_vectors, **where, queryVector={"float32": [1.0, 0.0, 0.0]}, topK=1)
@@ -116,27 +118,27 @@ def test_wrong_dimension_query(client, buckets, bucket):
     assert err.fields == [{"path": "vector", "message": "Invalid input: vector must have length 4, but has length 3"}]
 
 
-@pytest.mark.decision("D6")
+@pytest.mark.decision("decision-query-results")
 def test_ties_are_broken_by_key(client, buckets, bucket):
     where = buckets.index(bucket, dimension=2, metric="euclidean")
     client.put_vectors(**where, vectors=[{"key": k, "data": {"float32": [1.0, 0.0]}} for k in ["d", "b", "a", "c"]])
     assert [v["key"] for v in query(client, where, [0.0, 0.0])["vectors"]] == ["a", "b", "c", "d"]
 
 
-@pytest.mark.ref("Part II §4")
+@pytest.mark.ref("paging")
 def test_top_k_of_10000_is_accepted(client, buckets, bucket):
     where = buckets.index(bucket)
     client.put_vectors(**where, vectors=[{"key": "a", "data": unit(4)}])
     assert [v["key"] for v in client.query_vectors(**where, queryVector=unit(4), topK=10000)["vectors"]] == ["a"]
 
 
-@pytest.mark.ref("Part II §4")
+@pytest.mark.ref("paging")
 def test_top_k_above_10000_is_refused(raw, buckets, bucket):
     where = buckets.index(bucket)
     assert error_of(raw.query_vectors, **where, queryVector=unit(4), topK=10001).code == "ValidationException"
 
 
-@pytest.mark.decision("D6")
+@pytest.mark.decision("decision-query-results")
 @pytest.mark.parametrize("top_k", [0, 10001])
 def test_top_k_range_message(raw, buckets, bucket, top_k):
     where = buckets.index(bucket)
@@ -147,7 +149,7 @@ def test_top_k_range_message(raw, buckets, bucket, top_k):
     )
 
 
-@pytest.mark.ref("Part II §2.5")
+@pytest.mark.ref("search-scores")
 def test_query_without_vector_or_texts_is_refused(raw, buckets, bucket):
     where = buckets.index(bucket)
     assert error_of(raw.query_vectors, **where, topK=1).code == "ValidationException"
@@ -162,7 +164,7 @@ def test_query_without_vector_or_texts_message(raw, buckets, bucket):
     )
 
 
-@pytest.mark.ref("Part II §2.5")
+@pytest.mark.ref("search-scores")
 def test_return_scores_on_a_vector_query_adds_nothing(client, buckets, bucket):
     where = buckets.index(bucket)
     client.put_vectors(**where, vectors=[{"key": "a", "data": unit(4)}])

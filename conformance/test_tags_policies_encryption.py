@@ -1,4 +1,5 @@
-"""Tags, bucket policies and encryption configurations (Part I §1, §6, §9)."""
+"""Tags, bucket policies and encryption configurations (behaviour.md#limits, behaviour.md#errors-catalogue,
+behaviour.md#tags)."""
 
 from __future__ import annotations
 
@@ -36,14 +37,14 @@ def account_of(arn):
 # -- tags --
 
 
-@pytest.mark.ref("Part I §9")
+@pytest.mark.ref("tags")
 def test_tags_given_at_creation(client, arns):
     bucket, index = arns
     assert client.list_tags_for_resource(resourceArn=bucket)["tags"] == {"team": "search"}
     assert client.list_tags_for_resource(resourceArn=index)["tags"] == {"env": "dev"}
 
 
-@pytest.mark.ref("Part I §9")
+@pytest.mark.ref("tags")
 def test_tag_overwrites_and_untag_removes_only_named_keys(client, arns):
     for arn in arns:
         client.tag_resource(resourceArn=arn, tags={"team": "infra", "cost": "", "path": "a/b:c=d+e-f@g.h"})
@@ -52,13 +53,13 @@ def test_tag_overwrites_and_untag_removes_only_named_keys(client, arns):
         assert tags["team"] == "infra" and tags["cost"] == "" and "path" not in tags
 
 
-@pytest.mark.ref("Part I §9")
+@pytest.mark.ref("tags")
 def test_untagged_resource_lists_empty(client, bucket):
     arn = client.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"]
     assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {}
 
 
-@pytest.mark.ref("Part I §1")
+@pytest.mark.ref("limits")
 def test_fifty_tags_accepted_fifty_one_refused(client, arns):
     bucket, _ = arns
     client.tag_resource(resourceArn=bucket, tags={f"k{i}": "v" for i in range(49)})
@@ -70,13 +71,13 @@ def test_fifty_tags_accepted_fifty_one_refused(client, arns):
     )
 
 
-@pytest.mark.ref("Part I §1")
+@pytest.mark.ref("limits")
 def test_fifty_one_tags_at_creation_refused(client, buckets):
     err = error_of(client.create_vector_bucket, vectorBucketName=buckets.name(), tags={f"k{i}": "v" for i in range(51)})
     assert err[:3] == ("ValidationException", "Too many tags specified", 400)
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_system_tags_are_refused(client, arns):
     bucket, _ = arns
     assert error_of(client.tag_resource, resourceArn=bucket, tags={"aws:owner": "me"})[:3] == (
@@ -91,7 +92,7 @@ def test_system_tags_are_refused(client, arns):
     )
 
 
-@pytest.mark.ref("Part I §9")
+@pytest.mark.ref("tags")
 def test_unusual_tags_are_accepted(client, arns):
     bucket, _ = arns
     tags = {" lead": "aws:x", "名前": "値", "𠀀": "𠀁", "empty": ""}
@@ -99,7 +100,7 @@ def test_unusual_tags_are_accepted(client, arns):
     assert client.list_tags_for_resource(resourceArn=bucket)["tags"].items() >= tags.items()
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_tag_patterns(client, arns):
     bucket, _ = arns
     err = error_of(client.tag_resource, resourceArn=bucket, tags={"team": "bad#value"})
@@ -113,7 +114,7 @@ def test_tag_patterns(client, arns):
     assert err.fields == [{"path": "/tags", "message": f"Member must satisfy regular expression pattern: {PATTERN}"}]
 
 
-@pytest.mark.ref("Part I §9")
+@pytest.mark.ref("tags")
 def test_tag_length_boundaries(client, raw, arns):
     bucket, _ = arns
     client.tag_resource(resourceArn=bucket, tags={"k" * 128: "v" * 256})
@@ -122,7 +123,7 @@ def test_tag_length_boundaries(client, raw, arns):
         assert err.code == "ValidationException" and "Member must have length between" in err.message
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_tags_on_missing_resources(client, arns):
     bucket, index = arns
     for arn in (f"{bucket}-missing", f"{bucket}/index/missing"):
@@ -131,7 +132,7 @@ def test_tags_on_missing_resources(client, arns):
         assert error_of(client.untag_resource, resourceArn=arn, tagKeys=["a"])[::2] == ("NotFoundException", 404)
 
 
-@pytest.mark.ref("Part I §9")
+@pytest.mark.ref("tags")
 def test_tags_vanish_with_their_resource(client, arns):
     bucket, index = arns
     client.delete_index(indexArn=index)
@@ -157,7 +158,7 @@ def policy_for(client, bucket):
     }
 
 
-@pytest.mark.ref("Part I §9")
+@pytest.mark.ref("tags")
 def test_policy_put_get_delete(client, bucket):
     arn, policy = policy_for(client, bucket)
     assert error_of(client.get_vector_bucket_policy, vectorBucketName=bucket)[:3] == POLICY_NOT_FOUND
@@ -185,7 +186,7 @@ def test_policy_that_is_not_json(client, bucket):
 # -- encryption --
 
 
-@pytest.mark.ref("Part I §9")
+@pytest.mark.ref("tags")
 def test_index_with_aes256(client, buckets, bucket):
     buckets.index(bucket, encryptionConfiguration={"sseType": "AES256"})
     index = client.get_index(vectorBucketName=bucket, indexName="idx")["index"]
@@ -199,7 +200,7 @@ def test_index_without_encryption_shows_the_buckets(client, buckets, bucket):
     assert index["encryptionConfiguration"] == {"sseType": "AES256"}
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 @pytest.mark.parametrize(
     ("configuration", "message"),
     [
@@ -250,7 +251,7 @@ def test_any_well_formed_kms_key_is_accepted(client, target, buckets):
     assert index["encryptionConfiguration"] == {"sseType": "aws:kms", "kmsKeyArn": key}
 
 
-@pytest.mark.ref("Part I §2")
+@pytest.mark.ref("names")
 def test_lone_surrogate_in_a_tag(raw, arns):
     bucket, _ = arns
     assert error_of(raw.tag_resource, resourceArn=bucket, tags={"a": "\ud800"})[:3] == (
@@ -260,7 +261,7 @@ def test_lone_surrogate_in_a_tag(raw, arns):
     )
 
 
-@pytest.mark.ref("Part I §9")
+@pytest.mark.ref("tags")
 def test_kms_key_must_be_a_key_arn(raw, target, bucket):
     account = account_of(raw.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"])
     alias = f"arn:aws:kms:{target.region}:{account}:alias/conformance"
@@ -276,7 +277,7 @@ def test_kms_key_must_be_a_key_arn(raw, target, bucket):
     assert err.code == "ValidationException" and "Member must satisfy regular expression pattern" in err.message
 
 
-@pytest.mark.ref("Part I §9")
+@pytest.mark.ref("tags")
 def test_sse_type_enum(raw, bucket):
     err = error_of(
         raw.create_index,
@@ -296,7 +297,7 @@ def test_sse_type_enum(raw, bucket):
     )
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_missing_kms_key_is_access_denied(client, target, bucket):
     if not target.is_aws:
         pytest.skip("KMS is not emulated (docs/compatibility.md): only real AWS checks keys")

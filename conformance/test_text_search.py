@@ -1,7 +1,9 @@
-"""Full-text and hybrid search: configurations, `queryTexts`, scores, BM25 and RRF (Part II §2; D13).
+"""Full-text and hybrid search: configurations, `queryTexts`, scores, BM25 and RRF (behaviour.md#search;
+behaviour.md#decision-text-search).
 
 AWS documents the API but none of the internals (analyzers, BM25 parameters, the RRF constant), so the
-sourced tests check shapes, refusals and which documents come back; the D13 tests check the emulator's
+sourced tests check shapes, refusals and which documents come back; the behaviour.md#decision-text-search tests check
+the emulator's
 Lucene-style choices through orders and presence. Score values are compared with a BM25 or RRF computed here
 only on the emulator target. CLASSIC indexes exist only on the emulator (``--legacy-buckets``): those tests are
 skipped elsewhere.
@@ -49,13 +51,13 @@ def configurations(client, where):
 
 
 def bm25(tf, dl, avgdl, n_docs, doc_freq):
-    """D13, written out: Lucene 8+ BM25, k1 = 1.2, b = 0.75."""
+    """behaviour.md#decision-text-search, written out: Lucene 8+ BM25, k1 = 1.2, b = 0.75."""
     idf = math.log(1 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
     return idf * tf / (tf + 1.2 * (1 - 0.75 + 0.75 * dl / avgdl))
 
 
 def rrf(*ranked_lists):
-    """D13, written out: RRF with k = 60 and 1-based ranks."""
+    """behaviour.md#decision-text-search, written out: RRF with k = 60 and 1-based ranks."""
     fused = {}
     for ranked in ranked_lists:
         for rank, key in enumerate(ranked, start=1):
@@ -73,10 +75,11 @@ def all_pages(client, where, **params):
         token = {"nextToken": page["nextToken"]}
 
 
-# -- configuration (Part II §2.1-§2.3) -----------------------------------------------------------------------
+# -- configuration (behaviour.md#text-config-create-§2.3)
+# -----------------------------------------------------------------------
 
 
-@pytest.mark.ref("Part II §2.1")
+@pytest.mark.ref("text-config-create")
 def test_configuration_at_creation_shows_in_get_index_with_status(client, buckets, bucket):
     where = text_index(buckets, bucket, {"metadataKey": "body", "language": "en"}, "title")
     config = configurations(client, where)
@@ -85,14 +88,14 @@ def test_configuration_at_creation_shows_in_get_index_with_status(client, bucket
     assert all(c["status"] in {"ACTIVE", "BUILDING"} for c in config.values())
 
 
-@pytest.mark.ref("Part II §2.1")
+@pytest.mark.ref("text-config-create")
 def test_searchable_key_may_be_non_filterable(client, buckets, bucket):
     where = text_index(buckets, bucket, "body", nonFilterableMetadataKeys=["body"])
     put(client, where, {"hit": {"body": "needle in a haystack"}, "miss": {"body": "hay"}})
     assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="needle"))) == ["hit"]
 
 
-@pytest.mark.ref("Part II §2.2")
+@pytest.mark.ref("text-config-update")
 def test_update_metadata_configuration_add_and_delete_answer_the_index_arn(client, buckets, bucket):
     where = text_index(buckets, bucket)
     arn = client.get_index(**where)["index"]["indexArn"]
@@ -110,7 +113,7 @@ def test_update_metadata_configuration_add_and_delete_answer_the_index_arn(clien
     assert set(configurations(client, where)) == {"title"}
 
 
-@pytest.mark.ref("Part II §2.2")
+@pytest.mark.ref("text-config-update")
 def test_add_and_delete_together_are_refused(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     err = error_of(
@@ -123,7 +126,7 @@ def test_add_and_delete_together_are_refused(client, buckets, bucket):
     assert set(configurations(client, where)) == {"body"}  # nothing changed
 
 
-@pytest.mark.decision("D13")
+@pytest.mark.decision("decision-text-search")
 def test_configurations_are_active_at_once(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     assert configurations(client, where)["body"]["status"] == "ACTIVE"
@@ -147,10 +150,11 @@ def test_deleted_configuration_refuses_queries_and_keeps_metadata(client, bucket
     }
 
 
-# -- refused queries (Part II §2.5, §2.6) ---------------------------------------------------------------------
+# -- refused queries (behaviour.md#search-scores, behaviour.md#search-validation)
+# ---------------------------------------------------------------------
 
 
-@pytest.mark.ref("Part II §2.6")
+@pytest.mark.ref("search-validation")
 def test_query_texts_on_a_key_without_configuration_is_refused(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     put(client, where, {"a": {"body": "apple", "title": "apple"}})
@@ -164,7 +168,7 @@ def test_query_texts_on_a_key_without_configuration_is_refused(client, buckets, 
     )
 
 
-@pytest.mark.ref("Part II §2.6")
+@pytest.mark.ref("search-validation")
 def test_duplicate_keys_in_query_texts_are_refused(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     put(client, where, {"a": {"body": "apple pear"}})
@@ -174,7 +178,7 @@ def test_duplicate_keys_in_query_texts_are_refused(client, buckets, bucket):
         assert (err.code, err.status) == ("ValidationException", 400)
 
 
-@pytest.mark.ref("Part II §2.6")
+@pytest.mark.ref("search-validation")
 def test_ten_query_texts_accepted_eleven_refused(client, raw, buckets, bucket):
     where = text_index(buckets, bucket, *(f"k{i}" for i in range(10)))
     put(client, where, {"a": {f"k{i}": "word" for i in range(10)}})
@@ -184,7 +188,7 @@ def test_ten_query_texts_accepted_eleven_refused(client, raw, buckets, bucket):
     assert (err.code, err.status) == ("ValidationException", 400)
 
 
-@pytest.mark.ref("Part II §2.6")
+@pytest.mark.ref("search-validation")
 def test_text_of_1024_characters_accepted_1025_refused(client, raw, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     put(client, where, {"a": {"body": "x y z"}})
@@ -193,7 +197,7 @@ def test_text_of_1024_characters_accepted_1025_refused(client, raw, buckets, buc
     assert (err.code, err.status) == ("ValidationException", 400)
 
 
-@pytest.mark.decision("D10")
+@pytest.mark.decision("decision-unseen-messages")
 def test_query_texts_length_messages(raw, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     assert error_of(raw.query_vectors, **where, topK=5, queryTexts=texts(body="x" * 1025)).message == (
@@ -207,17 +211,18 @@ def test_query_texts_length_messages(raw, buckets, bucket):
     )
 
 
-@pytest.mark.ref("Part II §2.5")
+@pytest.mark.ref("search-scores")
 def test_neither_query_vector_nor_query_texts_is_refused(raw, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     err = error_of(raw.query_vectors, **where, topK=5, returnScores=True)
     assert (err.code, err.status) == ("ValidationException", 400)
 
 
-# -- answers (Part II §2.5) -----------------------------------------------------------------------------------
+# -- answers (behaviour.md#search-scores)
+# -----------------------------------------------------------------------------------
 
 
-@pytest.mark.ref("Part II §2.5")
+@pytest.mark.ref("search-scores")
 def test_text_only_answer_carries_the_distance_metric(client, buckets, bucket):
     for metric in ("cosine", "euclidean"):
         where = text_index(buckets, bucket, "body", name=f"idx-{metric}", metric=metric)
@@ -226,7 +231,7 @@ def test_text_only_answer_carries_the_distance_metric(client, buckets, bucket):
         assert (keys(result), result["distanceMetric"]) == (["a"], metric)
 
 
-@pytest.mark.ref("Part II §2.5")
+@pytest.mark.ref("search-scores")
 def test_return_scores_adds_nothing_to_a_vector_only_query(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     put(client, where, {"a": ([0.0, 0.0], {"body": "apple"}), "b": ([1.0, 0.0], {"body": "pear"})})
@@ -235,7 +240,7 @@ def test_return_scores_adds_nothing_to_a_vector_only_query(client, buckets, buck
     assert all("scores" not in v for v in result["vectors"])
 
 
-@pytest.mark.ref("Part II §2.5")
+@pytest.mark.ref("search-scores")
 def test_text_only_results_are_documents_with_a_matching_term(client, buckets, bucket):
     where = text_index(buckets, bucket, "title", "body")
     put(
@@ -258,7 +263,7 @@ def test_text_only_results_are_documents_with_a_matching_term(client, buckets, b
     assert set(only_title) <= {"in-title", "in-both"} and only_title
 
 
-@pytest.mark.ref("Part II §2.5")
+@pytest.mark.ref("search-scores")
 def test_text_only_scores_are_bm25_per_matched_key(client, buckets, bucket):
     where = text_index(buckets, bucket, "title", "body")
     put(client, where, {"a": {"title": "walrus", "body": "walrus"}, "b": {"title": "walrus", "body": "seal"}})
@@ -275,7 +280,7 @@ def test_text_only_scores_are_bm25_per_matched_key(client, buckets, bucket):
     assert all("scores" not in v for v in plain["vectors"])  # returnScores defaults to false
 
 
-@pytest.mark.ref("Part II §2.5")
+@pytest.mark.ref("search-scores")
 def test_hybrid_results_carry_a_fused_score(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     put(client, where, {f"k{i}": ([float(i), 0.0], {"body": "apple" if i % 2 else "pear"}) for i in range(6)})
@@ -289,7 +294,7 @@ def test_hybrid_results_carry_a_fused_score(client, buckets, bucket):
         assert set(v["scores"]) <= {"fused", "bm25Scores", "vectorDistance"}
 
 
-@pytest.mark.ref("Part II §2.5")
+@pytest.mark.ref("search-scores")
 def test_filter_applies_to_text_and_hybrid_queries(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     put(
@@ -307,10 +312,11 @@ def test_filter_applies_to_text_and_hybrid_queries(client, buckets, bucket):
     assert set(keys(hybrid)) <= {"new", "other"} and "new" in keys(hybrid)
 
 
-# -- the emulator's analyzers, BM25 and RRF (D13) ---------------------------------------------------------------
+# -- the emulator's analyzers, BM25 and RRF (behaviour.md#decision-text-search)
+# ---------------------------------------------------------------
 
 
-@pytest.mark.decision("D13")
+@pytest.mark.decision("decision-text-search")
 def test_standard_analyzer_is_case_insensitive_and_does_not_stem(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     put(client, where, {"hello": {"body": "Hello WORLD"}, "bye": {"body": "goodbye"}, "run": {"body": "run"}})
@@ -319,7 +325,7 @@ def test_standard_analyzer_is_case_insensitive_and_does_not_stem(client, buckets
     assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="running"))) == []
 
 
-@pytest.mark.decision("D13")
+@pytest.mark.decision("decision-text-search")
 def test_english_analyzer_stems(client, buckets, bucket):
     where = text_index(buckets, bucket, {"metadataKey": "body", "language": "en"})
     put(client, where, {"runner": {"body": "I run every day"}, "swimmer": {"body": "Swimming pools"}})
@@ -328,7 +334,7 @@ def test_english_analyzer_stems(client, buckets, bucket):
     assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="pool"))) == ["swimmer"]
 
 
-@pytest.mark.decision("D13")
+@pytest.mark.decision("decision-text-search")
 def test_bm25_ranks_the_rarer_term_first(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     put(client, where, {f"common{i}": {"body": "apple pie"} for i in range(5)} | {"rare": {"body": "zucchini pie"}})
@@ -336,7 +342,7 @@ def test_bm25_ranks_the_rarer_term_first(client, buckets, bucket):
     assert got[0] == "rare" and sorted(got) == sorted(f"common{i}" for i in range(5)) + ["rare"]
 
 
-@pytest.mark.decision("D13")
+@pytest.mark.decision("decision-text-search")
 def test_bm25_ranks_the_shorter_document_first(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     put(
@@ -351,7 +357,7 @@ def test_bm25_ranks_the_shorter_document_first(client, buckets, bucket):
     assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="ocean"))) == ["short", "long"]
 
 
-@pytest.mark.decision("D13")
+@pytest.mark.decision("decision-text-search")
 def test_bm25_scores_computed_by_hand(client, buckets, bucket, target):
     where = text_index(buckets, bucket, "body")
     put(
@@ -373,7 +379,7 @@ def test_bm25_scores_computed_by_hand(client, buckets, bucket, target):
         assert got == {k: [{"metadataKey": "body", "score": pytest.approx(s, rel=1e-9)}] for k, s in expected.items()}
 
 
-@pytest.mark.decision("D13")
+@pytest.mark.decision("decision-text-search")
 def test_hybrid_order_is_reciprocal_rank_fusion(client, buckets, bucket, target):
     where = text_index(buckets, bucket, "body")
     # Squared euclidean distances to the origin: a 0, b 1, c 4, d 9, e 16.
@@ -401,7 +407,7 @@ def test_hybrid_order_is_reciprocal_rank_fusion(client, buckets, bucket, target)
         assert fused == [pytest.approx(expected[k], rel=1e-12) for k in ("c", "b", "a")]
 
 
-@pytest.mark.decision("D13")
+@pytest.mark.decision("decision-text-search")
 def test_ties_are_broken_by_key(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     put(client, where, {k: ([1.0, 0.0], {"body": "same words here"}) for k in ("d", "b", "e", "a", "c")})
@@ -411,7 +417,7 @@ def test_ties_are_broken_by_key(client, buckets, bucket):
     assert keys(hybrid) == ["a", "b", "c", "d", "e"]
 
 
-@pytest.mark.decision("D13")
+@pytest.mark.decision("decision-text-search")
 def test_distance_only_on_results_of_the_vector_list(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     put(
@@ -433,7 +439,7 @@ def test_distance_only_on_results_of_the_vector_list(client, buckets, bucket):
     assert near1["distance"] == near1["scores"]["vectorDistance"] == 1.0
 
 
-@pytest.mark.decision("D13")
+@pytest.mark.decision("decision-text-search")
 def test_text_query_pages_of_100(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
     put(
@@ -450,11 +456,12 @@ def test_text_query_pages_of_100(client, buckets, bucket):
     assert ranked == sorted(ranked)  # descending score across pages, ties by key
 
 
-# -- CLASSIC indexes (emulator only, D5) ------------------------------------------------------------------------
+# -- CLASSIC indexes (emulator only, behaviour.md#decision-post-cutoff-buckets)
+# ------------------------------------------------------------------------
 
 
-@pytest.mark.ref("Part II §2.6")
-@pytest.mark.decision("D5")
+@pytest.mark.ref("search-validation")
+@pytest.mark.decision("decision-post-cutoff-buckets")
 def test_legacy_classic_index_refuses_query_texts(legacy, legacy_buckets):
     client = legacy.client()
     where = legacy_buckets.index(legacy_buckets.create(), dimension=2)
@@ -466,8 +473,8 @@ def test_legacy_classic_index_refuses_query_texts(legacy, legacy_buckets):
             assert (err.code, err.status) == ("ValidationException", 400)
 
 
-@pytest.mark.ref("Part II §2.5")
-@pytest.mark.decision("D5")
+@pytest.mark.ref("search-scores")
+@pytest.mark.decision("decision-post-cutoff-buckets")
 @pytest.mark.decision("compat")
 def test_legacy_index_made_enhanced_searches_text(legacy, legacy_buckets):
     client = legacy.client()

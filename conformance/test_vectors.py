@@ -1,5 +1,6 @@
 """Vectors: PutVectors, GetVectors, ListVectors, DeleteVectors, keys, float32 and request limits
-(Part I §1, §2, §3, §5, §6, §8)."""
+(behaviour.md#limits, behaviour.md#names, behaviour.md#metadata, behaviour.md#distances, behaviour.md#errors-catalogue,
+behaviour.md#consistency-writes)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def vector(key, at=0, **extra):
     return {"key": key, "data": unit(4, at)} | extra
 
 
-@pytest.mark.ref("Part I §3")
+@pytest.mark.ref("metadata")
 def test_put_then_get_with_data_and_metadata(client, where):
     client.put_vectors(
         **where,
@@ -41,20 +42,20 @@ def test_put_then_get_with_data_and_metadata(client, where):
     assert got["metadata"] == {"genre": "news", "year": 2020, "tags": ["x", "y"]}
 
 
-@pytest.mark.ref("Part I §9")
+@pytest.mark.ref("tags")
 def test_get_without_return_flags_gives_keys_only(client, where):
     client.put_vectors(**where, vectors=[vector("a", metadata={"m": 1})])
     assert client.get_vectors(**where, keys=["a"])["vectors"] == [{"key": "a"}]
 
 
-@pytest.mark.ref("Part I §3")
+@pytest.mark.ref("metadata")
 def test_vector_without_metadata_returns_empty_metadata(client, where):
     client.put_vectors(**where, vectors=[vector("a")])
     assert client.get_vectors(**where, keys=["a"], returnMetadata=True)["vectors"] == [{"key": "a", "metadata": {}}]
     assert client.list_vectors(**where, returnMetadata=True)["vectors"] == [{"key": "a", "metadata": {}}]
 
 
-@pytest.mark.ref("Part I §3")
+@pytest.mark.ref("metadata")
 def test_overwrite_replaces_vector_and_metadata(client, where):
     client.put_vectors(**where, vectors=[vector("a", 0, metadata={"old": 1, "keep": "x"})])
     client.put_vectors(**where, vectors=[vector("a", 1, metadata={"new": 2})])
@@ -63,7 +64,7 @@ def test_overwrite_replaces_vector_and_metadata(client, where):
     assert got["metadata"] == {"new": 2}
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_get_omits_absent_keys_and_collapses_duplicates(client, where):
     client.put_vectors(**where, vectors=[vector("a"), vector("b")])
     got = client.get_vectors(**where, keys=["a", "absent", "b", "a"])["vectors"]
@@ -71,21 +72,21 @@ def test_get_omits_absent_keys_and_collapses_duplicates(client, where):
     assert client.get_vectors(**where, keys=["nope", "nada"])["vectors"] == []
 
 
-@pytest.mark.decision("D8")
+@pytest.mark.decision("decision-duplicates-and-order")
 def test_get_keeps_request_order(client, where):
     client.put_vectors(**where, vectors=[vector(k) for k in "abcd"])
     assert [v["key"] for v in client.get_vectors(**where, keys=["c", "a", "d", "b"])["vectors"]] == list("cadb")
 
 
-@pytest.mark.decision("D8")
+@pytest.mark.decision("decision-duplicates-and-order")
 def test_duplicate_keys_in_one_put_last_wins(client, where):
     client.put_vectors(**where, vectors=[vector("a", 0, metadata={"n": 1}), vector("a", 2, metadata={"n": 2})])
     (got,) = client.get_vectors(**where, keys=["a"], returnData=True, returnMetadata=True)["vectors"]
     assert got["data"]["float32"] == [0.0, 0.0, 1.0, 0.0] and got["metadata"] == {"n": 2}
 
 
-@pytest.mark.ref("Part I §6")
-@pytest.mark.decision("D9")
+@pytest.mark.ref("errors-catalogue")
+@pytest.mark.decision("decision-deleting-absent")
 def test_delete_is_visible_at_once_and_absent_keys_are_fine(client, where):
     client.put_vectors(**where, vectors=[vector("a"), vector("b")])
     response = client.delete_vectors(**where, keys=["a", "never-there"])
@@ -94,7 +95,7 @@ def test_delete_is_visible_at_once_and_absent_keys_are_fine(client, where):
     assert [v["key"] for v in client.list_vectors(**where)["vectors"]] == ["b"]
 
 
-@pytest.mark.ref("Part I §8")
+@pytest.mark.ref("consistency-writes")
 def test_writes_are_visible_at_once(client, where):
     for i in range(5):
         client.put_vectors(**where, vectors=[vector(f"k{i}")])
@@ -104,14 +105,14 @@ def test_writes_are_visible_at_once(client, where):
         ) == 1
 
 
-@pytest.mark.ref("Part I §2")
+@pytest.mark.ref("names")
 def test_keys_are_case_sensitive_and_any_utf8(client, where):
     keys = ["Key", "key", "KEY", "ключ", "鍵/with spaces & symbols", "😀"]
     client.put_vectors(**where, vectors=[vector(k) for k in keys])
     assert sorted(v["key"] for v in client.get_vectors(**where, keys=keys)["vectors"]) == sorted(keys)
 
 
-@pytest.mark.ref("Part I §2")
+@pytest.mark.ref("names")
 def test_key_length_boundaries(client, raw, where):
     client.put_vectors(**where, vectors=[vector("a" * 1024), vector("😀" * 256)])
     assert len(client.get_vectors(**where, keys=["a" * 1024, "😀" * 256])["vectors"]) == 2
@@ -123,7 +124,7 @@ def test_key_length_boundaries(client, raw, where):
         )
 
 
-@pytest.mark.ref("Part I §2")
+@pytest.mark.ref("names")
 def test_key_over_1024_utf8_bytes(client, where):
     key = "中" * 342  # 342 characters, 1,026 bytes
     for call, kwargs in (
@@ -138,7 +139,7 @@ def test_key_over_1024_utf8_bytes(client, where):
         )
 
 
-@pytest.mark.ref("Part I §1")
+@pytest.mark.ref("limits")
 def test_500_vectors_per_put_accepted_501_refused(client, raw, where):
     client.put_vectors(**where, vectors=[vector(f"k{i}") for i in range(500)])
     err = error_of(raw.put_vectors, **where, vectors=[vector(f"k{i}") for i in range(501)])
@@ -146,26 +147,26 @@ def test_500_vectors_per_put_accepted_501_refused(client, raw, where):
     assert len(client.get_vectors(**where, keys=["k0", "k499"])["vectors"]) == 2
 
 
-@pytest.mark.decision("D10")
+@pytest.mark.decision("decision-unseen-messages")
 @pytest.mark.parametrize("count", [0, 501])
 def test_vectors_list_length_message(raw, where, count):
     err = error_of(raw.put_vectors, **where, vectors=[vector(f"k{i}") for i in range(count)])
     assert err[:3] == ("ValidationException", coral_length("/vectors", count, 1, 500), 400)
 
 
-@pytest.mark.ref("Part I §1")
+@pytest.mark.ref("limits")
 def test_100_keys_per_get_accepted_101_refused(client, raw, where):
     assert client.get_vectors(**where, keys=[f"k{i}" for i in range(100)])["vectors"] == []
     assert error_of(raw.get_vectors, **where, keys=[f"k{i}" for i in range(101)]).code == "ValidationException"
 
 
-@pytest.mark.ref("Part I §1")
+@pytest.mark.ref("limits")
 def test_500_keys_per_delete_accepted_501_refused(client, raw, where):
     client.delete_vectors(**where, keys=[f"k{i}" for i in range(500)])
     assert error_of(raw.delete_vectors, **where, keys=[f"k{i}" for i in range(501)]).code == "ValidationException"
 
 
-@pytest.mark.decision("D10")
+@pytest.mark.decision("decision-unseen-messages")
 def test_key_list_length_messages(raw, where):
     assert error_of(raw.get_vectors, **where, keys=[f"k{i}" for i in range(101)]).message == coral_length(
         "/keys", 101, 1, 100
@@ -175,7 +176,7 @@ def test_key_list_length_messages(raw, where):
     )
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_wrong_dimension_put(client, where):
     assert error_of(client.put_vectors, **where, vectors=[{"key": "k", "data": {"float32": [1.0, 0.0, 0.0]}}])[:3] == (
         "ValidationException",
@@ -184,13 +185,13 @@ def test_wrong_dimension_put(client, where):
     )
 
 
-@pytest.mark.ref("Part I §3")
+@pytest.mark.ref("metadata")
 def test_float32_overflow_is_refused(client, where):
     err = error_of(client.put_vectors, **where, vectors=[{"key": "k", "data": {"float32": [1e39, 0.0, 0.0, 0.0]}}])
     assert err.code == "ValidationException" and err.message.endswith("vector contains NaNs or Infs")
 
 
-@pytest.mark.ref("Part I §3")
+@pytest.mark.ref("metadata")
 def test_float32_extremes_are_stored_as_float32(client, where):
     client.put_vectors(
         **where,
@@ -206,7 +207,7 @@ def test_float32_extremes_are_stored_as_float32(client, where):
     assert got == {"max": FLT_MAX, "tiny": SMALLEST_SUBNORMAL}
 
 
-@pytest.mark.ref("Part I §5")
+@pytest.mark.ref("distances")
 def test_cosine_zero_vector_is_refused(client, where):
     err = error_of(client.put_vectors, **where, vectors=[{"key": "zero", "data": {"float32": [0.0] * 4}}])
     assert err[:3] == (
@@ -217,7 +218,7 @@ def test_cosine_zero_vector_is_refused(client, where):
     assert err.fields == [{"path": "vectors[0]", "message": "cosine distance does not support vectors with zero norm"}]
 
 
-@pytest.mark.ref("Part I §3")
+@pytest.mark.ref("metadata")
 def test_values_that_round_to_zero_are_a_zero_vector(client, where):
     err = error_of(client.put_vectors, **where, vectors=[{"key": "zero", "data": {"float32": [1e-46] * 4}}])
     assert err.message == "Invalid record for key 'zero': cosine distance does not support vectors with zero norm"
@@ -230,7 +231,7 @@ def test_euclidean_zero_vector_is_accepted(client, buckets, bucket):
     assert client.get_vectors(**where, keys=["zero"])["vectors"] == [{"key": "zero"}]
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_one_bad_record_fails_the_whole_batch(client, where):
     err = error_of(
         client.put_vectors, **where, vectors=[vector("good"), vector("bad", metadata={"n": None}), vector("good2")]
@@ -239,7 +240,7 @@ def test_one_bad_record_fails_the_whole_batch(client, where):
     assert client.get_vectors(**where, keys=["good", "good2"])["vectors"] == []
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_vector_operations_on_missing_index(client, bucket):
     where = {"vectorBucketName": bucket, "indexName": "nope"}
     calls = [
@@ -253,7 +254,7 @@ def test_vector_operations_on_missing_index(client, bucket):
         assert error_of(call, **where, **kwargs)[:3] == INDEX_NOT_FOUND, call.__name__
 
 
-@pytest.mark.ref("Part I §6")
+@pytest.mark.ref("errors-catalogue")
 def test_vector_operations_by_arn_and_both_forms_refused(client, raw, buckets, bucket):
     buckets.index(bucket, "byarn")
     arn = client.get_index(vectorBucketName=bucket, indexName="byarn")["index"]["indexArn"]
@@ -264,7 +265,7 @@ def test_vector_operations_by_arn_and_both_forms_refused(client, raw, buckets, b
     ] == ("ValidationException", "Must specify either indexArn or both vectorBucketName and indexName", 400)
 
 
-# -- the request-size limit (Part I §1): 20,971,520 bytes accepted, one more refused --
+# -- the request-size limit (behaviour.md#limits): 20,971,520 bytes accepted, one more refused --
 
 MAX_BODY = 20 * 1024 * 1024
 
@@ -290,7 +291,7 @@ def sized_batch(client, where, size):
     return vectors
 
 
-@pytest.mark.ref("Part I §1")
+@pytest.mark.ref("limits")
 def test_request_body_limit(client, target, buckets, bucket):
     where = buckets.index(bucket, metadataConfiguration={"nonFilterableMetadataKeys": ["pad"]})
     vectors = sized_batch(client, where, MAX_BODY)
@@ -299,13 +300,13 @@ def test_request_body_limit(client, target, buckets, bucket):
     try:
         err = error_of(client.put_vectors, **where, vectors=vectors)
     except ConnectionClosedError:
-        if target.is_aws:  # Part I §1: AWS sometimes resets the connection instead
+        if target.is_aws:  # behaviour.md#limits: AWS sometimes resets the connection instead
             return
         raise
     assert err[:3] == ("ValidationException", "Request body exceeds max allowed size", 400)
 
 
-@pytest.mark.ref("Part I §2")
+@pytest.mark.ref("names")
 def test_lone_surrogate_fails_the_request(raw, where):
     calls = [
         (raw.put_vectors, {"vectors": [vector("key\ud800")]}),
@@ -317,7 +318,7 @@ def test_lone_surrogate_fails_the_request(raw, where):
     assert raw.list_vectors(**where)["vectors"] == []
 
 
-@pytest.mark.ref("Part I §9")
+@pytest.mark.ref("tags")
 def test_mutating_operations_answer_an_empty_object(client, buckets, bucket):
     where = buckets.index(bucket)
     arn = client.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"]

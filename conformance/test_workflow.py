@@ -1,6 +1,6 @@
 """The workflow users run against AWS (issue 3), end to end: bucket `test-s3-vector-bucket` (here under the run's
 prefix), a cosine index `movies` with a non-filterable `raw_text`, and a euclidean `movies-euclidean`
-(Part I §3, §4, §5)."""
+(behaviour.md#metadata, behaviour.md#filters, behaviour.md#distances)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def vec(first):
     return {"float32": [first] + [0.0] * (DIM - 1)}
 
 
-@pytest.mark.ref("Part I §5")
+@pytest.mark.ref("distances")
 def test_movies_workflow(client, target, buckets, close):
     bucket = buckets.exact(f"{target.prefix}test-s3-vector-bucket")
     client.create_vector_bucket(vectorBucketName=bucket)
@@ -81,4 +81,4 @@ def test_movies_workflow(client, target, buckets, close):
     result = client.query_vectors(**euclidean, queryVector=vec(0.19), topK=5, returnDistance=True)
     assert result["distanceMetric"] == "euclidean"
     (hit,) = result["vectors"]
-    assert hit["key"] == "doc1" and hit["distance"] == close(0.0081)  # squared L2 (Part I §5)
+    assert hit["key"] == "doc1" and hit["distance"] == close(0.0081)  # squared L2 (behaviour.md#distances)

@@ -1,4 +1,4 @@
-"""The wire: HTTP requests → operations → HTTP responses (rest-json, D2).
+"""The wire: HTTP requests → operations → HTTP responses (rest-json, behaviour.md#decision-error-shape).
 
 ``create_app(config)`` is the Flask application factory.  Routing, parsing,
 validation and serialisation are generic, driven by the service model; handlers see
@@ -51,7 +51,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     model.service_model()  # fail at start, not on the first request, if botocore is too old
     app = Flask("s3vectors_emulator")
     # Every path reaches dispatch(): Werkzeug must not redirect "//X" or "/X/" on its own,
-    # since its answers are not in AWS's shape (D2).
+    # since its answers are not in AWS's shape (behaviour.md#decision-error-shape).
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     app.config["EMULATOR"] = config
@@ -176,7 +176,7 @@ def _operation(
     if debug:
         record.request = request_log.summarise(params, op.input_shape)
     if rest:
-        # The only URI member is a tag operation's percent-encoded ARN (Part I §9).
+        # The only URI member is a tag operation's percent-encoded ARN (behaviour.md#tags).
         params["resourceArn"] = rest
     tag_keys = request.args.getlist("tagKeys")
     if tag_keys:
@@ -207,7 +207,8 @@ _BUFFERED_FROM_BYTES = 1 << 20
 
 @contextmanager
 def _request_body(req: Request, limit: int, runtime: Runtime) -> Iterator[bytes | memoryview]:
-    """The body (D11: refused past ``limit``); a large one is a view valid inside the block."""
+    """The body (behaviour.md#decision-request-size: refused past ``limit``); a large one is a view valid inside the
+    block."""
     length = req.content_length
     if length is not None and length > limit:
         raise ValidationError("Request body exceeds max allowed size")
@@ -219,7 +220,8 @@ def _request_body(req: Request, limit: int, runtime: Runtime) -> Iterator[bytes 
 
 
 def _read_body(req: Request, limit: int) -> bytes:
-    """The body, refused once it passes ``limit`` bytes without reading the rest (D11)."""
+    """The body, refused once it passes ``limit`` bytes without reading the rest
+    (behaviour.md#decision-request-size)."""
     too_big = ValidationError("Request body exceeds max allowed size")
     length = req.content_length
     if length is not None and length > limit:

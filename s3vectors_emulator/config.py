@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
-# D11: the largest body AWS accepts, inclusive.
+# behaviour.md#decision-request-size: the largest body AWS accepts, inclusive.
 MAX_BODY_BYTES = 20 * 1024 * 1024
 
 
@@ -16,7 +16,8 @@ class Config:
     port: int = 8000
     region: str = DEFAULT_REGION
     account_id: str = DEFAULT_ACCOUNT_ID
-    # D5: mark new buckets as made before 2026-09-30, so CLASSIC index paths can be tested.
+    # behaviour.md#decision-post-cutoff-buckets: mark new buckets as made before 2026-09-30, so CLASSIC index paths can
+    # be tested.
     legacy_buckets: bool = False
     threads: int = 16
     max_body_bytes: int = MAX_BODY_BYTES
@@ -26,7 +27,8 @@ class Config:
     # How long a request's head may take from its first byte, and a body or an answer may make no
     # progress, before the server answers 408 and closes (s3vectors_emulator.server).
     request_timeout: float = 20.0
-    # D12: access key → secret key; when non-empty every request's SigV4 signature is checked.
+    # behaviour.md#decision-credentials: access key → secret key; when non-empty every request's SigV4 signature is
+    # checked.
     credentials: tuple[tuple[str, str], ...] = ()
     # Fault injection rules, as OPERATION=ERROR[@RATE][xCOUNT] (s3vectors_emulator.faults).
     faults: tuple[str, ...] = ()

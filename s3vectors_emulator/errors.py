@@ -47,37 +47,38 @@ class InternalServerError(ServiceError):
 
 
 class SerializationError(ServiceError):
-    """Outside the model: a body that is not JSON, not UTF-8 or holds a lone surrogate (D2)."""
+    """Outside the model: a body that is not JSON, not UTF-8 or holds a lone surrogate
+    (behaviour.md#decision-error-shape)."""
 
     code = "SerializationException"
 
 
 class UnknownOperationError(ServiceError):
-    """Outside the model: a path no operation takes (D2: 404 naming the path)."""
+    """Outside the model: a path no operation takes (behaviour.md#decision-error-shape: 404 naming the path)."""
 
     code = "UnknownOperationException"
 
 
 class UnrecognizedClientError(ServiceError):
-    """D12: an access key the server does not know."""
+    """behaviour.md#decision-credentials: an access key the server does not know."""
 
     code = "UnrecognizedClientException"
 
 
 class InvalidSignatureError(ServiceError):
-    """D12: a signature that does not match."""
+    """behaviour.md#decision-credentials: a signature that does not match."""
 
     code = "InvalidSignatureException"
 
 
 class MissingAuthenticationTokenError(ServiceError):
-    """D12 with verification on: a request that is not signed."""
+    """behaviour.md#decision-credentials with verification on: a request that is not signed."""
 
     code = "MissingAuthenticationTokenException"
 
 
 class IncompleteSignatureError(ServiceError):
-    """D12 with verification on: an Authorization header that cannot be read."""
+    """behaviour.md#decision-credentials with verification on: an Authorization header that cannot be read."""
 
     code = "IncompleteSignatureException"
 

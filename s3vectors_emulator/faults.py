@@ -18,7 +18,7 @@ from s3vectors_emulator.errors import InjectedFaultError, ValidationError
 # The errors a client's retry logic has to handle, with the messages AWS gives or implies.
 FAULT_MESSAGES: dict[str, str] = {
     "TooManyRequestsException": "Rate exceeded",
-    "ServiceUnavailableException": "Currently unable to handle the request",  # Part I §6
+    "ServiceUnavailableException": "Currently unable to handle the request",  # behaviour.md#errors-catalogue
     "InternalServerException": "Internal server error",
     "RequestTimeoutException": "Request timed out",
 }

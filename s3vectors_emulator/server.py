@@ -7,8 +7,10 @@ cheroot, which reads in its workers, 16 clients sending their headers a byte a s
 everyone (docs/decisions.md, "HTTP server", has the figures).  Heads are parsed by httptools
 (llhttp, node's C parser: ~3 µs a request where h11 took ~84 µs); bodies are framed here.
 
-Limits, each answered in AWS's error shape (D2) and never read past: a head over 16 KiB, a body over
-``max_body_bytes`` (D11: refused from its declared length at once, or as soon as a chunked body
+Limits, each answered in AWS's error shape (behaviour.md#decision-error-shape) and never read past: a head over 16 KiB,
+a body over
+``max_body_bytes`` (behaviour.md#decision-request-size: refused from its declared length at once, or as soon as a
+chunked body
 passes it), a head not complete ``request_timeout`` seconds after its first byte, a body or an answer
 that makes no progress for ``request_timeout`` seconds (408).  An idle keep-alive connection stays
 open ``idle_timeout`` seconds (SDKs reuse pooled connections after long pauses).
@@ -66,11 +68,13 @@ class _Refusal(Exception):
 
 
 def _too_big() -> _Refusal:
-    return _Refusal(400, "ValidationException", "Request body exceeds max allowed size")  # D11
+    return _Refusal(
+        400, "ValidationException", "Request body exceeds max allowed size"
+    )  # behaviour.md#decision-request-size
 
 
 def _error_answer(status: int, error: str, message: str) -> bytes:
-    """A complete answer in AWS's rest-json error shape (D2), closing the connection."""
+    """A complete answer in AWS's rest-json error shape (behaviour.md#decision-error-shape), closing the connection."""
     body = json.dumps({"message": message}).encode()
     head = (
         f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\n"
@@ -343,7 +347,7 @@ class _Connection:
             elif key == b"expect":
                 expect = value.lower() == b"100-continue"
         if length is not None and length > self.core.max_body_bytes:
-            raise _too_big()  # D11: from the declared length, before a byte of the body
+            raise _too_big()  # behaviour.md#decision-request-size: from the declared length, before a byte of the body
         self.request = request
         if not (chunked or length):
             self.dispatch()

@@ -33,7 +33,7 @@ def server() -> Iterator[EmulatorServer]:
 
 @pytest.fixture(scope="session")
 def legacy_server() -> Iterator[EmulatorServer]:
-    """D5: a server whose new buckets count as made before 2026-09-30."""
+    """behaviour.md#decision-post-cutoff-buckets: a server whose new buckets count as made before 2026-09-30."""
     yield from _serve(Config(legacy_buckets=True))
 
 

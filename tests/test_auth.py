@@ -1,4 +1,4 @@
-"""D12: SigV4 verification when the server is given key pairs (--auth)."""
+"""behaviour.md#decision-credentials: SigV4 verification when the server is given key pairs (--auth)."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def test_unsigned_request(url):
 
 
 def test_free_access_without_auth_option(client):
-    """Without --auth, any credentials work (D12's default)."""
+    """Without --auth, any credentials work (behaviour.md#decision-credentials's default)."""
     client.list_vector_buckets()
 
 

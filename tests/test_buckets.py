@@ -1,4 +1,5 @@
-"""Vector buckets through boto3 against the HTTP server (Part I §2, §6, §7, §9)."""
+"""Vector buckets through boto3 against the HTTP server (behaviour.md#names, behaviour.md#errors-catalogue,
+behaviour.md#listing, behaviour.md#tags)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ def test_create_get_list_delete(client):
     assert bucket["vectorBucketArn"] == arn
     assert isinstance(bucket["creationTime"], dt.datetime)
     assert abs(bucket["creationTime"].timestamp() - dt.datetime.now().timestamp()) < 60
-    # Part I §9: AES256 is the default encryption, reported even when none was given.
+    # behaviour.md#tags: AES256 is the default encryption, reported even when none was given.
     assert bucket["encryptionConfiguration"] == {"sseType": "AES256"}
-    assert bucket["defaultIndexMode"] == "ENHANCED"  # D5
+    assert bucket["defaultIndexMode"] == "ENHANCED"  # behaviour.md#decision-post-cutoff-buckets
     assert client.get_vector_bucket(vectorBucketArn=arn)["vectorBucket"]["vectorBucketName"] == "my-bucket"
     listed = client.list_vector_buckets()["vectorBuckets"]
     assert [b["vectorBucketName"] for b in listed] == ["my-bucket"]
@@ -232,7 +233,7 @@ def test_default_index_mode_classic_refused_on_new_bucket(client):
     client.create_vector_bucket(vectorBucketName="modern")
     with pytest.raises(ClientError) as exc:
         client.put_vector_bucket_default_index_mode(vectorBucketName="modern", defaultIndexMode="CLASSIC")
-    assert error_of(exc)[0] == "ValidationException"  # D5
+    assert error_of(exc)[0] == "ValidationException"  # behaviour.md#decision-post-cutoff-buckets
     client.put_vector_bucket_default_index_mode(vectorBucketName="modern", defaultIndexMode="ENHANCED")
     assert client.get_vector_bucket(vectorBucketName="modern")["vectorBucket"]["defaultIndexMode"] == "ENHANCED"
 
@@ -244,7 +245,7 @@ def test_default_index_mode_missing_bucket(client):
 
 
 def test_bucket_quota(client, monkeypatch):
-    """Part I §1: 10,000 buckets per account and region; the 402 status comes from the model."""
+    """behaviour.md#limits: 10,000 buckets per account and region; the 402 status comes from the model."""
     from s3vectors_emulator.store import store
 
     monkeypatch.setattr(store, "MAX_BUCKETS", 3)

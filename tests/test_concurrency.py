@@ -1,4 +1,4 @@
-"""D14 and issue 3 §6: many clients at once; a reader never sees half of a write."""
+"""behaviour.md#decision-consistency and issue 3 §6: many clients at once; a reader never sees half of a write."""
 
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ def test_readers_never_see_half_a_batch(server, client):
         t.join(timeout=120)
     assert not any(t.is_alive() for t in threads)
     assert problems == []
-    # Every acknowledged write is visible at once (D14): the last generation is what remains.
+    # Every acknowledged write is visible at once (behaviour.md#decision-consistency): the last generation is what
+    # remains.
     final = client.get_vectors(**where, keys=keys, returnMetadata=True)["vectors"]
     assert {v["metadata"]["gen"] for v in final} == {60} or final == []
 
@@ -93,7 +94,8 @@ def _sq_distance(a: list[float], b: list[float]) -> float:
 def test_eight_clients_mixing_every_operation(server, client):
     """Issue 6 §3: 8 threads put, delete, get, list and query the same index for a bounded time.
 
-    Each thread owns its keys, so it knows exactly what it acknowledged (D14: it must read its own
+    Each thread owns its keys, so it knows exactly what it acknowledged (behaviour.md#decision-consistency: it must
+    read its own
     writes at once); every result from any thread must be some committed version of a vector.
     """
     import random

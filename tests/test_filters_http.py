@@ -1,6 +1,8 @@
-"""The metadata filter language through QueryVectors, end to end (Part I §4, Part II §3, D7).
+"""The metadata filter language through QueryVectors, end to end (behaviour.md#filters, behaviour.md#modes,
+behaviour.md#decision-filter-semantics).
 
-Semantics AWS leaves open follow D7 (decisions, not sourced facts): a missing key matches $ne/$nin
+Semantics AWS leaves open follow behaviour.md#decision-filter-semantics (decisions, not sourced facts): a missing key
+matches $ne/$nin
 and $exists:false; arrays match when any element does ($ne/$nin: when none does); 2 == 2.0;
 booleans never equal numbers; a type mismatch matches nothing, without error.
 """
@@ -113,7 +115,7 @@ FILTERS = [
     ({"nums": {"$lt": 0}}, {"v6"}),
     ({"nums": {"$lte": 1}}, {"v1", "v6"}),
     ({"tags": {"$in": ["z", "red"]}}, {"v3", "v8"}),
-    # $ne / $nin, missing keys match (D7), arrays match only if no element matches
+    # $ne / $nin, missing keys match (behaviour.md#decision-filter-semantics), arrays match only if no element matches
     ({"s": {"$ne": "red"}}, but("v1")),
     ({"n": {"$ne": 2}}, but("v1", "v2")),
     ({"tags": {"$ne": "x"}}, but("v1", "v5")),
@@ -340,15 +342,15 @@ def nest(leaf, depth, op="$and"):
 
 @pytest.mark.parametrize("depth", [20, 100])
 def test_nested_filters(client, data, depth):
-    # Nesting depth has no documented maximum (Part I §4 [UNCERTAIN]); moderate depths just work.
+    # Nesting depth has no documented maximum (behaviour.md#filters [UNCERTAIN]); moderate depths just work.
     assert matches(client, nest({"s": "red"}, depth)) == {"v1"}
     assert matches(client, nest({"s": "red"}, depth, "$or")) == {"v1"}
 
 
 @pytest.mark.parametrize("depth", [150, 300])
 def test_very_deep_filter_is_never_a_500(client, data, depth):
-    # D2: never a 500 for bad input. AWS documents no depth limit: either it is evaluated, or it is
-    # refused as a ValidationException.
+    # behaviour.md#decision-error-shape: never a 500 for bad input. AWS documents no depth limit: either it is
+    # evaluated, or it is refused as a ValidationException.
     try:
         found = matches(client, nest({"s": "red"}, depth))
     except ClientError as exc:

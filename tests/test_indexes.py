@@ -1,4 +1,5 @@
-"""Vector indexes through boto3 against the HTTP server (Part I §2, §6, §9; Part II §2.1–§2.2, §3)."""
+"""Vector indexes through boto3 against the HTTP server (behaviour.md#names, behaviour.md#errors-catalogue,
+behaviour.md#tags; behaviour.md#text-config-create–§2.2, §3)."""
 
 from __future__ import annotations
 
@@ -54,14 +55,20 @@ def test_names_with_dots_and_boundaries(client, bucket):
     for name in ["a.b", "abc", "x" * 63, "v1.2-3"]:
         create(client, name)
     names = [i["indexName"] for i in client.list_indexes(vectorBucketName=BUCKET)["indexes"]]
-    assert names == sorted(["a.b", "abc", "x" * 63, "v1.2-3"])  # D8: ascending by name
+    assert names == sorted(
+        ["a.b", "abc", "x" * 63, "v1.2-3"]
+    )  # behaviour.md#decision-duplicates-and-order: ascending by name
 
 
 @pytest.mark.parametrize("name", ["UPPER", "under_score", ".dot-first", "dash-last-", "sp ace"])
 def test_bad_index_names(client, bucket, name):
     with pytest.raises(ClientError) as exc:
         create(client, name)
-    assert error_of(exc)[:3] == ("ValidationException", "Invalid vector index name", 400)  # D10
+    assert error_of(exc)[:3] == (
+        "ValidationException",
+        "Invalid vector index name",
+        400,
+    )  # behaviour.md#decision-unseen-messages
 
 
 @pytest.mark.parametrize("length", [2, 64])
@@ -147,7 +154,7 @@ def test_delete_twice(client, bucket):
     client.delete_index(vectorBucketName=BUCKET, indexName="idx")
     with pytest.raises(ClientError) as exc:
         client.delete_index(vectorBucketName=BUCKET, indexName="idx")
-    assert error_of(exc)[0] == "NotFoundException"  # D9
+    assert error_of(exc)[0] == "NotFoundException"  # behaviour.md#decision-deleting-absent
 
 
 @pytest.mark.parametrize(
@@ -219,14 +226,17 @@ def test_update_index_mode(client, bucket):
     client.update_index_mode(vectorBucketName=BUCKET, indexName="idx", indexMode="ENHANCED")
     with pytest.raises(ClientError) as exc:
         client.update_index_mode(vectorBucketName=BUCKET, indexName="idx", indexMode="CLASSIC")
-    assert error_of(exc)[0] == "ValidationException"  # D5: the bucket was made after the cut-off
+    assert (
+        error_of(exc)[0] == "ValidationException"
+    )  # behaviour.md#decision-post-cutoff-buckets: the bucket was made after the cut-off
     with pytest.raises(ClientError) as exc:
         client.update_index_mode(vectorBucketName=BUCKET, indexName="nope", indexMode="ENHANCED")
     assert error_of(exc)[:2] == ("NotFoundException", "The specified index could not be found")
 
 
 def test_legacy_bucket_modes(legacy_client):
-    """D5: --legacy-buckets makes CLASSIC the default and lets indexes move both ways."""
+    """behaviour.md#decision-post-cutoff-buckets: --legacy-buckets makes CLASSIC the default and lets indexes move both
+    ways."""
     client = legacy_client
     client.create_vector_bucket(vectorBucketName=BUCKET)
     assert client.get_vector_bucket(vectorBucketName=BUCKET)["vectorBucket"]["defaultIndexMode"] == "CLASSIC"

@@ -14,7 +14,7 @@ OPERATIONS = model.service_model().operation_names
 
 
 def test_every_operation_is_routed_and_handled():
-    assert len(OPERATIONS) == 22  # D1
+    assert len(OPERATIONS) == 22  # behaviour.md#decision-api-surface
     assert set(HANDLERS) == set(OPERATIONS)
     assert sorted(model.routes().values()) == sorted(OPERATIONS)
 
@@ -118,7 +118,7 @@ def test_top_k_has_the_service_maximum():
     assert exc.value.message == (
         "1 validation error detected. Value at '/topK' failed to satisfy constraint: "
         "Member must be between 1 and 10000, inclusive"
-    )  # D6
+    )  # behaviour.md#decision-query-results
 
 
 def test_lengths_count_utf16_code_units():

@@ -1,6 +1,7 @@
 """QueryVectors through boto3 against the HTTP server: distances, order, paging, modes, limits.
 
-Part I §5 (distances), §6 (messages); Part II §3 (index modes), §4 (paging); decisions D5, D6, D10.
+behaviour.md#distances (distances), §6 (messages); behaviour.md#modes (index modes), §4 (paging); decisions
+behaviour.md#decision-post-cutoff-buckets, behaviour.md#decision-query-results, behaviour.md#decision-unseen-messages.
 """
 
 from __future__ import annotations
@@ -84,7 +85,12 @@ def test_cosine_distances(client, cos):
     )
     result = q(client, cos, [1, 0, 0, 0], returnDistance=True)
     assert result["distanceMetric"] == "cosine"
-    assert [k for k, _ in pairs(result)] == ["same", "scaled", "orth", "opposite"]  # D6: the 0-tie by key
+    assert [k for k, _ in pairs(result)] == [
+        "same",
+        "scaled",
+        "orth",
+        "opposite",
+    ]  # behaviour.md#decision-query-results: the 0-tie by key
     distances = dict(pairs(result))
     assert distances["same"] == pytest.approx(0.0, abs=1e-6)
     assert distances["scaled"] == pytest.approx(0.0, abs=1e-6)
@@ -124,7 +130,8 @@ def test_integers_in_query_vector(client, euc):
 
 
 def test_ties_broken_by_key(client, cos, euc):
-    # D6 (a decision: AWS leaves tie order open): ascending distance, then ascending key.
+    # behaviour.md#decision-query-results (a decision: AWS leaves tie order open): ascending distance, then ascending
+    # key.
     put(client, cos, {k: ([2, 0, 0, 0], None) for k in ["m", "b", "z", "a", "B"]} | {"first": ([0, 1, 0, 0], None)})
     assert [v["key"] for v in q(client, cos, [1, 0, 0, 0])["vectors"]] == ["B", "a", "b", "m", "z", "first"]
     assert [v["key"] for v in q(client, cos, [1, 0, 0, 0], topK=3)["vectors"]] == ["B", "a", "b"]
@@ -173,7 +180,7 @@ def test_result_members(client, euc):
 @pytest.mark.parametrize("vector", [[1, 0, 0], [1, 0, 0, 0, 0], [1]], ids=["3", "5", "1"])
 @pytest.mark.parametrize("name", ["cos", "euc"])
 def test_wrong_dimension(client, cos, euc, vector, name):
-    # D10 wording.
+    # behaviour.md#decision-unseen-messages wording.
     assert query_error(client, where(name), vector) == (
         "ValidationException",
         MSG_QUERY_INVALID,
@@ -207,7 +214,8 @@ def test_top_k_bounds(client, raw_client, euc):
     assert error_of(exc)[:3] == ("ValidationException", TOPK_RANGE, 400)
 
 
-# -- paging (D6, Part II §4) -----------------------------------------------------------------------
+# -- paging (behaviour.md#decision-query-results, behaviour.md#paging)
+# -----------------------------------------------------------------------
 
 N = 250
 
@@ -286,7 +294,8 @@ def test_boto3_paginator(client, paged):
 
 
 def test_pages_are_a_snapshot(client, paged):
-    # D6 / Part II §4 [RECOMMENDED snapshot]: writes between pages neither repeat nor skip results.
+    # behaviour.md#decision-query-results / behaviour.md#paging [RECOMMENDED snapshot]: writes between pages neither
+    # repeat nor skip results.
     idx, data = paged
     before = [v["key"] for p in pages_of(client, idx, topK=N) for v in p["vectors"]]
     first = q(client, idx, [0, 0, 0, 0], topK=N)
@@ -365,7 +374,8 @@ def test_garbage_tokens(client, paged):
         assert (code, status) == ("ValidationException", 400), bad
 
 
-# -- query modes (Part II §3, D5) --------------------------------------------------------------------
+# -- query modes (behaviour.md#modes, behaviour.md#decision-post-cutoff-buckets)
+# --------------------------------------------------------------------
 
 
 def test_classic_query_mode_refused_on_enhanced(client, euc):
@@ -426,7 +436,7 @@ def test_hundred_constraints_on_enhanced(client, euc):
     put(client, euc, {"a": ([1, 0, 0, 0], {"n": 99, "s": "x"})})
     assert [v["key"] for v in q(client, euc, [0, 0, 0, 0], filter=in_filter(100))["vectors"]] == ["a"]
     constraint_error(client, euc, in_filter(101))
-    # Part II §3 counting: $and/$or are free, $in counts its values, a range pair counts 2.
+    # behaviour.md#modes counting: $and/$or are free, $in counts its values, a range pair counts 2.
     ok = {"$and": [{"s": "x"}, {"$or": [in_filter(97), {"n": {"$gte": 0, "$lte": 1000}}]}]}
     assert [v["key"] for v in q(client, euc, [0, 0, 0, 0], filter=ok)["vectors"]] == ["a"]
     constraint_error(client, euc, {"$and": [{"s": "x"}, {"$or": [in_filter(98), {"n": {"$gte": 0, "$lte": 9}}]}]})
@@ -454,7 +464,7 @@ def test_neither_query_vector_nor_texts(client, raw_client, euc):
 
 @pytest.mark.parametrize("with_vector", [False, True])
 def test_query_texts_need_a_text_configuration(client, euc, with_vector):
-    # Part II §2.6: queryTexts on a key without a text search configuration is refused (full-text
+    # behaviour.md#search-validation: queryTexts on a key without a text search configuration is refused (full-text
     # and hybrid search themselves are tested in test_text_search.py).
     put(client, euc, {"a": ([1, 0, 0, 0], {"body": "hello world"})})
     params = {"queryTexts": [{"text": "hello", "metadataKey": "body"}], "topK": 3}

@@ -1,8 +1,10 @@
-"""QueryVectors against a brute-force reference written here in plain Python (Part I §4–§5, D6, D7).
+"""QueryVectors against a brute-force reference written here in plain Python (behaviour.md#filters–§5,
+behaviour.md#decision-query-results, behaviour.md#decision-filter-semantics).
 
 Small integer components make exact ties common (euclidean distances are integers; equal vectors
 under different keys tie under both metrics).  The reference computes float64 distances from the
-float32 values (exact here: the components are small integers) and ranks by (distance, key) (D6);
+float32 values (exact here: the components are small integers) and ranks by (distance, key)
+(behaviour.md#decision-query-results);
 distances are compared with a relative tolerance.
 
 Note: two cosine distances that are equal in exact arithmetic can differ by an ulp in float64
@@ -132,7 +134,7 @@ def evaluate(flt, md):
 
 
 def distance(metric, x, q):
-    """Float64 distance: squared L2 for euclidean, 1 − cos clamped to [0, 2] for cosine (Part I §5)."""
+    """Float64 distance: squared L2 for euclidean, 1 − cos clamped to [0, 2] for cosine (behaviour.md#distances)."""
     x, q = [float(a) for a in x], [float(b) for b in q]
     if metric == "euclidean":
         return float(sum((a - b) ** 2 for a, b in zip(x, q, strict=True)))
@@ -147,7 +149,7 @@ def reference(case):
         for key, v, md in case["records"]
         if case["filter"] is None or evaluate(case["filter"], md)
     ]
-    hits.sort()  # D6: ascending distance, ties by key
+    hits.sort()  # behaviour.md#decision-query-results: ascending distance, ties by key
     return [(key, d) for d, key in hits[: case["top_k"]]]
 
 

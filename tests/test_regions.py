@@ -1,4 +1,5 @@
-"""D4: state is isolated per account and region, taken from the SigV4 credential scope."""
+"""behaviour.md#decision-accounts-regions: state is isolated per account and region, taken from the SigV4 credential
+scope."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tags and bucket policies through boto3 (Part I §9, §6)."""
+"""Tags and bucket policies through boto3 (behaviour.md#tags, behaviour.md#errors-catalogue)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def test_system_tags(client, arns):
     with pytest.raises(ClientError) as exc:
         client.tag_resource(resourceArn=bucket, tags={"AWS:owner": "me"})
     assert error_of(exc)[1] == 'Invalid System Tag: AWS:owner must be prefixed with "aws:" in lowercase.'
-    client.tag_resource(resourceArn=bucket, tags={" lead": "aws:x", "名前": "値"})  # Part I §9: accepted
+    client.tag_resource(resourceArn=bucket, tags={" lead": "aws:x", "名前": "値"})  # behaviour.md#tags: accepted
 
 
 def test_tag_patterns(client, arns):

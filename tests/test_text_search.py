@@ -1,6 +1,8 @@
-"""Full-text and hybrid search through boto3 against the HTTP server (Part II §2, §6; D13).
+"""Full-text and hybrid search through boto3 against the HTTP server (behaviour.md#search,
+behaviour.md#queries-order-of-checks; behaviour.md#decision-text-search).
 
-Much of this checks emulator decisions (D13: analyzers, BM25 k1/b and statistics, RRF k = 60),
+Much of this checks emulator decisions (behaviour.md#decision-text-search: analyzers, BM25 k1/b and statistics, RRF k =
+60),
 not sourced AWS facts: a run against real AWS should expect the orders and presence of results to
 hold, not the score values.
 """
@@ -54,7 +56,7 @@ def keys(result):
 
 
 def hand_bm25(tf, dl, avgdl, n_docs, doc_freq):
-    """D13, written out: Lucene BM25 with k1 = 1.2, b = 0.75."""
+    """behaviour.md#decision-text-search, written out: Lucene BM25 with k1 = 1.2, b = 0.75."""
     idf = math.log(1 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
     return idf * tf / (tf + 1.2 * (1 - 0.75 + 0.75 * dl / avgdl))
 
@@ -131,7 +133,7 @@ def test_chinese_bigrams(client):
 
 
 def test_arrays_and_non_text_values(body):
-    # Part II §2.1 [RECOMMENDED]: string elements are indexed; numbers and booleans are ignored.
+    # behaviour.md#text-config-create [RECOMMENDED]: string elements are indexed; numbers and booleans are ignored.
     put(
         body,
         {
@@ -376,7 +378,7 @@ def test_configuration_deleted_refuses_queries(body):
     assert keys(search(body, queryTexts=texts(body="text"))) == ["a"]
 
 
-# -- validation (Part II §2.6) --------------------------------------------------------------------
+# -- validation (behaviour.md#search-validation) --------------------------------------------------------------------
 
 
 def test_neither_vector_nor_texts(raw_client, body):

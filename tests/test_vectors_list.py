@@ -1,4 +1,5 @@
-"""ListVectors through boto3 against the HTTP server: pages, segments, tokens (Part I §1, §7; D8)."""
+"""ListVectors through boto3 against the HTTP server: pages, segments, tokens (behaviour.md#limits,
+behaviour.md#listing; behaviour.md#decision-duplicates-and-order)."""
 
 from __future__ import annotations
 
@@ -104,7 +105,7 @@ def test_paginator_walks_everything_once(client, big):
 
 
 def test_order_is_stable_while_unchanged(client, big):
-    # D8: any order, but the same one while the index is unchanged.
+    # behaviour.md#decision-duplicates-and-order: any order, but the same one while the index is unchanged.
     assert keys_of(walk(client, maxResults=300)) == keys_of(walk(client, maxResults=300))
 
 
@@ -173,7 +174,8 @@ def test_malformed_token(client, index, token):
 
 
 def test_writes_between_pages(client, index):
-    # D8: a vector that existed, unchanged, throughout a listing is returned exactly once.
+    # behaviour.md#decision-duplicates-and-order: a vector that existed, unchanged, throughout a listing is returned
+    # exactly once.
     put_many(client, [f"k{i:03}" for i in range(0, 200, 2)])  # even keys
     seen = []
     page = client.list_vectors(**index, maxResults=10)
@@ -236,7 +238,8 @@ LONG_KEYS = [f"document-key-{i:05}" for i in range(60)] + ["short", "x" * 300, "
 
 @pytest.mark.parametrize("count", [1, 3])
 def test_long_keys_paginate_exactly_once(client, index, count):
-    # D8: every vector present and unchanged through a listing is returned exactly once, whatever its key.
+    # behaviour.md#decision-duplicates-and-order: every vector present and unchanged through a listing is returned
+    # exactly once, whatever its key.
     put_many(client, LONG_KEYS)
     found = []
     for segment in range(count):

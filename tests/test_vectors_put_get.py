@@ -1,8 +1,10 @@
 """PutVectors, GetVectors and DeleteVectors through boto3 against the HTTP server.
 
-Part I §1 (limits), §2 (vector keys), §3 (metadata, size model, overwrite, float32), §5 (zero
-vectors), §6 (catalogue); decisions D8 (duplicates, order), D9 (absent deletes), D10 (list-length
-messages), D14 (writes visible at once).  Tests of a decision rather than a sourced AWS fact say so.
+behaviour.md#limits (limits), §2 (vector keys), §3 (metadata, size model, overwrite, float32), §5 (zero
+vectors), §6 (catalogue); decisions behaviour.md#decision-duplicates-and-order (duplicates, order),
+behaviour.md#decision-deleting-absent (absent deletes), behaviour.md#decision-unseen-messages (list-length
+messages), behaviour.md#decision-consistency (writes visible at once).  Tests of a decision rather than a sourced AWS
+fact say so.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def test_dimension_mismatch(client, index):
     "bad", [float("nan"), float("inf"), float("-inf"), 1e39, -1e39], ids=["nan", "inf", "-inf", "1e39", "-1e39"]
 )
 def test_nan_and_inf_refused(client, index, bad):
-    # Part I §3: values become float32 first, so 1e39 overflows to inf and is refused as such.
+    # behaviour.md#metadata: values become float32 first, so 1e39 overflows to inf and is refused as such.
     assert put_error(client, [rec("k", [1.0, bad, 0.0, 0.0])]) == invalid_record("k", MSG_NAN, "vectors[0]")
     assert put_error(client, [rec("k", [1.0, bad, 0.0, 0.0])], EUC) == invalid_record("k", MSG_NAN, "vectors[0]")
 
@@ -114,7 +116,7 @@ def test_zero_vector_refused_on_cosine_accepted_on_euclidean(client, index):
 
 
 def test_components_rounding_to_zero_are_a_zero_vector(client, index):
-    # Part I §3: 1e-46 rounds to 0 in float32, so the vector has zero norm.
+    # behaviour.md#metadata: 1e-46 rounds to 0 in float32, so the vector has zero norm.
     assert put_error(client, [rec("z", [1e-46] * 4)]) == invalid_record("z", MSG_ZERO, "vectors[0]")
 
 
@@ -180,7 +182,7 @@ def test_key_byte_check_on_get_and_delete(client, index, operation):
 )
 @pytest.mark.parametrize("key", ["m", "bulk"], ids=["filterable", "non-filterable"])
 def test_metadata_value_types_refused(client, index, value, detail, key):
-    # Part I §3: the type rules apply under non-filterable keys too.
+    # behaviour.md#metadata: the type rules apply under non-filterable keys too.
     assert put_error(client, [rec("k", metadata={"ok": "x", key: value})]) == invalid_record(
         "k", detail, "vectors[0].metadata"
     )
@@ -287,7 +289,7 @@ def test_all_or_nothing(client, index):
 
 
 def test_duplicate_keys_in_one_put_last_wins(client, index):
-    # D8 (a decision: AWS never said): the last occurrence of a key wins.
+    # behaviour.md#decision-duplicates-and-order (a decision: AWS never said): the last occurrence of a key wins.
     client.put_vectors(
         **index,
         vectors=[rec("k", [1, 0, 0, 0], {"v": "first", "x": 1}), rec("other"), rec("k", [0, 1, 0, 0], {"v": "last"})],
@@ -314,7 +316,8 @@ def test_overwrite_replaces_vector_and_metadata(client, index):
     assert result["vectors"] == []
 
 
-# -- list-length limits (D10 wording) --------------------------------------------------------------
+# -- list-length limits (behaviour.md#decision-unseen-messages wording)
+# --------------------------------------------------------------
 
 
 def coral_length(n, path, high):
@@ -357,7 +360,11 @@ def test_delete_500_keys_accepted_501_refused(client, index):
 def test_get_vectors_order_absent_duplicates(client, index):
     client.put_vectors(**index, vectors=[rec(k, metadata={"k": k}) for k in ("a", "b", "c", "d")])
     got = client.get_vectors(**index, keys=["d", "zz", "b", "d", "a", "b"])["vectors"]
-    assert got == [{"key": "d"}, {"key": "b"}, {"key": "a"}]  # D8: request order, absent omitted, dups collapsed
+    assert got == [
+        {"key": "d"},
+        {"key": "b"},
+        {"key": "a"},
+    ]  # behaviour.md#decision-duplicates-and-order: request order, absent omitted, dups collapsed
     assert client.get_vectors(**index, keys=["nope", "nada"])["vectors"] == []
 
 
@@ -380,7 +387,8 @@ def test_get_vectors_data_and_metadata_only_when_asked(client, index):
 
 
 def test_write_visible_at_once_through_arn(client, index):
-    # D14: a write is visible to the next read, whether it names the index by name or by ARN.
+    # behaviour.md#decision-consistency: a write is visible to the next read, whether it names the index by name or by
+    # ARN.
     client.put_vectors(indexArn=INDEX_ARN, vectors=[rec("k", metadata={"x": 1})])
     assert get_one(client, "k")["metadata"] == {"x": 1}
     assert client.get_vectors(indexArn=INDEX_ARN, keys=["k"])["vectors"] == [{"key": "k"}]
@@ -393,7 +401,7 @@ def test_write_visible_at_once_through_arn(client, index):
 
 def test_delete_absent_keys_is_ok(client, index):
     client.put_vectors(**index, vectors=[rec("a"), rec("b")])
-    response = client.delete_vectors(**index, keys=["zz", "a", "a", "yy"])  # D9
+    response = client.delete_vectors(**index, keys=["zz", "a", "a", "yy"])  # behaviour.md#decision-deleting-absent
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert all_keys(client) == ["b"]
     client.delete_vectors(**index, keys=["a"])

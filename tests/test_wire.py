@@ -1,4 +1,5 @@
-"""The wire itself (D2, D3, D11): never a 500, never HTML, always AWS's error shape."""
+"""The wire itself (behaviour.md#decision-error-shape, behaviour.md#decision-timestamps,
+behaviour.md#decision-request-size): never a 500, never HTML, always AWS's error shape."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def test_success_carries_request_id_and_json(http_call):
 def test_timestamps_are_epoch_seconds(http_call):
     http_call("POST", "/CreateVectorBucket", b'{"vectorBucketName": "times"}')
     body = http_call("POST", "/GetVectorBucket", b'{"vectorBucketName": "times"}').json()
-    assert isinstance(body["vectorBucket"]["creationTime"], (int, float))  # D3
+    assert isinstance(body["vectorBucket"]["creationTime"], (int, float))  # behaviour.md#decision-timestamps
 
 
 @pytest.mark.parametrize("body", [b"{", b"{'a': 1}", b"[1, 2]", b"nul", b'{"a": NaN}', b'"text"'])
@@ -43,7 +44,7 @@ def test_lone_surrogate(http_call):
     body = assert_aws_error(
         http_call("POST", "/CreateVectorBucket", b'{"vectorBucketName": "ab\\ud800c"}'), 400, "SerializationException"
     )
-    assert body["message"] == "UnknownError"  # Part I §2
+    assert body["message"] == "UnknownError"  # behaviour.md#names
 
 
 def test_invalid_utf8(http_call):
@@ -94,7 +95,7 @@ def test_empty_body_means_no_members(http_call):
 )
 def test_unknown_path(http_call, method, path):
     body = assert_aws_error(http_call(method, path, b"{}"), 404, "UnknownOperationException")
-    assert path.split("?")[0] in body["message"]  # D2: the answer names the path
+    assert path.split("?")[0] in body["message"]  # behaviour.md#decision-error-shape: the answer names the path
 
 
 def _raw_exchange(server, raw: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -117,7 +118,7 @@ def _raw_exchange(server, raw: bytes) -> tuple[int, dict[str, str], bytes]:
 
 
 def test_oversize_body_is_refused_from_its_declared_length(server):
-    """D11: answered at once from Content-Length, without reading the body."""
+    """behaviour.md#decision-request-size: answered at once from Content-Length, without reading the body."""
     head = (
         f"POST /ListVectorBuckets HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_BODY_BYTES + 1}\r\n"
         "Connection: close\r\n\r\n"
@@ -128,7 +129,7 @@ def test_oversize_body_is_refused_from_its_declared_length(server):
 
 
 def test_oversize_chunked_body(server):
-    """D11 without a declared length: the body is read only up to the limit."""
+    """behaviour.md#decision-request-size without a declared length: the body is read only up to the limit."""
     chunk = b" " * (1 << 20)
     raw = b"POST /ListVectorBuckets HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     raw += (f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n") * 21 + b"0\r\n\r\n"
@@ -187,7 +188,8 @@ def test_not_found_body_is_only_a_message(http_call):
     ],
 )
 def test_http_level_errors_are_aws_shaped(server, raw):
-    """Requests the HTTP parser refuses before the app sees them still get AWS's error shape (D2)."""
+    """Requests the HTTP parser refuses before the app sees them still get AWS's error shape
+    (behaviour.md#decision-error-shape)."""
     status, headers, body = _raw_exchange(server, raw)
     assert status == 400
     assert headers["content-type"] == "application/json"

@@ -81,4 +81,4 @@ def test_movies_workflow(client):
     result = client.query_vectors(**euclid, queryVector=vec(0.19), topK=5, returnDistance=True)
     assert result["distanceMetric"] == "euclidean"
     (hit,) = result["vectors"]
-    assert hit["distance"] == pytest.approx(0.0081, rel=1e-5)  # squared L2, Part I §5
+    assert hit["distance"] == pytest.approx(0.0081, rel=1e-5)  # squared L2, behaviour.md#distances

@@ -1,5 +1,5 @@
 """What every operation needs: the caller's region state and the either-or resolution
-of buckets and indexes by name or by ARN (Part I §6)."""
+of buckets and indexes by name or by ARN (behaviour.md#errors-catalogue)."""
 
 from __future__ import annotations
 

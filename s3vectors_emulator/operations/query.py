@@ -1,6 +1,7 @@
 """QueryVectors: exact, full-text and hybrid search, filters, query modes and paging.
 
-Part I §5, Part II §2.5–§2.6, §3, §4 and §6; D6, D13.
+behaviour.md#distances, behaviour.md#search-scores–§2.6, §3, §4 and §6; behaviour.md#decision-query-results,
+behaviour.md#decision-text-search.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from s3vectors_emulator.store.index import QueryHit, not_searchable
 from s3vectors_emulator.store.metadata import unpack_metadata
 from s3vectors_emulator.store.store import CLASSIC, ENHANCED, TEXT_NEEDS_ENHANCED, Index
 
-PAGE_SIZE = 100  # Part II §4: at most 100 results per response
+PAGE_SIZE = 100  # behaviour.md#paging: at most 100 results per response
 NEITHER = "At least one of queryVector or queryTexts must be specified"
 CLASSIC_ON_ENHANCED = "Query mode CLASSIC cannot be used on a vector index in ENHANCED index mode"
-# D10 style: Part II §2.6 knows no AWS wording.
+# behaviour.md#decision-unseen-messages style: behaviour.md#search-validation knows no AWS wording.
 DUPLICATE_TEXT_KEY = "Duplicate metadataKey '{key}' in queryTexts: each key may appear only once"
 
 
@@ -28,10 +29,10 @@ def query_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     index = resolve_index(ctx, params)
     texts = params.get("queryTexts")
     if params.get("queryVector") is None and texts is None:
-        raise ValidationError(NEITHER)  # Part II §5.2: the model no longer requires queryVector
+        raise ValidationError(NEITHER)  # behaviour.md#queries-vector-or-text: the model no longer requires queryVector
     requested = params.get("queryMode")
     if requested == CLASSIC and index.mode == ENHANCED:
-        raise ValidationError(CLASSIC_ON_ENHANCED)  # Part II §3
+        raise ValidationError(CLASSIC_ON_ENHANCED)  # behaviour.md#modes
     pairs = _check_texts(index, texts, requested) if texts is not None else None
     enhanced = (requested or index.mode) == ENHANCED
     return_metadata = params.get("returnMetadata", False)
@@ -53,7 +54,7 @@ def query_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     shape = _Shape(
         return_distance=params.get("returnDistance", False),
         return_metadata=return_metadata,
-        # Part II §2.5: `scores` only when queryTexts was given; vector-only requests never get it.
+        # behaviour.md#search-scores: `scores` only when queryTexts was given; vector-only requests never get it.
         return_scores=bool(params.get("returnScores", False)) and texts is not None,
         hybrid=texts is not None and params.get("queryVector") is not None,
     )
@@ -62,14 +63,15 @@ def query_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         "distanceMetric": index.distance_metric,  # required, so present on text-only answers too
     }
     following = offset + PAGE_SIZE
-    if following < len(hits):  # D6: a token only while more results remain
+    if following < len(hits):  # behaviour.md#decision-query-results: a token only while more results remain
         cursor = token.rsplit(".", 1)[0] if token else ctx.region.cursors.open(_fingerprint(index, params), hits)
         result["nextToken"] = f"{cursor}.{following}"
     return result
 
 
 def _check_texts(index: Index, texts: list[dict[str, Any]], requested: str | None) -> list[tuple[str, str]]:
-    """Part II §2.6 / §6 step 2, before any data is read: ENHANCED, distinct and searchable keys."""
+    """behaviour.md#search-validation, behaviour.md#queries-order-of-checks step 2, before any data is read: ENHANCED,
+    distinct and searchable keys."""
     if index.mode != ENHANCED or requested == CLASSIC:
         raise ValidationError.at("queryTexts", TEXT_NEEDS_ENHANCED)
     searchable = index.searchable_keys
@@ -99,7 +101,8 @@ def _resume(ctx: Context, token: str, fingerprint: bytes) -> tuple[list[QueryHit
 
 
 def _fingerprint(index: Index, params: dict[str, Any]) -> bytes:
-    """D6: a token is bound to everything its request asked, except the token itself, and to
+    """behaviour.md#decision-query-results: a token is bound to everything its request asked, except the token itself,
+    and to
     the identity of the index (one deleted and made again under its name is another)."""
     request = {k: v for k, v in params.items() if k not in ("nextToken", "vectorBucketName", "indexName", "indexArn")}
     try:
@@ -120,7 +123,7 @@ class _Shape(NamedTuple):
 
 def _wire(hit: QueryHit, shape: _Shape) -> dict[str, Any]:
     item: dict[str, Any] = {"key": hit.key}
-    # Part II §2.5: a distance exists only for results that were in the vector list.
+    # behaviour.md#search-scores: a distance exists only for results that were in the vector list.
     if shape.return_distance and hit.distance is not None:
         item["distance"] = hit.distance
     if shape.return_metadata:

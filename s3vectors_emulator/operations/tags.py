@@ -1,4 +1,4 @@
-"""Tag operations on bucket and index ARNs (Part I §9)."""
+"""Tag operations on bucket and index ARNs (behaviour.md#tags)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Vector operations: PutVectors, GetVectors, ListVectors, DeleteVectors (Part I §3, §6, §7)."""
+"""Vector operations: PutVectors, GetVectors, ListVectors, DeleteVectors (behaviour.md#metadata,
+behaviour.md#errors-catalogue, behaviour.md#listing)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ DEFAULT_MAX_RESULTS = 500
 
 def put_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     index = resolve_index(ctx, params)
-    # Part I §6: all or nothing — every record is checked before any is written.
+    # behaviour.md#errors-catalogue: all or nothing — every record is checked before any is written.
     records = index.vectors.validate_put(params["vectors"])
     index.put_vectors(records)
     return {}
@@ -27,14 +28,15 @@ def get_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 def delete_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     index = resolve_index(ctx, params)
-    index.delete_vectors(params["keys"])  # D9: absent keys are not an error
+    index.delete_vectors(params["keys"])  # behaviour.md#decision-deleting-absent: absent keys are not an error
     return {}
 
 
 def list_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     count = params.get("segmentCount")
     segment = params.get("segmentIndex")
-    # D8 / Part I §7: the two segment members come together, the index below the count.
+    # behaviour.md#decision-duplicates-and-order / behaviour.md#listing: the two segment members come together, the
+    # index below the count.
     if (count is None) != (segment is None):
         raise ValidationError("segmentCount and segmentIndex must be specified together")
     if count is not None and segment >= count:

@@ -1,5 +1,6 @@
-"""Who is calling and where: the SigV4 credential scope of a request (D4), and, when the
-server is given key pairs, the signature itself (D12).
+"""Who is calling and where: the SigV4 credential scope of a request (behaviour.md#decision-accounts-regions), and,
+when the
+server is given key pairs, the signature itself (behaviour.md#decision-credentials).
 
 By default signatures are not checked; only the scope is read, so that state is kept
 apart per account and region as in AWS.
@@ -61,7 +62,8 @@ class Caller:
 
 
 def identify(headers: Headers, query: Mapping[str, str], default_account: str, default_region: str) -> Caller:
-    """D4: region from the credential scope, else the default; a 12-digit key is an account.
+    """behaviour.md#decision-accounts-regions: region from the credential scope, else the default; a 12-digit key is an
+    account.
 
     A scope whose region is not of AWS's form is refused here, before any state is made for it.
     """
@@ -81,7 +83,7 @@ def identify(headers: Headers, query: Mapping[str, str], default_account: str, d
     return Caller(account, region)
 
 
-# D12: the messages AWS answers with.
+# behaviour.md#decision-credentials: the messages AWS answers with.
 UNKNOWN_KEY = "The security token included in the request is invalid."
 BAD_SIGNATURE = (
     "The request signature we calculated does not match the signature you provided. "
@@ -112,7 +114,7 @@ def verify_signature(
     secrets: Mapping[str, str],
     now: dt.datetime | None = None,
 ) -> None:
-    """Check a SigV4 ``Authorization`` header against the configured key pairs (D12).
+    """Check a SigV4 ``Authorization`` header against the configured key pairs (behaviour.md#decision-credentials).
 
     Recomputes the signature with botocore's signer over exactly the headers the client
     signed, the raw path and query as sent, and the SHA-256 of the body received.

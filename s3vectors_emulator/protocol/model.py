@@ -12,7 +12,7 @@ import botocore.session
 from botocore.model import OperationModel, ServiceModel
 
 SERVICE_NAME = "s3vectors"
-# D1: every operation of the newest model.  Older botocore releases lack the 2026
+# behaviour.md#decision-api-surface: every operation of the newest model.  Older botocore releases lack the 2026
 # operations (index modes, text search); refuse to start on one rather than half-work.
 REQUIRED_OPERATIONS = frozenset({"UpdateIndexMode", "PutVectorBucketDefaultIndexMode", "UpdateMetadataConfiguration"})
 
@@ -62,5 +62,5 @@ def error_status(code: str) -> int | None:
         return None
     if not shape.metadata.get("exception"):
         return None
-    # Part I §6: ValidationException has no error trait and defaults to 400.
+    # behaviour.md#errors-catalogue: ValidationException has no error trait and defaults to 400.
     return int(shape.metadata.get("error", {}).get("httpStatusCode", 400))

@@ -1,4 +1,4 @@
-"""Output shapes → JSON, and errors → (status, headers, body) exactly as D2 describes."""
+"""Output shapes → JSON, and errors → (status, headers, body) exactly as behaviour.md#decision-error-shape describes."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def decode_body(body: bytes | memoryview) -> dict[str, Any]:
             return {}  # blank is rarer than valid JSON, so it is checked only on failure
         text = str(exc)
         if "surrogate" in text or "UTF-8" in text:
-            # Part I §2: a lone surrogate (or bytes that are not UTF-8) fails the whole
+            # behaviour.md#names: a lone surrogate (or bytes that are not UTF-8) fails the whole
             # request with SerializationException "UnknownError".
             raise SerializationError("UnknownError") from None
         raise SerializationError("Request body is not valid JSON") from None
@@ -35,7 +35,7 @@ def decode_body(body: bytes | memoryview) -> dict[str, Any]:
 def shape_output(shape: Shape | None, value: dict[str, Any]) -> dict[str, Any]:
     """Keep the members the output shape names.
 
-    Timestamps need no conversion: the store hands them out as epoch seconds already (D3).
+    Timestamps need no conversion: the store hands them out as epoch seconds already (behaviour.md#decision-timestamps).
     """
     if shape is None:
         return {}
@@ -71,7 +71,8 @@ def encode(value: Any) -> bytes:
 
 
 def error_response(error: ServiceError) -> tuple[int, dict[str, str], bytes]:
-    """D2: status from the model, x-amzn-ErrorType, a JSON body with message (and fieldList)."""
+    """behaviour.md#decision-error-shape: status from the model, x-amzn-ErrorType, a JSON body with message (and
+    fieldList)."""
     status = error_status(error.code) or EXTRA_STATUS.get(error.code, 400)
     body: dict[str, Any] = {"message": error.message}
     if error.field_list:

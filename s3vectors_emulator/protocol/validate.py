@@ -1,8 +1,8 @@
 """Request validation against the service model's input shapes, in AWS's words.
 
-botocore checks only minimums on the client (Part I §1), so the server checks every
+botocore checks only minimums on the client (behaviour.md#limits), so the server checks every
 constraint the model states: required members, types, lengths, ranges, enums and
-patterns.  Messages follow the Coral template the reference measured (Part I §6):
+patterns.  Messages follow the Coral template the reference measured (behaviour.md#errors-catalogue):
 
     1 validation error detected. Value with length 64 at '/vectorBucketName' failed to
     satisfy constraint: Member must have length between 3 and 63, inclusive
@@ -23,7 +23,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from s3vectors_emulator.errors import SerializationError, ValidationError
 
-# D6: the service caps topK at 10,000 although the model states no maximum.
+# behaviour.md#decision-query-results: the service caps topK at 10,000 although the model states no maximum.
 SERVICE_MAXIMUMS: dict[str, int] = {"TopK": 10_000}
 
 # The rest-json serialiser sends non-finite floats as strings (botocore serialize.py).
@@ -49,7 +49,7 @@ def _compiled(pattern: str) -> regex.Pattern[str]:
 
 
 def java_length(value: str) -> int:
-    """String length as the service counts it: UTF-16 code units (Part I §2, vector keys)."""
+    """String length as the service counts it: UTF-16 code units (behaviour.md#names, vector keys)."""
     if value.isascii():
         return len(value)
     return len(value.encode("utf-16-le", "surrogatepass")) // 2
@@ -210,7 +210,7 @@ def _map(shape: MapShape, value: Any, path: str, out: _Collector) -> dict[str, A
     _check_length(shape, len(value), path, out)
     result: dict[str, Any] = {}
     for key, item in value.items():
-        # Part I §9: a bad key is reported at the map's path, a bad value under its key.
+        # behaviour.md#tags: a bad key is reported at the map's path, a bad value under its key.
         _check_string(shape.key, key, path, out)
         result[key] = _value(shape.value, item, f"{path}/{key}", out)
     return result

@@ -1,4 +1,4 @@
-"""Snapshots of ranked query results, served page by page (D6, Part II §4).
+"""Snapshots of ranked query results, served page by page (behaviour.md#decision-query-results, behaviour.md#paging).
 
 The whole ranked list (at most topK) is computed on the first call and kept under an
 opaque token, so later pages continue the first exactly even if writes land between
@@ -32,7 +32,7 @@ _SCORE_BYTES = 120  # one (metadata key, BM25) pair: a tuple and a float beside 
 
 
 def invalid_token() -> ValidationError:
-    """D6: a malformed, mismatched, expired or dropped page token."""
+    """behaviour.md#decision-query-results: a malformed, mismatched, expired or dropped page token."""
     return ValidationError.at("nextToken", "Invalid nextToken", "The provided nextToken is not valid")
 
 

@@ -1,7 +1,7 @@
-"""Exact distances and top-k (Part I §5, D6).
+"""Exact distances and top-k (behaviour.md#distances, behaviour.md#decision-query-results).
 
 cosine    = 1 − cos similarity, clamped to [0, 2];
-euclidean = squared L2 (AWS returns the square, Part I §5).
+euclidean = squared L2 (AWS returns the square, behaviour.md#distances).
 
 Two passes keep the bulk work in one float32 matrix-vector product (BLAS, GIL released) while the
 returned values are exact:
@@ -77,7 +77,7 @@ def exact_distances(vectors: NDArray[np.float32], query: NDArray[np.float32], me
             xx = (x * x).sum(axis=1)
             out[begin : begin + step] = 1.0 - dots / np.sqrt(xx * qq)
     if metric == "cosine":
-        np.clip(out, 0.0, 2.0, out=out)  # Part I §5: cosine distance lies in [0, 2]
+        np.clip(out, 0.0, 2.0, out=out)  # behaviour.md#distances: cosine distance lies in [0, 2]
     return out
 
 
@@ -341,9 +341,12 @@ def rank(
             rows = rows[np.flatnonzero(approx - err <= kth_upper)]
     dist = exact_distances(matrix[rows] if len(rows) < n else matrix, query, metric)
     if len(rows) > k:
-        # Keep everything tied with the k-th distance so that keys settle the boundary (D6).
+        # Keep everything tied with the k-th distance so that keys settle the boundary
+        # (behaviour.md#decision-query-results).
         kth = np.partition(dist, k - 1)[k - 1]
         keep = np.flatnonzero(dist <= kth)
         rows, dist = rows[keep], dist[keep]
-    order = np.lexsort((keys[rows], dist))[:k]  # D6: ascending distance, ties by key ascending
+    order = np.lexsort((keys[rows], dist))[
+        :k
+    ]  # behaviour.md#decision-query-results: ascending distance, ties by key ascending
     return rows[order], dist[order]

@@ -1,6 +1,7 @@
 """The metadata filter language: parse and validate once, then compile to a numpy mask function.
 
-Part I §4 (grammar, operand types, errors), Part II §3 (``$startsWith``, 100 constraints) and D7
+behaviour.md#filters (grammar, operand types, errors), behaviour.md#modes (``$startsWith``, 100 constraints) and
+behaviour.md#decision-filter-semantics
 (the matching semantics AWS leaves open).  Evaluation runs over :class:`MetadataColumns` with
 numpy and never loops over vectors in Python.
 """
@@ -21,12 +22,13 @@ Scalar: TypeAlias = str | int | float | bool
 Evaluator: TypeAlias = Callable[[MetadataColumns, int], Mask]
 
 MAX_CONSTRAINTS = 100
-# AWS documents no nesting limit (Part I §4); a bound keeps recursion and the page-token
+# AWS documents no nesting limit (behaviour.md#filters); a bound keeps recursion and the page-token
 # fingerprint finite.  Deeper filters are refused as `Invalid filter` (docs/compatibility.md).
 MAX_DEPTH = 100
 MSG_INVALID = "Invalid filter"
 MSG_NON_FILTERABLE = "Invalid use of non-filterable metadata in filter"
-# D10: AWS's wording is unknown (Part II §3 [UNCERTAIN]); this names the documented limit.
+# behaviour.md#decision-unseen-messages: AWS's wording is unknown (behaviour.md#modes [UNCERTAIN]); this names the
+# documented limit.
 MSG_TOO_MANY_CONSTRAINTS = f"Filter exceeds the maximum of {MAX_CONSTRAINTS} constraints"
 
 COMPARISON_OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$startsWith"})
@@ -39,7 +41,7 @@ def _error(message: str) -> ValidationError:
 
 
 def _invalid() -> ValidationError:
-    # Part I §4: every structural or type failure is the same message; it never names the operator.
+    # behaviour.md#filters: every structural or type failure is the same message; it never names the operator.
     return _error(MSG_INVALID)
 
 
@@ -85,12 +87,12 @@ def _is_scalar(value: object) -> TypeGuard[Scalar]:
 
 
 def _parse_operand(op: str, operand: object, enhanced: bool) -> Scalar | tuple[Scalar, ...]:
-    """Part I §4 operand-type table; any refusal is ``Invalid filter``."""
+    """behaviour.md#filters operand-type table; any refusal is ``Invalid filter``."""
     if op in ("$eq", "$ne"):
         if _is_scalar(operand):
             return operand
     elif op in RANGE_OPERATORS:
-        # Numbers only (bool is not a number); NaN/Infinity refused (Part I §4, FA T3-16).
+        # Numbers only (bool is not a number); NaN/Infinity refused (behaviour.md#filters, FA T3-16).
         if is_number(operand) and math.isfinite(to_float(operand)):
             return operand
     elif op in ("$in", "$nin"):
@@ -101,7 +103,7 @@ def _parse_operand(op: str, operand: object, enhanced: bool) -> Scalar | tuple[S
         if isinstance(operand, bool):
             return operand
     elif op == "$startsWith":
-        # Part II §3: $startsWith needs ENHANCED query behaviour (an ENHANCED index, or
+        # behaviour.md#modes: $startsWith needs ENHANCED query behaviour (an ENHANCED index, or
         # queryMode=ENHANCED).  Without it AWS returns "a validation error" whose wording is
         # unknown; we answer the generic `Invalid filter`, as for any operator not available.
         if enhanced and isinstance(operand, str):
@@ -110,12 +112,13 @@ def _parse_operand(op: str, operand: object, enhanced: bool) -> Scalar | tuple[S
 
 
 def _parse_node(doc: object, enhanced: bool, depth: int = 0) -> Node:
-    # Part I §4: a condition object holds exactly one key; {} is not "no filter".
+    # behaviour.md#filters: a condition object holds exactly one key; {} is not "no filter".
     if not isinstance(doc, dict) or len(doc) != 1:
         raise _invalid()
     ((key, value),) = doc.items()
     if key in LOGICAL_OPERATORS:
-        # Non-empty list of non-empty single-key objects (D7: an empty list is refused).
+        # Non-empty list of non-empty single-key objects (behaviour.md#decision-filter-semantics: an empty list is
+        # refused).
         if not isinstance(value, list) or not value or depth >= MAX_DEPTH:
             raise _invalid()
         return Logical(key, tuple(_parse_node(child, enhanced, depth + 1) for child in value))
@@ -143,7 +146,7 @@ def _walk_fields(node: Node) -> list[FieldFilter]:
 
 
 def count_constraints(node: Node) -> int:
-    """Part II §3: every evaluated value is one constraint; $in/$nin with n values count n;
+    """behaviour.md#modes: every evaluated value is one constraint; $in/$nin with n values count n;
     $and/$or cost nothing; {"price": {"$gte": 10, "$lte": 50}} counts 2."""
     total = 0
     for fld in _walk_fields(node):
@@ -165,7 +168,7 @@ def parse_filter(doc: object, *, enhanced: bool, non_filterable_keys: frozenset[
     if keys & non_filterable_keys:
         raise _error(MSG_NON_FILTERABLE)
     constraints = count_constraints(root)
-    # Part II §3: the limit applies to ENHANCED behaviour only ("up to 100": exactly 100 passes).
+    # behaviour.md#modes: the limit applies to ENHANCED behaviour only ("up to 100": exactly 100 passes).
     if enhanced and constraints > MAX_CONSTRAINTS:
         raise _error(MSG_TOO_MANY_CONSTRAINTS)
     return ParsedFilter(root, constraints, keys)
@@ -214,7 +217,8 @@ def _number_member(numbers: list[float]) -> Callable[[np.ndarray], Mask]:
 def _eq_matcher(key: str, values: tuple[Scalar, ...]) -> Evaluator:
     """Rows where any element of the value under ``key`` equals one of ``values``.
 
-    D7: numbers compare numerically (2 == 2.0); booleans never equal numbers (they live in their
+    behaviour.md#decision-filter-semantics: numbers compare numerically (2 == 2.0); booleans never equal numbers (they
+    live in their
     own table); a type mismatch or a missing key matches nothing.  The values are sorted by type
     once, here: evaluation then does no Python work per value or per row.
     """
@@ -254,21 +258,24 @@ def _compile_condition(key: str, cond: Condition) -> Evaluator:
     if op in ("$eq", "$in"):
         return _eq_matcher(key, operand if isinstance(operand, tuple) else (operand,))
     if op in ("$ne", "$nin"):
-        # D7: true iff no element matches, so a missing key matches and so does a value of
-        # another type (the negation of $eq/$in, which match nothing on a mismatch).
+        # behaviour.md#decision-filter-semantics: true iff no element matches, so a missing key matches and so does a
+        # value of another type (the negation of $eq/$in, which match nothing on a mismatch).
         matches = _eq_matcher(key, operand if isinstance(operand, tuple) else (operand,))
         return lambda cols, n: ~matches(cols, n)
     if op in RANGE_OPERATORS:
-        # D7: any numeric element satisfies; strings and booleans never do.
+        # behaviour.md#decision-filter-semantics: any numeric element satisfies; strings and booleans never do.
         assert is_number(operand)  # _parse_operand admits only numbers for the range operators
         ufunc, bound = _RANGE_UFUNCS[op], to_float(operand)
         return lambda cols, n: cols.any_match(key, "number", lambda a: ufunc(a, bound), n)
     if op == "$exists":
         if operand:
             return lambda cols, n: cols.present(key, n)
-        return lambda cols, n: ~cols.present(key, n)  # D7: $exists:false matches a missing key
+        return lambda cols, n: (
+            ~cols.present(key, n)
+        )  # behaviour.md#decision-filter-semantics: $exists:false matches a missing key
     if op == "$startsWith":
-        # D7 / Part II §3: case-sensitive; any string element; '' matches every string value.
+        # behaviour.md#decision-filter-semantics / behaviour.md#modes: case-sensitive; any string element; '' matches
+        # every string value.
         prefix = str(operand)
         return lambda cols, n: cols.any_match(key, "string", lambda a: np.strings.startswith(a, prefix), n)
     raise AssertionError(f"unparsed operator {op}")  # parse_filter admits nothing else

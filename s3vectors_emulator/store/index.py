@@ -2,7 +2,7 @@
 
 Knows nothing of HTTP; raises :mod:`s3vectors_emulator.errors` classes.  One readers–writer lock per index:
 queries, gets and listings share it (numpy releases the GIL, so they run in parallel), puts and
-deletes hold it alone, so a reader sees a write entirely or not at all (D14).
+deletes hold it alone, so a reader sees a write entirely or not at all (behaviour.md#decision-consistency).
 """
 
 from __future__ import annotations
@@ -50,13 +50,13 @@ MSG_KEY_TOO_LONG = "Record key length exceeds the maximum allowed"
 MSG_QUERY_INVALID = "Query vector contains invalid values or is invalid for this index"
 MSG_NAN = "vector contains NaNs or Infs"
 MSG_ZERO_NORM = "cosine distance does not support vectors with zero norm"
-# D10: no AWS message for a vector element that is not a number (the wire layer normally
-# refuses it first); this keeps such input a ValidationException instead of a 500.
+# behaviour.md#decision-unseen-messages: no AWS message for a vector element that is not a number (the wire layer
+# normally refuses it first); this keeps such input a ValidationException instead of a 500.
 MSG_NOT_NUMBERS = "vector must contain only numbers"
-# D10 style (Part II §2.6 gives no AWS wording).
+# behaviour.md#decision-unseen-messages style (behaviour.md#search-validation gives no AWS wording).
 MSG_NOT_SEARCHABLE = "Metadata key '{key}' is not configured for full-text search"
 
-RRF_K = 60  # D13: RRF k = 60 (the OpenSearch/Elasticsearch default), 1-based ranks
+RRF_K = 60  # behaviour.md#decision-text-search: RRF k = 60 (the OpenSearch/Elasticsearch default), 1-based ranks
 
 _MIN_CAPACITY = 16
 
@@ -106,7 +106,7 @@ class ReadWriteLock:
 
 
 class QueryHit(NamedTuple):
-    """One ranked result; text and hybrid queries fill the score fields (Part II §2.5)."""
+    """One ranked result; text and hybrid queries fill the score fields (behaviour.md#search-scores)."""
 
     key: str
     distance: float | None  # None: not in the vector list (text-only, or hybrid beyond it)
@@ -116,13 +116,13 @@ class QueryHit(NamedTuple):
 
 
 def not_searchable(key: str, position: int) -> ValidationError:
-    """Part II §2.6: queryTexts on a key without a text search configuration."""
+    """behaviour.md#search-validation: queryTexts on a key without a text search configuration."""
     message = MSG_NOT_SEARCHABLE.format(key=key)
     return ValidationError.at(f"queryTexts[{position}].metadataKey", message)
 
 
 def _top_desc(values: NDArray[np.float64], keys: np.ndarray, k: int) -> NDArray[np.int64]:
-    """Positions of the ``k`` largest values, descending, ties by key ascending (D13)."""
+    """Positions of the ``k`` largest values, descending, ties by key ascending (behaviour.md#decision-text-search)."""
     m = len(values)
     positions: NDArray[np.int64] = np.arange(m, dtype=np.int64)
     if m > k:
@@ -134,7 +134,7 @@ def _top_desc(values: NDArray[np.float64], keys: np.ndarray, k: int) -> NDArray[
 
 
 def check_key(key: str, path: str | None = None) -> None:
-    """Part I §2: a key is bounded at 1,024 UTF-8 bytes as well as 1,024 characters.
+    """behaviour.md#names: a key is bounded at 1,024 UTF-8 bytes as well as 1,024 characters.
 
     The character bound is the wire layer's (Coral length message); this is the byte bound, the
     same on PutVectors, GetVectors and DeleteVectors.
@@ -144,7 +144,7 @@ def check_key(key: str, path: str | None = None) -> None:
 
 
 def to_float32(values: Sequence[Any]) -> NDArray[np.float32] | None:
-    """JSON numbers as float32, converted before any check (Part I §3: 1e39 → inf → refused).
+    """JSON numbers as float32, converted before any check (behaviour.md#metadata: 1e39 → inf → refused).
 
     Returns None when an element is not a number at all.
     """
@@ -190,9 +190,9 @@ class VectorIndex:
         self.metric: Metric = metric
         self.non_filterable_keys = frozenset(non_filterable_keys)
         self._lock = ReadWriteLock()
-        # Full-text search (D13): the inverted indexes, None while no key is searchable, and the
-        # analyzer of each searchable key.  The dict is replaced, never mutated, so a writer can
-        # analyze outside the lock and tell afterwards whether the configuration changed.
+        # Full-text search (behaviour.md#decision-text-search): the inverted indexes, None while no key is searchable,
+        # and the analyzer of each searchable key.  The dict is replaced, never mutated, so a writer can analyze outside
+        # the lock and tell afterwards whether the configuration changed.
         self._text: TextIndex | None = None
         self._analyzers: dict[str, Analyzer] = {}
         self._version = 0  # bumped by every write: a build analyzed outside the lock checks it
@@ -244,10 +244,10 @@ class VectorIndex:
     # -- validation ----------------------------------------------------------------------------
 
     def validate_put(self, vectors: list[dict[str, Any]]) -> list[Record]:
-        """Check a PutVectors list; the first failing record fails the request (Part I §6).
+        """Check a PutVectors list; the first failing record fails the request (behaviour.md#errors-catalogue).
 
         Per record, in order: key bytes, dimension, NaN/Inf, cosine zero norm, metadata.
-        Duplicate keys: every occurrence is checked, the last one wins (D8).
+        Duplicate keys: every occurrence is checked, the last one wins (behaviour.md#decision-duplicates-and-order).
         """
         latest: dict[str, Record] = {}
         # One errstate for the batch (entering one costs about as much as the checks of a record).
@@ -280,7 +280,7 @@ class VectorIndex:
         if not 0.0 < square < math.inf:
             if not np.isfinite(vector).all():
                 raise fail(MSG_NAN)
-            # Part I §5: checked on the float32 values, so components that round to 0 count as 0.
+            # behaviour.md#distances: checked on the float32 values, so components that round to 0 count as 0.
             if self.metric == "cosine" and not vector.any():
                 raise fail(MSG_ZERO_NORM)
         metadata = validate_metadata(
@@ -293,7 +293,8 @@ class VectorIndex:
         latest[key] = (key, vector, metadata)
 
     def validate_query_vector(self, vector: Sequence[Any]) -> NDArray[np.float32]:
-        """D10 / Part I §5: one top-level message, the detail in the fieldList at ``vector``."""
+        """behaviour.md#decision-unseen-messages / behaviour.md#distances: one top-level message, the detail in the
+        fieldList at ``vector``."""
 
         def fail(detail: str) -> ValidationError:
             return ValidationError(MSG_QUERY_INVALID, [{"path": "vector", "message": f"Invalid input: {detail}"}])
@@ -312,14 +313,14 @@ class VectorIndex:
     # -- writes --------------------------------------------------------------------------------
 
     def put(self, records: list[Record], durable: Callable[[list[Record]], None] | None = None) -> None:
-        """Insert or overwrite (vector and metadata entirely, Part I §3); atomic for readers.
+        """Insert or overwrite (vector and metadata entirely, behaviour.md#metadata); atomic for readers.
 
         ``durable`` (the data directory's write) runs under the write lock before memory
         changes, so the database and the matrix see writes in the same order, and a write
         that cannot be made durable is not applied.
         """
         latest: dict[str, Record] = {}
-        for record in records:  # D8: the last occurrence of a key wins
+        for record in records:  # behaviour.md#decision-duplicates-and-order: the last occurrence of a key wins
             latest.pop(record[0], None)
             latest[record[0]] = record
         if not latest:
@@ -358,7 +359,8 @@ class VectorIndex:
                     old = self._metadata[row]
                     self._metadata[row] = pack_metadata(metadata)
                     self._columns.replace_row(row, metadata)
-                    # D13: strongly consistent; an unchanged searchable value keeps its postings.
+                    # behaviour.md#decision-text-search: strongly consistent; an unchanged searchable value keeps its
+                    # postings.
                     if text is not None:
                         before = unpack_metadata(old)
                         if any(before.get(k) != metadata.get(k) for k in analyzers):
@@ -372,7 +374,8 @@ class VectorIndex:
                 text.maybe_compact()
 
     def delete(self, keys: list[str], durable: Callable[[list[str]], None] | None = None) -> None:
-        """Delete the given keys; absent keys are ignored (D9); atomic for readers."""
+        """Delete the given keys; absent keys are ignored (behaviour.md#decision-deleting-absent); atomic for
+        readers."""
         for i, key in enumerate(keys):
             check_key(key, f"keys[{i}]")
         with self._lock.write():
@@ -388,7 +391,9 @@ class VectorIndex:
                 last = self._n - 1
                 self._columns.remove_row(row)
                 if text is not None:
-                    text.remove_row(row, last)  # D13: the vector leaves text results at once
+                    text.remove_row(
+                        row, last
+                    )  # behaviour.md#decision-text-search: the vector leaves text results at once
                 if row != last:
                     # O(1): the last row fills the hole, everywhere in step.
                     moved = str(self._key_col[last])
@@ -421,12 +426,14 @@ class VectorIndex:
         if self._retired:
             raise NotFoundError(INDEX_NOT_FOUND)
 
-    # -- text search configuration (Part II §2.2, §2.3) -------------------------------------
+    # -- text search configuration (behaviour.md#text-config-update, behaviour.md#search)
+    # -------------------------------------
 
     def set_text_fields(self, fields: Mapping[str, str | None]) -> None:
         """Make exactly ``fields`` (metadata key → language) searchable.
 
-        A new key is built from the vectors already stored before this returns (D13: ACTIVE at
+        A new key is built from the vectors already stored before this returns (behaviour.md#decision-text-search:
+        ACTIVE at
         once); a dropped key's index is freed.  The analysis runs under the read lock, so queries
         keep running, and is redone under the write lock only if a write landed in between.
         """
@@ -465,14 +472,14 @@ class VectorIndex:
     def _wire(self, row: int, return_data: bool, return_metadata: bool) -> dict[str, Any]:
         item: dict[str, Any] = {"key": str(self._key_col[row])}
         if return_data:
-            # float32 values as Python floats: 0.1 reads back as 0.10000000149011612 (Part I §3).
+            # float32 values as Python floats: 0.1 reads back as 0.10000000149011612 (behaviour.md#metadata).
             item["data"] = {"float32": self._matrix[row].tolist()}
         if return_metadata:
-            item["metadata"] = unpack_metadata(self._metadata[row])  # {} when none (Part I §3)
+            item["metadata"] = unpack_metadata(self._metadata[row])  # {} when none (behaviour.md#metadata)
         return item
 
     def get(self, keys: list[str], return_data: bool = False, return_metadata: bool = False) -> list[dict[str, Any]]:
-        """D8: request order, absent keys omitted, duplicates collapsed."""
+        """behaviour.md#decision-duplicates-and-order: request order, absent keys omitted, duplicates collapsed."""
         for i, key in enumerate(keys):
             check_key(key, f"keys[{i}]")
         with self._lock.read():
@@ -509,7 +516,8 @@ class VectorIndex:
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One ListVectors page: keys in UTF-8 byte order after ``start_after``, in one segment.
 
-        D8: segment = crc32(UTF-8 key) mod segment_count, so segments are disjoint and cover the
+        behaviour.md#decision-duplicates-and-order: segment = crc32(UTF-8 key) mod segment_count, so segments are
+        disjoint and cover the
         index; a page continues strictly after a key, so a vector present and unchanged through
         a listing is returned exactly once.  Returns the page and its last key when more items
         remain in this segment (else None), for the wire layer to make a nextToken of.
@@ -549,12 +557,14 @@ class VectorIndex:
         enhanced: bool = True,
         return_metadata: bool = False,
     ) -> list[QueryHit]:
-        """Vector, full-text or hybrid search (Part II §6), at most ``top_k`` hits in rank order.
+        """Vector, full-text or hybrid search (behaviour.md#queries-order-of-checks), at most ``top_k`` hits in rank
+        order.
 
         ``texts`` holds (metadata key, query text) pairs.  Vector only: ascending distance.  Text
         only: descending sum of the per-key BM25 (a bool "should" query), zero scores left out.
         Both: RRF over the vector list and each key's list, each cut at ``top_k``.  Ties go by key
-        ascending (D6, D13).  A filter restricts every list; BM25 statistics stay whole-index.
+        ascending (behaviour.md#decision-query-results, behaviour.md#decision-text-search).  A filter restricts every
+        list; BM25 statistics stay whole-index.
         """
         query = self.validate_query_vector(vector) if vector is not None else None
         # The filter is validated before any data is looked at: errors come on an empty index too.
@@ -628,7 +638,8 @@ class VectorIndex:
 
     @staticmethod
     def _text_only(scores: NDArray[np.float64], key_col: np.ndarray, top_k: int) -> NDArray[np.int64]:
-        """D13: rows ranked by the sum of their per-key BM25; documents scoring 0 are left out."""
+        """behaviour.md#decision-text-search: rows ranked by the sum of their per-key BM25; documents scoring 0 are
+        left out."""
         matched = np.flatnonzero((scores > 0.0).any(axis=0))
         if len(matched) == 0:
             return matched
@@ -642,7 +653,8 @@ class VectorIndex:
     def _fuse(
         vector_rows: NDArray[np.int64], scores: NDArray[np.float64], key_col: np.ndarray, top_k: int
     ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """D13: RRF over the vector list and each key's BM25 list, each cut at ``top_k``."""
+        """behaviour.md#decision-text-search: RRF over the vector list and each key's BM25 list, each cut at
+        ``top_k``."""
         legs = [vector_rows]
         for key_scores in scores:
             matched = np.flatnonzero(key_scores > 0.0)

@@ -1,12 +1,13 @@
 """Vector metadata: validation, AWS's size model, and columnar storage for filters.
 
-Validation follows Part I §3 of the reference (types, 50 keys, 2 KB filterable, 40 KB total,
+Validation follows behaviour.md#metadata of the reference (types, 50 keys, 2 KB filterable, 40 KB total,
 in that order, with the measured messages).  Storage is columnar so that a filter evaluates over
 every row with numpy, never with a per-vector Python loop.
 
 Column design
 -------------
-A scalar value is stored exactly like a one-element array: D7 makes ``$eq``/``$in`` on an array
+A scalar value is stored exactly like a one-element array: behaviour.md#decision-filter-semantics makes ``$eq``/``$in``
+on an array
 "any element matches", ``$ne``/``$nin`` "no element matches", range operators "any numeric
 element" and ``$startsWith`` "any string element", and each of those reduces to the scalar rule
 for a single element.  So every metadata key owns up to three *entry tables*, one per value type
@@ -48,7 +49,7 @@ Metadata: TypeAlias = dict[str, MetadataValue]
 Kind = Literal["number", "string", "bool"]
 Mask: TypeAlias = NDArray[np.bool_]
 
-# Part I §1 / §3: limits counted by the service's size model.
+# behaviour.md#limits, behaviour.md#metadata: limits counted by the service's size model.
 MAX_METADATA_KEYS = 50
 MAX_FILTERABLE_BYTES = 2048
 MAX_TOTAL_BYTES = 40960
@@ -59,13 +60,13 @@ MSG_EMPTY_ARRAY = "Empty arrays are not allowed in metadata"
 MSG_TOO_MANY_KEYS = f"Metadata object must have at most {MAX_METADATA_KEYS} keys"
 MSG_FILTERABLE_SIZE = f"Filterable metadata must have at most {MAX_FILTERABLE_BYTES} bytes"
 MSG_TOTAL_SIZE = f"Metadata object must have at most {MAX_TOTAL_BYTES} bytes"
-# D10: AWS never showed a message for a metadata document that is not a JSON object (the model
-# types it as a Document, so any JSON value can arrive); this one names the rule.
+# behaviour.md#decision-unseen-messages: AWS never showed a message for a metadata document that is not a JSON object
+# (the model types it as a Document, so any JSON value can arrive); this one names the rule.
 MSG_NOT_OBJECT = "Metadata must be an object"
 
 
 def utf8_len(text: str) -> int:
-    # Lone surrogates are refused by the wire layer (Part I §2); surrogatepass keeps this total.
+    # Lone surrogates are refused by the wire layer (behaviour.md#names); surrogatepass keeps this total.
     return len(text.encode("utf-8", "surrogatepass"))
 
 
@@ -88,7 +89,7 @@ def _is_metadata_number(value: object) -> bool:
 
 
 def value_size(value: MetadataValue) -> int:
-    """Part I §3 size model: string → UTF-8 length, number → 4, bool → 0, array → Σ(4 + element)."""
+    """behaviour.md#metadata size model: string → UTF-8 length, number → 4, bool → 0, array → Σ(4 + element)."""
     if isinstance(value, bool):
         return 0
     if isinstance(value, str):
@@ -99,18 +100,18 @@ def value_size(value: MetadataValue) -> int:
 
 
 def metadata_size(metadata: Mapping[str, MetadataValue]) -> int:
-    """Part I §3 size model: ``4 + Σ (8 + utf8len(key) + valueSize)``."""
+    """behaviour.md#metadata size model: ``4 + Σ (8 + utf8len(key) + valueSize)``."""
     return 4 + sum(8 + utf8_len(key) + value_size(value) for key, value in metadata.items())
 
 
 def _value_problem(value: object) -> str | None:
-    """The §3 type rule a value breaks, or None."""
+    """The type rule (behaviour.md#metadata-types) a value breaks, or None."""
     if isinstance(value, bool | str) or _is_metadata_number(value):
         return None
     if isinstance(value, list):
         if not value:
             return MSG_EMPTY_ARRAY
-        # Part I §3: arrays hold only strings or only numbers (no booleans, no mixing).
+        # behaviour.md#metadata: arrays hold only strings or only numbers (no booleans, no mixing).
         if all(isinstance(element, str) for element in value):
             return None
         if all(_is_metadata_number(element) for element in value):
@@ -128,7 +129,7 @@ def validate_metadata(
 ) -> Metadata:
     """Check one record's metadata; return a private copy.
 
-    Part I §3, in the order the reference lists: value types (first offending key in document
+    behaviour.md#metadata, in the order the reference lists: value types (first offending key in document
     order), key count, filterable size, total size.  ``None`` means no metadata.
     """
 
@@ -163,7 +164,7 @@ def validate_metadata(
             lists = lists or isinstance(value, list)
         entry = 8 + (len(key) if key.isascii() else utf8_len(key)) + size
         total += entry
-        # Non-filterable keys buy size, not types (Part I §3).
+        # Non-filterable keys buy size, not types (behaviour.md#metadata).
         if key not in non_filterable_keys:
             filterable += entry
     if len(metadata) > MAX_METADATA_KEYS:
@@ -447,7 +448,7 @@ class MetadataColumns:
         self._write([(first_row + i, metadata) for i, metadata in enumerate(rows) if metadata])
 
     def replace_row(self, row: int, metadata: Mapping[str, MetadataValue]) -> None:
-        """Overwrite replaces the metadata entirely, no merge (Part I §3 overwrite semantics)."""
+        """Overwrite replaces the metadata entirely, no merge (behaviour.md#metadata overwrite semantics)."""
         self._clear(row)
         self._count[row] = len(metadata)
         self._write([(row, metadata)] if metadata else [])
@@ -582,7 +583,8 @@ class MetadataColumns:
     def any_match(self, key: str, kind: Kind, predicate: Callable[[np.ndarray], Mask], n_rows: int) -> Mask:
         """Rows whose value under ``key`` (any element, for arrays) of type ``kind`` satisfies it.
 
-        D7: a missing key or a value of another type matches nothing here; callers negate for
+        behaviour.md#decision-filter-semantics: a missing key or a value of another type matches nothing here; callers
+        negate for
         ``$ne``/``$nin``, which is how a missing key comes to match those.
         """
         table = self._table(key, kind)

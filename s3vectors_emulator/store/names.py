@@ -1,4 +1,4 @@
-"""Name rules the service model cannot express (Part I §2)."""
+"""Name rules the service model cannot express (behaviour.md#names)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import re
 
 from s3vectors_emulator.errors import ValidationError
 
-# Part I §2: lowercase letters, digits and hyphens, starting and ending alphanumeric.
+# behaviour.md#names: lowercase letters, digits and hyphens, starting and ending alphanumeric.
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9-]*[a-z0-9]")
-# Part I §2: index names may also hold dots.
+# behaviour.md#names: index names may also hold dots.
 _INDEX_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*[a-z0-9]")
 
 
@@ -19,4 +19,4 @@ def check_bucket_name(name: str) -> None:
 
 def check_index_name(name: str) -> None:
     if not _INDEX_NAME.fullmatch(name):
-        raise ValidationError("Invalid vector index name")  # D10
+        raise ValidationError("Invalid vector index name")  # behaviour.md#decision-unseen-messages

@@ -1,6 +1,7 @@
 """State and rules of the control plane: accounts and regions → buckets → indexes.
 
-Knows nothing of HTTP.  Each (account, region) pair is its own world (D4).  A region's
+Knows nothing of HTTP.  Each (account, region) pair is its own world (behaviour.md#decision-accounts-regions).  A
+region's
 lock guards its bucket and index maps; each index guards its own vectors.
 """
 
@@ -29,13 +30,13 @@ log = logging.getLogger("s3vectors_emulator.store")
 ENHANCED = "ENHANCED"
 CLASSIC = "CLASSIC"
 MAX_TEXT_CONFIGURATIONS = 10
-# Part I §1: 10,000 buckets per account and region, 10,000 indexes per bucket.
+# behaviour.md#limits: 10,000 buckets per account and region, 10,000 indexes per bucket.
 MAX_BUCKETS = 10_000
 MAX_INDEXES = 10_000
 
 BUCKET_NOT_FOUND = "The specified vector bucket could not be found"
 POLICY_NOT_FOUND = "The specified vector bucket policy could not be found"
-# D5: the wording AWS uses is not known; this names the rule it enforces.
+# behaviour.md#decision-post-cutoff-buckets: the wording AWS uses is not known; this names the rule it enforces.
 CLASSIC_REFUSED = (
     "CLASSIC index mode is only supported for vector indexes in vector buckets created before September 30, 2026"
 )
@@ -43,7 +44,7 @@ TEXT_NEEDS_ENHANCED = "Full-text search requires a vector index in ENHANCED inde
 
 
 def check_encryption(config: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Part I §6: the sseType / kmsKeyArn pairing rules, measured on CreateIndex."""
+    """behaviour.md#errors-catalogue: the sseType / kmsKeyArn pairing rules, measured on CreateIndex."""
     if config is None:
         return None
     sse = config.get("sseType")
@@ -58,7 +59,7 @@ def check_encryption(config: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def check_text_configurations(configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One configuration per key (Part II §2.1); status is output-only and ignored."""
+    """One configuration per key (behaviour.md#text-config-create); status is output-only and ignored."""
     seen: set[str] = set()
     result = []
     for config in configs:
@@ -131,7 +132,7 @@ class Index:
             if self.non_filterable_keys is not None:
                 metadata["nonFilterableMetadataKeys"] = list(self.non_filterable_keys)
             if self.text_configurations is not None:
-                # D13: configurations are ACTIVE at once; the write path is consistent.
+                # behaviour.md#decision-text-search: configurations are ACTIVE at once; the write path is consistent.
                 metadata["textSearchConfigurations"] = [
                     {**config, "status": "ACTIVE"} for config in self.text_configurations
                 ]
@@ -190,7 +191,8 @@ class Bucket:
 
 
 def _page(names: list[str], prefix: str | None, after: str | None, limit: int) -> tuple[list[str], bool]:
-    """Names in ascending order (D8) after ``after`` that start with ``prefix``."""
+    """Names in ascending order (behaviour.md#decision-duplicates-and-order) after ``after`` that start with
+    ``prefix``."""
     ordered = sorted(names)
     start = bisect.bisect_right(ordered, after) if after is not None else 0
     if prefix:
@@ -238,7 +240,7 @@ class Region:
             state = {"mode": index.mode, "text_configurations": index.text_configurations, "tags": index.tags}
             self.persistence.update_index(index.storage_id, **(state | changes))
 
-    # ARNs (Part I §2)
+    # ARNs (behaviour.md#names)
     def bucket_arn(self, name: str) -> str:
         return f"arn:aws:s3vectors:{self.region}:{self.account}:bucket/{name}"
 
@@ -285,7 +287,8 @@ class Region:
                 creation_time=time.time(),
                 encryption=encryption,
                 legacy=self.legacy_buckets,
-                # D5: buckets count as made after 2026-09-30 unless marked legacy.
+                # behaviour.md#decision-post-cutoff-buckets: buckets count as made after 2026-09-30 unless marked
+                # legacy.
                 default_index_mode=CLASSIC if self.legacy_buckets else ENHANCED,
                 tags=tag_set,
             )
@@ -332,7 +335,7 @@ class Region:
         with self.lock:
             bucket = self.bucket(name)
             if mode == CLASSIC and not bucket.legacy:
-                raise ValidationError(CLASSIC_REFUSED)  # D5, Part II §3
+                raise ValidationError(CLASSIC_REFUSED)  # behaviour.md#decision-post-cutoff-buckets, behaviour.md#modes
             self._save_bucket(bucket, default_index_mode=mode)
             bucket.default_index_mode = mode
 
@@ -373,7 +376,7 @@ class Region:
                 )
             mode = bucket.default_index_mode
             if text and mode != ENHANCED:
-                raise ValidationError(TEXT_NEEDS_ENHANCED)  # Part II §2.1
+                raise ValidationError(TEXT_NEEDS_ENHANCED)  # behaviour.md#text-config-create
             index = Index(
                 bucket=bucket,
                 name=name,
@@ -418,7 +421,7 @@ class Region:
 
     def index(self, bucket_name: str, name: str) -> Index:
         bucket = self.buckets.get(bucket_name)
-        # Part I §6: a missing bucket reads as a missing index here.
+        # behaviour.md#errors-catalogue: a missing bucket reads as a missing index here.
         index = bucket.indexes.get(name) if bucket else None
         if index is None:
             raise NotFoundError(INDEX_NOT_FOUND)
@@ -426,7 +429,7 @@ class Region:
 
     def delete_index(self, bucket_name: str, name: str) -> None:
         with self.lock:
-            index = self.index(bucket_name, name)  # D9: a missing index is NotFound
+            index = self.index(bucket_name, name)  # behaviour.md#decision-deleting-absent: a missing index is NotFound
             persistence, storage_id = self.persistence, index.storage_id
             # Under the index's write lock: a PutVectors that found the index lands before (and is
             # deleted with it) or fails as NotFound after; none writes rows that outlive it.
@@ -446,16 +449,18 @@ class Region:
             index = self.index(bucket_name, name)
             if mode == CLASSIC:
                 if not index.bucket.legacy:
-                    raise ValidationError(CLASSIC_REFUSED)  # D5, Part II §3
+                    raise ValidationError(
+                        CLASSIC_REFUSED
+                    )  # behaviour.md#decision-post-cutoff-buckets, behaviour.md#modes
                 if index.text_configurations:
-                    raise ValidationError(TEXT_NEEDS_ENHANCED)  # Part II §2.5
+                    raise ValidationError(TEXT_NEEDS_ENHANCED)  # behaviour.md#search-scores
             self._save_index(index, mode=mode)
             index.mode = mode
 
     def update_text_configurations(
         self, bucket_name: str, name: str, add: list[dict[str, Any]] | None, delete: list[str] | None
     ) -> Index:
-        """Part II §2.2: add or delete text search configurations, never both."""
+        """behaviour.md#text-config-update: add or delete text search configurations, never both."""
         if add is not None and delete is not None:
             raise ValidationError("Specify either add or delete in a metadata configuration update, not both")
         if add is None and delete is None:
@@ -483,13 +488,13 @@ class Region:
                         raise ValidationError(f"No text search configuration exists for metadata key '{key}'")
                 current = [c for c in current if c["metadataKey"] not in set(delete or [])]
             self._save_index(index, text_configurations=current)
-            # D13: an added key is built from the stored vectors before the configuration is
-            # published, so it is ACTIVE (and searchable) as soon as GetIndex shows it.
+            # behaviour.md#decision-text-search: an added key is built from the stored vectors before the configuration
+            # is published, so it is ACTIVE (and searchable) as soon as GetIndex shows it.
             index.vectors.set_text_fields(text_fields(current))
             index.text_configurations = current
             return index
 
-    # Tags, by ARN (Part I §9)
+    # Tags, by ARN (behaviour.md#tags)
     def tagged(self, arn: str) -> Bucket | Index:
         with self.lock:
             if "/index/" in arn:

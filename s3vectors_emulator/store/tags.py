@@ -1,4 +1,4 @@
-"""Tag rules beyond the model's lengths and patterns (Part I §9)."""
+"""Tag rules beyond the model's lengths and patterns (behaviour.md#tags)."""
 
 from __future__ import annotations
 

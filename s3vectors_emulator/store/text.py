@@ -1,6 +1,6 @@
-"""Full-text search: analyzers, inverted indexes and BM25 (D13, Part II §2).
+"""Full-text search: analyzers, inverted indexes and BM25 (behaviour.md#decision-text-search, behaviour.md#search).
 
-AWS documents none of the internals, so the reference engine is Lucene/OpenSearch (Part II §2.4):
+AWS documents none of the internals, so the reference engine is Lucene/OpenSearch (behaviour.md#search-analyzers):
 
 * analyzers: ``standard`` (UAX #29 word tokens, lowercased), the Lucene language analyzers for
   en, fr, es, pt, it, de, nl with Snowball stemmers, and CJK bigrams for zh, ja, ko;
@@ -37,7 +37,7 @@ import snowballstemmer
 import stop_words
 from numpy.typing import NDArray
 
-# D13 / Lucene BM25Similarity defaults.
+# behaviour.md#decision-text-search / Lucene BM25Similarity defaults.
 K1 = 1.2
 B = 0.75
 
@@ -47,7 +47,8 @@ COMPACT_MIN_DEAD_ENTRIES = 16384
 
 MAX_TOKEN_LENGTH = 255  # Lucene StandardTokenizer: longer tokens are split at this length
 
-# D13: Lucene's EnglishAnalyzer default stop set (EnglishAnalyzer.ENGLISH_STOP_WORDS_SET), verbatim.
+# behaviour.md#decision-text-search: Lucene's EnglishAnalyzer default stop set (EnglishAnalyzer.ENGLISH_STOP_WORDS_SET),
+# verbatim.
 ENGLISH_STOP_WORDS = frozenset(
     "a an and are as at be but by for if in into is it no not of on or such that the their then "
     "there these they this to was will with".split()
@@ -57,7 +58,7 @@ ENGLISH_STOP_WORDS = frozenset(
 FRENCH_ELISIONS = frozenset("l m t qu n s j d c jusqu quoiqu lorsqu puisqu".split())
 ITALIAN_ELISIONS = frozenset("c l all dall dell nell sull coll pell gl agl dagl degl negl sugl un m t s v d".split())
 
-# D13: the Snowball algorithm per language.  English uses Snowball's original Porter, the
+# behaviour.md#decision-text-search: the Snowball algorithm per language.  English uses Snowball's original Porter, the
 # stemmer of Lucene's EnglishAnalyzer (PorterStemFilter), not Porter2.
 STEMMERS = {
     "en": "porter",
@@ -180,7 +181,8 @@ def _strip_elision(articles: frozenset[str]) -> Callable[[str], str]:
 
 @cache
 def language_stop_words(language: str) -> frozenset[str]:
-    """The stop list of a language analyzer (D13): Lucene's 33 English words, else `stop-words`."""
+    """The stop list of a language analyzer (behaviour.md#decision-text-search): Lucene's 33 English words, else
+    `stop-words`."""
     if language == "en":
         return ENGLISH_STOP_WORDS
     return frozenset(word.lower() for word in stop_words.get_stop_words(language))
@@ -233,7 +235,7 @@ Analysis = tuple[dict[str, int], int]  # term → frequency, and the document le
 def analyze_value(analyzer: Analyzer, value: Any) -> Analysis | None:
     """The terms of one metadata value, or None when it has none.
 
-    Part II §2.1 [RECOMMENDED]: a string is analyzed; an array contributes its string elements,
+    behaviour.md#text-config-create [RECOMMENDED]: a string is analyzed; an array contributes its string elements,
     one after another (a multi-valued field); numbers and booleans have no text and are ignored.
     """
     if isinstance(value, str):
@@ -250,19 +252,21 @@ def analyze_value(analyzer: Analyzer, value: Any) -> Analysis | None:
 def query_terms(analyzer: Analyzer, text: str) -> dict[str, int]:
     """Analyzed query terms with their multiplicity.
 
-    D13: the terms are OR-ed.  A repeated term counts once per occurrence, as in Lucene, whose
+    behaviour.md#decision-text-search: the terms are OR-ed.  A repeated term counts once per occurrence, as in Lucene,
+    whose
     BooleanQuery merges duplicate SHOULD clauses by summing their boosts.
     """
     return dict(Counter(analyzer.analyze(text)))
 
 
 def idf(n_docs: int, doc_freq: float | NDArray[np.float64]) -> Any:
-    """D13: Lucene's BM25 idf, ln(1 + (N − n + 0.5) / (n + 0.5))."""
+    """behaviour.md#decision-text-search: Lucene's BM25 idf, ln(1 + (N − n + 0.5) / (n + 0.5))."""
     return np.log1p((n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
 
 
 def bm25(tf: Any, dl: Any, avgdl: float, n_docs: int, doc_freq: int) -> Any:
-    """D13: one term's BM25 score, idf · tf / (tf + k1·(1 − b + b·dl/avgdl)) (Lucene 8+)."""
+    """behaviour.md#decision-text-search: one term's BM25 score, idf · tf / (tf + k1·(1 − b + b·dl/avgdl)) (Lucene
+    8+)."""
     return idf(n_docs, doc_freq) * tf / (tf + K1 * (1.0 - B + B * dl / avgdl))
 
 
@@ -293,8 +297,8 @@ class TextField:
         self.postings: dict[str, _Postings] = {}
         self.doc_len = np.zeros(capacity, dtype=np.int32)  # tokens per document id (0 = none)
         self.doc_terms = np.zeros(capacity, dtype=np.int32)  # distinct terms per document id
-        # Statistics over the live documents that have at least one token for this key, as
-        # Lucene's docCount and sumTotalTermFreq (D13: whole index, never the filtered subset).
+        # Statistics over the live documents that have at least one token for this key, as Lucene's docCount and
+        # sumTotalTermFreq (behaviour.md#decision-text-search: whole index, never the filtered subset).
         self.n_docs = 0
         self.total_len = 0
         self.entries = 0  # postings entries, live and dead
@@ -423,7 +427,7 @@ class TextIndex:
             fld.kill(doc)
 
     def put_row(self, row: int, analyses: Mapping[str, Analysis], overwrite: bool) -> None:
-        """Index ``row``'s values (an overwrite replaces everything of the row, Part I §3)."""
+        """Index ``row``'s values (an overwrite replaces everything of the row, behaviour.md#metadata)."""
         if overwrite:
             self._kill(int(self.doc_of_row[row]))
         doc = self._new_doc(row)

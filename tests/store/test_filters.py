@@ -1,5 +1,6 @@
-"""The filter language: grammar and operand rules (Part I §4), $startsWith and the 100-constraint
-limit (Part II §3), and the matching semantics table (D7, a decision rather than a measured AWS fact
+"""The filter language: grammar and operand rules (behaviour.md#filters), $startsWith and the 100-constraint
+limit (behaviour.md#modes), and the matching semantics table (behaviour.md#decision-filter-semantics, a decision rather
+than a measured AWS fact
 where the reference marks it so)."""
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ def test_refused_with_invalid_filter(doc: Any) -> None:
 
 
 def test_starts_with_needs_enhanced_behaviour() -> None:
-    # Part II §3: on CLASSIC without queryMode=ENHANCED, $startsWith is a validation error; the
+    # behaviour.md#modes: on CLASSIC without queryMode=ENHANCED, $startsWith is a validation error; the
     # wording is unknown and the emulator answers `Invalid filter` (a decision).
     doc = {"s": {"$startsWith": "a"}}
     parse_filter(doc, enhanced=True)
@@ -209,7 +210,7 @@ def test_no_constraint_limit_on_classic() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Matching semantics (D7)
+# Matching semantics (behaviour.md#decision-filter-semantics)
 # ---------------------------------------------------------------------------------------------
 
 ROWS: dict[str, dict] = {
@@ -370,7 +371,8 @@ def test_in_does_not_work_per_value_over_the_rows(column: str, op: str) -> None:
 
 
 def _reference_in(stored: Any, wanted: list[Any]) -> bool:
-    """D7 by hand: any element equals any value of its own type; 2 == 2.0; booleans apart."""
+    """behaviour.md#decision-filter-semantics by hand: any element equals any value of its own type; 2 == 2.0; booleans
+    apart."""
 
     def kind(value: Any) -> str:
         return "bool" if isinstance(value, bool) else "str" if isinstance(value, str) else "num"
@@ -425,8 +427,10 @@ def test_many_valued_in_and_nin_keep_the_semantics(seed: int) -> None:
 
 
 def test_many_valued_in_on_a_classic_index_through_http(legacy_client: Any) -> None:
-    """D5: a CLASSIC index has no constraint limit, so $in may hold thousands of values; matches
-    are those of D7 (strings, 2 == 2.0, booleans apart, arrays: any element; $nin: none)."""
+    """behaviour.md#decision-post-cutoff-buckets: a CLASSIC index has no constraint limit, so $in may hold thousands of
+    values; matches
+    are those of behaviour.md#decision-filter-semantics (strings, 2 == 2.0, booleans apart, arrays: any element; $nin:
+    none)."""
     where = {"vectorBucketName": "classic-in", "indexName": "classic"}
     legacy_client.create_vector_bucket(vectorBucketName="classic-in")
     legacy_client.create_index(**where, dataType="float32", dimension=2, distanceMetric="euclidean")
@@ -449,7 +453,7 @@ def test_many_valued_in_on_a_classic_index_through_http(legacy_client: Any) -> N
     for op, keys in (("$in", expected), ("$nin", set(stored) - expected)):
         query = {**where, "queryVector": {"float32": [1.0, 0.0]}, "topK": 1_000, "filter": {"m": {op: wanted}}}
         found: set[str] = set()
-        while True:  # 100 results per page (Part II §4)
+        while True:  # 100 results per page (behaviour.md#paging)
             answer = legacy_client.query_vectors(**query)
             found |= {hit["key"] for hit in answer["vectors"]}
             if "nextToken" not in answer:

@@ -91,7 +91,7 @@ def test_float32_extremes_are_stored() -> None:
     index = make(2, "euclidean", [vec("max", [3.4028235e38, 1.5e-45]), vec("tenth", [0.1, 0])])
     got = {item["key"]: item["data"]["float32"] for item in index.get(["max", "tenth"], return_data=True)}
     assert got["max"] == [float(np.finfo(np.float32).max), float(np.float32(1.5e-45))]
-    assert got["tenth"] == [0.10000000149011612, 0.0]  # Part I §3: float32 values come back
+    assert got["tenth"] == [0.10000000149011612, 0.0]  # behaviour.md#metadata: float32 values come back
 
 
 def test_cosine_zero_norm() -> None:
@@ -101,7 +101,7 @@ def test_cosine_zero_norm() -> None:
     assert error.field_list == [
         {"path": "vectors[0]", "message": "cosine distance does not support vectors with zero norm"}
     ]
-    # Components that round to 0 in float32 make a zero vector (Part I §3).
+    # Components that round to 0 in float32 make a zero vector (behaviour.md#metadata).
     assert "zero norm" in put_refusal(index, [vec("tiny", [1e-46] * 4)]).message
     index.validate_put([vec("subnormal", [1.5e-45, 0, 0, 0])])
 

@@ -1,4 +1,4 @@
-"""Metadata validation (Part I §3: types, size model, messages) and the columnar store."""
+"""Metadata validation (behaviour.md#metadata: types, size model, messages) and the columnar store."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_metadata_size_formula() -> None:
 
 
 def test_filterable_boundary() -> None:
-    # Part I §3: {"f": "x"*2035} is exactly 2048 bytes and accepted; one more byte is refused.
+    # behaviour.md#metadata: {"f": "x"*2035} is exactly 2048 bytes and accepted; one more byte is refused.
     assert check({"f": "x" * 2035}) == {"f": "x" * 2035}
     error = refusal({"f": "x" * 2036}, key="doc-1", index=3)
     assert error.message == "Invalid record for key 'doc-1': Filterable metadata must have at most 2048 bytes"

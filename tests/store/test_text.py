@@ -1,6 +1,8 @@
-"""Full-text search without HTTP: analyzers, BM25 and the inverted indexes (D13, Part II §2).
+"""Full-text search without HTTP: analyzers, BM25 and the inverted indexes (behaviour.md#decision-text-search,
+behaviour.md#search).
 
-BM25 is checked against a pure-Python computation written here from the formula in D13, and the
+BM25 is checked against a pure-Python computation written here from the formula in behaviour.md#decision-text-search,
+and the
 index against that brute force after random puts, overwrites and deletes (row moves, compaction).
 """
 
@@ -39,7 +41,7 @@ def terms(language: str | None, text: str) -> list[str]:
 
 
 def test_standard_analyzer_reference_example() -> None:
-    # Part II §2.4: the OpenSearch standard analyzer's documented example.
+    # behaviour.md#search-analyzers: the OpenSearch standard analyzer's documented example.
     assert terms(None, "It's fun to contribute a brand-new PR or 2") == [
         "it's",
         "fun",
@@ -345,7 +347,7 @@ WORDS = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta"]
 
 
 def brute(docs: dict[str, dict[str, Any]], key: str, query: str, language: str | None) -> dict[str, float]:
-    """BM25 per document from scratch, straight from the D13 formula."""
+    """BM25 per document from scratch, straight from the behaviour.md#decision-text-search formula."""
     analyzer = Analyzer(language)
     analysed: dict[str, Counter[str]] = {}
     for name, metadata in docs.items():
@@ -415,8 +417,8 @@ def test_random_writes_match_brute_force(seed: int, monkeypatch: pytest.MonkeyPa
 
 
 def test_readers_see_whole_writes(monkeypatch: pytest.MonkeyPatch) -> None:
-    # D14: every document always holds "alpha" or "beta", so a reader must always find all of them,
-    # whatever overwrites (new document ids) and compactions run alongside.
+    # behaviour.md#decision-consistency: every document always holds "alpha" or "beta", so a reader must always find all
+    # of them, whatever overwrites (new document ids) and compactions run alongside.
     monkeypatch.setattr(text_module, "COMPACT_MIN_DEAD_DOCS", 8)
     monkeypatch.setattr(text_module, "COMPACT_MIN_DEAD_ENTRIES", 8)
     index = make([vec(f"k{i}", {"body": "alpha"}) for i in range(40)])
