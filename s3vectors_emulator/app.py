@@ -24,6 +24,7 @@ from s3vectors_emulator.errors import InternalServerError, ServiceError, Unknown
 from s3vectors_emulator.faults import FaultRule, Faults
 from s3vectors_emulator.operations import HANDLERS
 from s3vectors_emulator.operations.common import Context
+from s3vectors_emulator.paging import Snapshots
 from s3vectors_emulator.protocol import model
 from s3vectors_emulator.protocol.auth import identify, verify_signature
 from s3vectors_emulator.protocol.serialize import decode_body, encode, error_response, shape_output
@@ -59,12 +60,10 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
         state = store
     else:
         persistence = Persistence(config.data_dir) if config.data_dir else None
-        state = Store(
-            legacy_buckets=config.legacy_buckets,
-            persistence=persistence,
-            snapshot_budget=config.snapshot_budget_bytes,
-        )
+        state = Store(legacy_buckets=config.legacy_buckets, persistence=persistence)
     app.extensions["s3vectors_store"] = state
+    # QueryVectors page snapshots: one byte budget for the whole process (s3vectors_emulator.paging).
+    snapshots = app.extensions["s3vectors_snapshots"] = Snapshots(config.snapshot_budget_bytes)
     faults = Faults([FaultRule.parse(spec) for spec in config.faults], seed=config.fault_seed)
     secrets = dict(config.credentials)
     runtime = Runtime()
@@ -84,12 +83,12 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
             segment, rest = route_of(_raw_uri())
             if segment == ADMIN_PREFIX:
                 record.operation = f"{request.method} /{ADMIN_PREFIX}/{rest}"
-                response = _admin(rest, state, faults, secrets, started)
+                response = _admin(rest, state, snapshots, faults, secrets, started)
             else:
                 # The request's objects are freed when _operation returns, inside the pause.
                 large = (request.content_length or 0) >= _PAUSE_FROM_BYTES
                 with runtime.blas(), runtime.collector(large):
-                    response = _operation(config, state, faults, secrets, runtime, segment, rest)
+                    response = _operation(config, state, snapshots, faults, secrets, runtime, segment, rest)
         except ServiceError as error:
             response = _error(error)
         except Exception:  # a bug, never the caller's fault: log it, answer as AWS would
@@ -129,7 +128,9 @@ def route_of(raw_uri: str) -> tuple[str, str]:
     return segments[0], "/".join(segments[1:])
 
 
-def _admin(action: str, store: Store, faults: Faults, secrets: dict[str, str], started: float) -> Response:
+def _admin(
+    action: str, store: Store, snapshots: Snapshots, faults: Faults, secrets: dict[str, str], started: float
+) -> Response:
     if action == "health" and request.method == "GET":
         health = {"status": "ok", "version": __version__, "uptimeSeconds": round(time.monotonic() - started, 3)}
         return _json(200, health)
@@ -140,6 +141,7 @@ def _admin(action: str, store: Store, faults: Faults, secrets: dict[str, str], s
         verify_signature(request.method, _raw_uri(), request.headers, body, secrets)
     if action == "reset" and request.method == "POST":
         store.reset()
+        snapshots.clear()  # their tokens died with the indexes; this frees their memory
         return _json(200, {"reset": True})
     if action == "faults":
         if request.method == "POST":
@@ -156,7 +158,14 @@ def _admin(action: str, store: Store, faults: Faults, secrets: dict[str, str], s
 
 
 def _operation(
-    config: Config, store: Store, faults: Faults, secrets: dict[str, str], runtime: Runtime, segment: str, rest: str
+    config: Config,
+    store: Store,
+    snapshots: Snapshots,
+    faults: Faults,
+    secrets: dict[str, str],
+    runtime: Runtime,
+    segment: str,
+    rest: str,
 ) -> Response:
     name = model.routes().get((request.method, segment))
     if name is None:
@@ -183,7 +192,7 @@ def _operation(
         params["tagKeys"] = tag_keys
     params = validate(op.input_shape, params, numbers_as_arrays=name in _ARRAY_OPERATIONS)
     with store.serving():
-        context = Context(region=store.region(caller.account, caller.region))
+        context = Context(region=store.region(caller.account, caller.region), snapshots=snapshots)
         result = HANDLERS[name](context, params)
     output = shape_output(op.output_shape, result)
     if debug:

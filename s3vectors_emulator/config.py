@@ -35,7 +35,7 @@ class Config:
     fault_seed: int | None = None
     # Where state is kept between runs (SQLite, s3vectors_emulator.store.persistence); None: memory only.
     data_dir: str | None = None
-    # One byte budget for every QueryVectors page snapshot of the process (s3vectors_emulator.store.cursors).
+    # One byte budget for every QueryVectors page snapshot of the process (s3vectors_emulator.paging).
     snapshot_budget_bytes: int = 256 * 1024 * 1024
     # Request lines on stderr (s3vectors_emulator.request_log): info, debug (with bodies), warning, error.
     log_level: str = "info"

@@ -14,6 +14,7 @@ from s3vectors_emulator.app import create_app
 from s3vectors_emulator.config import Config
 from s3vectors_emulator.operations.common import Context
 from s3vectors_emulator.operations.query import query_vectors
+from s3vectors_emulator.paging import Snapshots
 from s3vectors_emulator.server import EmulatorServer
 from s3vectors_emulator.store.store import Store
 from s3vectors_emulator.testing import reset
@@ -75,18 +76,18 @@ def test_a_listing_token_dies_with_its_bucket_and_stays_in_its_region(client, cl
 
 
 @pytest.fixture
-def small_budget() -> Iterator[tuple[str, Store]]:
+def small_budget() -> Iterator[tuple[str, Snapshots]]:
     app = create_app(Config(port=0, snapshot_budget_bytes=3 * 1024 * 1024))
     server = EmulatorServer(app, "127.0.0.1", 0, threads=4)
     server.start()
     try:
-        yield server.url, app.extensions["s3vectors_store"]
+        yield server.url, app.extensions["s3vectors_snapshots"]
     finally:
         server.stop()
 
 
 def test_snapshots_share_one_budget_least_recently_used_dropped(small_budget):
-    url, store = small_budget
+    url, snapshots = small_budget
     reset(url)
     tokens = []
     # Each snapshot holds 1,000 hits with 1 KB of metadata: about 1.2 MB of the 3 MiB budget.
@@ -97,7 +98,7 @@ def test_snapshots_share_one_budget_least_recently_used_dropped(small_budget):
             _index(client, vectors=1000, metadata_bytes=1000)
             query = {**WHERE, "queryVector": {"float32": [0.0, 1.0]}, "topK": 1000, "returnMetadata": True}
             tokens.append((client, query, client.query_vectors(**query)["nextToken"]))
-            assert store.cursors.used <= 3 * 1024 * 1024
+            assert snapshots.used <= 3 * 1024 * 1024
     oldest, newest = tokens[0], tokens[-1]
     _refused(oldest[0].query_vectors, **oldest[1], nextToken=oldest[2])
     page = newest[0].query_vectors(**newest[1], nextToken=newest[2])
@@ -106,7 +107,8 @@ def test_snapshots_share_one_budget_least_recently_used_dropped(small_budget):
 
 def test_snapshot_memory_stays_within_the_budget(tmp_path):
     budget = 4 * 1024 * 1024
-    store = Store(snapshot_budget=budget)
+    store = Store()
+    snapshots = Snapshots(budget)
     contexts = []
     for region in ("us-east-1", "eu-west-1", "sa-east-1"):
         state = store.region("123456789012", region)
@@ -133,7 +135,7 @@ def test_snapshot_memory_stays_within_the_budget(tmp_path):
                 ]
             )
         )
-        contexts.append(Context(region=state))
+        contexts.append(Context(region=state, snapshots=snapshots))
     params = {**WHERE, "queryVector": {"float32": [1.0] * 8}, "topK": 2000, "returnMetadata": True}
     query_vectors(contexts[0], params)  # warm caches (key order, norms) outside the measurement
     tracemalloc.start()
@@ -156,7 +158,7 @@ def test_snapshot_memory_stays_within_the_budget(tmp_path):
         grown = tracemalloc.get_traced_memory()[0] - base
     finally:
         tracemalloc.stop()
-    assert store.cursors.used <= budget
+    assert snapshots.used <= budget
     # The index's own rewrites account for the rest: 1,000 × 4 KB of new metadata per region.
     assert grown <= budget + 3 * 1000 * 4200 + 2 * 1024 * 1024
 

@@ -7,10 +7,9 @@ from typing import Any
 import orjson
 
 from s3vectors_emulator.errors import NotFoundError, ValidationError
-from s3vectors_emulator.operations.common import Context, bucket_name, decode_name_token, encode_token, resolve_bucket
+from s3vectors_emulator.operations.common import Context, bucket_name, resolve_bucket
+from s3vectors_emulator.paging import DEFAULT_MAX_RESULTS, decode_name_token, encode_token
 from s3vectors_emulator.store.store import POLICY_NOT_FOUND
-
-DEFAULT_MAX_RESULTS = 500
 
 
 def create_vector_bucket(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from s3vectors_emulator.operations.common import (
-    Context,
-    bucket_name,
-    decode_name_token,
-    encode_token,
-    index_names,
-    resolve_index,
-)
-
-DEFAULT_MAX_RESULTS = 500
+from s3vectors_emulator.operations.common import Context, bucket_name, index_names, resolve_index
+from s3vectors_emulator.paging import DEFAULT_MAX_RESULTS, decode_name_token, encode_token
 
 
 def create_index(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:

@@ -13,12 +13,11 @@ import orjson
 
 from s3vectors_emulator.errors import ValidationError
 from s3vectors_emulator.operations.common import Context, resolve_index
-from s3vectors_emulator.store.cursors import invalid_token
+from s3vectors_emulator.paging import QUERY_PAGE_SIZE, invalid_token, next_query_token, query_page
 from s3vectors_emulator.store.index import QueryHit, not_searchable
 from s3vectors_emulator.store.metadata import unpack_metadata
 from s3vectors_emulator.store.store import CLASSIC, ENHANCED, TEXT_NEEDS_ENHANCED, Index
 
-PAGE_SIZE = 100  # behaviour.md#paging: at most 100 results per response
 NEITHER = "At least one of queryVector or queryTexts must be specified"
 CLASSIC_ON_ENHANCED = "Query mode CLASSIC cannot be used on a vector index in ENHANCED index mode"
 # behaviour.md#decision-unseen-messages style: behaviour.md#search-validation knows no AWS wording.
@@ -49,8 +48,8 @@ def query_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         )
         offset = 0
     else:
-        hits, offset = _resume(ctx, token, _fingerprint(index, params))
-    page = hits[offset : offset + PAGE_SIZE]
+        hits, offset = query_page(ctx.snapshots, token, _fingerprint(index, params))
+    page = hits[offset : offset + QUERY_PAGE_SIZE]
     shape = _Shape(
         return_distance=params.get("returnDistance", False),
         return_metadata=return_metadata,
@@ -62,10 +61,9 @@ def query_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         "vectors": [_wire(hit, shape) for hit in page],
         "distanceMetric": index.distance_metric,  # required, so present on text-only answers too
     }
-    following = offset + PAGE_SIZE
-    if following < len(hits):  # behaviour.md#decision-query-results: a token only while more results remain
-        cursor = token.rsplit(".", 1)[0] if token else ctx.region.cursors.open(_fingerprint(index, params), hits)
-        result["nextToken"] = f"{cursor}.{following}"
+    following = next_query_token(ctx.snapshots, token, _fingerprint(index, params), hits, offset)
+    if following is not None:
+        result["nextToken"] = following
     return result
 
 
@@ -89,21 +87,9 @@ def _check_texts(index: Index, texts: list[dict[str, Any]], requested: str | Non
     return pairs
 
 
-def _resume(ctx: Context, token: str, fingerprint: bytes) -> tuple[list[QueryHit], int]:
-    cursor, _, offset_text = token.rpartition(".")
-    if not cursor or not offset_text.isdigit():
-        raise invalid_token()
-    hits = ctx.region.cursors.fetch(cursor, fingerprint)
-    offset = int(offset_text)
-    if offset <= 0 or offset >= len(hits) or offset % PAGE_SIZE:
-        raise invalid_token()
-    return hits, offset
-
-
 def _fingerprint(index: Index, params: dict[str, Any]) -> bytes:
-    """behaviour.md#decision-query-results: a token is bound to everything its request asked, except the token itself,
-    and to
-    the identity of the index (one deleted and made again under its name is another)."""
+    """behaviour.md#paging-tokens: a token is bound to everything its request asked, except the token itself,
+    and to the identity of the index (one deleted and made again under its name is another)."""
     request = {k: v for k, v in params.items() if k not in ("nextToken", "vectorBucketName", "indexName", "indexArn")}
     try:
         body = orjson.dumps([index.arn, index.uid, request], option=orjson.OPT_SORT_KEYS)

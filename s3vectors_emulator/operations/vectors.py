@@ -6,10 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from s3vectors_emulator.errors import ValidationError
-from s3vectors_emulator.operations.common import Context, decode_token, encode_token, resolve_index
-from s3vectors_emulator.store.cursors import invalid_token
-
-DEFAULT_MAX_RESULTS = 500
+from s3vectors_emulator.operations.common import Context, resolve_index
+from s3vectors_emulator.paging import DEFAULT_MAX_RESULTS, decode_token, encode_token, invalid_token
 
 
 def put_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:

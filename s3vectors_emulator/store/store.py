@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from s3vectors_emulator.errors import ConflictError, NotFoundError, ServiceQuotaExceededError, ValidationError
-from s3vectors_emulator.store.cursors import DEFAULT_BUDGET_BYTES, Snapshots
 from s3vectors_emulator.store.distances import Metric
 from s3vectors_emulator.store.index import INDEX_NOT_FOUND, ReadWriteLock, Record, VectorIndex
 from s3vectors_emulator.store.names import check_bucket_name, check_index_name
@@ -216,7 +215,6 @@ class Region:
         region: str,
         legacy_buckets: bool,
         persistence: Persistence | None = None,
-        cursors: Snapshots | None = None,
     ) -> None:
         self.account = account
         self.region = region
@@ -224,8 +222,6 @@ class Region:
         self.persistence = persistence
         self.buckets: dict[str, Bucket] = {}
         self.lock = threading.RLock()
-        # Query snapshots are shared by every region of the store: one byte budget for all.
-        self.cursors = cursors if cursors is not None else Snapshots(DEFAULT_BUDGET_BYTES)
         self.uid = new_uid()
 
     # The data directory: each change is written there, under the region lock, before memory
@@ -531,11 +527,9 @@ class Store:
         self,
         legacy_buckets: bool = False,
         persistence: Persistence | None = None,
-        snapshot_budget: int = DEFAULT_BUDGET_BYTES,
     ) -> None:
         self.legacy_buckets = legacy_buckets
         self.persistence = persistence
-        self.cursors = Snapshots(snapshot_budget)
         self._regions: dict[tuple[str, str], Region] = {}
         self._lock = threading.Lock()
         self._gate = ReadWriteLock()
@@ -556,9 +550,7 @@ class Store:
         if found is not None:
             return found
         with self._lock:
-            return self._regions.setdefault(
-                key, Region(account, region, self.legacy_buckets, self.persistence, self.cursors)
-            )
+            return self._regions.setdefault(key, Region(account, region, self.legacy_buckets, self.persistence))
 
     def regions(self) -> list[Region]:
         with self._lock:
@@ -574,4 +566,3 @@ class Store:
             if self.persistence is not None:
                 self.persistence.reset()
             self._regions.clear()
-            self.cursors.clear()
