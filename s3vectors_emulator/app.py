@@ -18,9 +18,9 @@ from urllib.parse import quote, unquote
 import orjson
 from flask import Flask, Request, Response, g, request
 
-from s3vectors_emulator import __version__, request_log
+from s3vectors_emulator import __version__, errors, request_log
 from s3vectors_emulator.config import Config
-from s3vectors_emulator.errors import InternalServerError, ServiceError, UnknownOperationError, ValidationError
+from s3vectors_emulator.errors import InternalServerError, ServiceError, ValidationError
 from s3vectors_emulator.faults import FaultRule, Faults
 from s3vectors_emulator.operations import HANDLERS
 from s3vectors_emulator.operations.common import Context
@@ -93,7 +93,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
             response = _error(error)
         except Exception:  # a bug, never the caller's fault: log it, answer as AWS would
             log.exception("unhandled error in %s %s", request.method, request.path)
-            response = _error(InternalServerError("Internal server error"))
+            response = _error(InternalServerError(errors.INTERNAL_ERROR))
         response.headers["x-amzn-RequestId"] = request_id
         record.status = response.status_code
         record.error_code = response.headers.get("x-amzn-ErrorType")
@@ -121,10 +121,10 @@ def route_of(raw_uri: str) -> tuple[str, str]:
     if target in ("", "/"):
         return "", ""
     if not target.startswith("/"):
-        raise UnknownOperationError(f"No operation at {target}")
+        raise errors.no_operation(target)
     segments = [unquote(raw) for raw in target[1:].split("/")]
     if any(segment in ("", ".", "..") for segment in segments):
-        raise UnknownOperationError(f"No operation at {target}: a path must not hold empty, '.' or '..' segments")
+        raise errors.bad_path_segments(target)
     return segments[0], "/".join(segments[1:])
 
 
@@ -147,14 +147,14 @@ def _admin(
         if request.method == "POST":
             rules = decode_body(body).get("rules", [])
             if not isinstance(rules, list):
-                raise ValidationError("rules must be a list of fault rules")
+                raise ValidationError(errors.FAULT_RULES_NOT_LIST)
             faults.replace([FaultRule.of(rule) for rule in rules])
         elif request.method == "DELETE":
             faults.replace([])
         elif request.method != "GET":
-            raise UnknownOperationError(f"No admin endpoint at {request.method} /{ADMIN_PREFIX}/{action}")
+            raise errors.no_admin_endpoint(request.method, f"/{ADMIN_PREFIX}/{action}")
         return _json(200, {"rules": faults.describe()})
-    raise UnknownOperationError(f"No admin endpoint at {request.method} /{ADMIN_PREFIX}/{action}")
+    raise errors.no_admin_endpoint(request.method, f"/{ADMIN_PREFIX}/{action}")
 
 
 def _operation(
@@ -169,7 +169,7 @@ def _operation(
 ) -> Response:
     name = model.routes().get((request.method, segment))
     if name is None:
-        raise UnknownOperationError(f"No operation at {request.method} {request.path}")
+        raise errors.no_operation(f"{request.method} {request.path}")
     op = model.operation(name)
     record: RequestRecord = g.record
     record.operation = name
@@ -220,7 +220,7 @@ def _request_body(req: Request, limit: int, runtime: Runtime) -> Iterator[bytes 
     block."""
     length = req.content_length
     if length is not None and length > limit:
-        raise ValidationError("Request body exceeds max allowed size")
+        raise ValidationError(errors.BODY_TOO_LARGE)
     if length is not None and length >= _BUFFERED_FROM_BYTES:
         with runtime.buffers.read(req.stream, length) as view:
             yield view
@@ -231,7 +231,7 @@ def _request_body(req: Request, limit: int, runtime: Runtime) -> Iterator[bytes 
 def _read_body(req: Request, limit: int) -> bytes:
     """The body, refused once it passes ``limit`` bytes without reading the rest
     (behaviour.md#decision-request-size)."""
-    too_big = ValidationError("Request body exceeds max allowed size")
+    too_big = ValidationError(errors.BODY_TOO_LARGE)
     length = req.content_length
     if length is not None and length > limit:
         raise too_big

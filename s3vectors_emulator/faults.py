@@ -13,15 +13,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from s3vectors_emulator.errors import InjectedFaultError, ValidationError
+from s3vectors_emulator import errors
+from s3vectors_emulator.errors import FAULT_MESSAGES, InjectedFaultError, ValidationError
 
-# The errors a client's retry logic has to handle, with the messages AWS gives or implies.
-FAULT_MESSAGES: dict[str, str] = {
-    "TooManyRequestsException": "Rate exceeded",
-    "ServiceUnavailableException": "Currently unable to handle the request",  # behaviour.md#errors-catalogue
-    "InternalServerException": "Internal server error",
-    "RequestTimeoutException": "Request timed out",
-}
 STATUS_NAMES = {
     "429": "TooManyRequestsException",
     "503": "ServiceUnavailableException",
@@ -54,19 +48,19 @@ class FaultRule:
     def of(cls, raw: Any) -> FaultRule:
         """A rule from JSON, checked; bad input is a ValidationError naming what is wrong."""
         if not isinstance(raw, dict):
-            raise ValidationError("A fault rule must be an object")
+            raise ValidationError(errors.FAULT_RULE_NOT_OBJECT)
         operation = raw.get("operation", "*")
         error = STATUS_NAMES.get(str(raw.get("error")), raw.get("error"))
         rate = raw.get("rate", 1.0)
         count = raw.get("count")
         if not isinstance(operation, str) or not operation:
-            raise ValidationError("A fault rule's operation must be an operation name or *")
+            raise ValidationError(errors.FAULT_RULE_OPERATION)
         if error not in FAULT_MESSAGES:
-            raise ValidationError(f"A fault rule's error must be one of {', '.join(FAULT_MESSAGES)}")
+            raise ValidationError(errors.FAULT_RULE_ERROR)
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate <= 1.0:
-            raise ValidationError("A fault rule's rate must be a number between 0 and 1")
+            raise ValidationError(errors.FAULT_RULE_RATE)
         if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
-            raise ValidationError("A fault rule's count must be a positive integer")
+            raise ValidationError(errors.FAULT_RULE_COUNT)
         return cls(operation, error, float(rate), count)
 
     def describe(self) -> dict[str, Any]:

@@ -25,15 +25,10 @@ from typing import Any
 
 import orjson
 
-from s3vectors_emulator.errors import ValidationError
+from s3vectors_emulator.errors import invalid_token
 
 DEFAULT_MAX_RESULTS = 500  # ListVectorBuckets, ListIndexes and ListVectors without maxResults
 QUERY_PAGE_SIZE = 100  # behaviour.md#paging-page-size: at most 100 results per QueryVectors response
-
-
-def invalid_token() -> ValidationError:
-    """behaviour.md#decision-query-results: a malformed, mismatched, expired or dropped page token."""
-    return ValidationError.at("nextToken", "Invalid nextToken", "The provided nextToken is not valid")
 
 
 # -- listings ---------------------------------------------------------------------------------

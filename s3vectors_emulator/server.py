@@ -41,6 +41,7 @@ from urllib.parse import unquote_to_bytes
 
 import httptools
 
+from s3vectors_emulator import errors
 from s3vectors_emulator.config import Config
 
 log = logging.getLogger("s3vectors_emulator.server")
@@ -68,9 +69,7 @@ class _Refusal(Exception):
 
 
 def _too_big() -> _Refusal:
-    return _Refusal(
-        400, "ValidationException", "Request body exceeds max allowed size"
-    )  # behaviour.md#decision-request-size
+    return _Refusal(400, "ValidationException", errors.BODY_TOO_LARGE)  # behaviour.md#decision-request-size
 
 
 def _error_answer(status: int, error: str, message: str) -> bytes:
@@ -190,7 +189,7 @@ class _Chunked:
                 end = raw.find(b"\r\n")
                 if end < 0:
                     if len(raw) > HEAD_LIMIT:
-                        raise _Refusal(400, "BadRequestException", "Chunked body trailers are too large")
+                        raise _Refusal(400, "BadRequestException", errors.TRAILERS_TOO_LARGE)
                     return None
                 del raw[: end + 2]
                 if end == 0:
@@ -202,12 +201,12 @@ class _Chunked:
                 end = raw.find(b"\r\n")
                 if end < 0:
                     if len(raw) > _CHUNK_LINE:
-                        raise _Refusal(400, "BadRequestException", "Malformed chunk size")
+                        raise _Refusal(400, "BadRequestException", errors.MALFORMED_CHUNK_SIZE)
                     return None
                 digits = bytes(raw[:end]).split(b";", 1)[0].strip(b" \t")
                 del raw[: end + 2]
                 if not digits or len(digits) > 16 or digits.strip(b"0123456789abcdefABCDEF"):
-                    raise _Refusal(400, "BadRequestException", "Malformed chunk size")
+                    raise _Refusal(400, "BadRequestException", errors.MALFORMED_CHUNK_SIZE)
                 size = int(digits, 16)
                 if size == 0:
                     self._trailers = True
@@ -226,7 +225,7 @@ class _Chunked:
             if len(raw) < 2:
                 return None
             if raw[:2] != b"\r\n":
-                raise _Refusal(400, "BadRequestException", "Malformed chunked body")
+                raise _Refusal(400, "BadRequestException", errors.MALFORMED_CHUNKED_BODY)
             del raw[:2]
             self._left = -1
 
@@ -308,7 +307,7 @@ class _Connection:
             end = bare + 2
         if end < 0 or end > HEAD_LIMIT:
             if end > HEAD_LIMIT or len(buffer) > HEAD_LIMIT:
-                raise _Refusal(400, "BadRequestException", f"The request line and headers exceed {HEAD_LIMIT} bytes")
+                raise _Refusal(400, "BadRequestException", errors.head_too_large(HEAD_LIMIT))
             return
         head = bytes(buffer[:end])
         del buffer[:end]
@@ -323,15 +322,15 @@ class _Connection:
             pass  # an Upgrade header (h2c, websocket) is ignored: the answer is plain HTTP/1.1
         except httptools.HttpParserError as exc:
             reason = str(exc) or exc.__class__.__name__
-            raise _Refusal(400, "BadRequestException", f"Malformed request: {reason}") from None
+            raise _Refusal(400, "BadRequestException", errors.malformed_request(reason)) from None
         if not collector.complete:
-            raise _Refusal(400, "BadRequestException", "Malformed request head")
+            raise _Refusal(400, "BadRequestException", errors.MALFORMED_HEAD)
         version = parser.get_http_version()
         if version not in ("1.0", "1.1"):
-            raise _Refusal(505, "HttpVersionNotSupported", f"HTTP/{version} is not supported: use HTTP/1.1")
+            raise _Refusal(505, "HttpVersionNotSupported", errors.http_version_unsupported(version))
         method = parser.get_method().decode("latin-1")
         if method == "CONNECT":
-            raise _Refusal(400, "BadRequestException", "CONNECT is not supported")
+            raise _Refusal(400, "BadRequestException", errors.CONNECT_UNSUPPORTED)
         request = _Request(method, collector.target, version, collector.headers, parser.should_keep_alive())
         length: int | None = None
         chunked = expect = False
@@ -342,7 +341,7 @@ class _Connection:
             elif key == b"transfer-encoding":
                 codings = [c.strip().lower() for c in value.split(b",") if c.strip()]
                 if codings != [b"chunked"]:
-                    raise _Refusal(501, "NotImplemented", "Only the chunked transfer coding is supported")
+                    raise _Refusal(501, "NotImplemented", errors.ONLY_CHUNKED)
                 chunked = True
             elif key == b"expect":
                 expect = value.lower() == b"100-continue"
@@ -514,7 +513,7 @@ class _Connection:
             self.close()
         elif state == _HEAD:
             log.warning("%s: request head incomplete after %.0f s: answered 408", self.peer, now - self.started)
-            self.refuse(_Refusal(408, "RequestTimeoutException", "The request head was not received in time"))
+            self.refuse(_Refusal(408, "RequestTimeoutException", errors.HEAD_TIMEOUT))
         elif state in (_BODY, _CHUNKED):
             got = self.request.length if self.request else 0
             log.warning(
@@ -523,7 +522,7 @@ class _Connection:
                 self.core.request_timeout,
                 got,
             )
-            self.refuse(_Refusal(408, "RequestTimeoutException", "The request body was not received in time"))
+            self.refuse(_Refusal(408, "RequestTimeoutException", errors.BODY_TIMEOUT))
         elif state == _WRITING:
             log.warning(
                 "%s: the client stopped reading its answer for %.0f s: closed", self.peer, self.core.request_timeout
@@ -670,7 +669,7 @@ class _Core:
                     release()
         except Exception:  # the app answers its own errors: this is a bug below it
             log.exception("unhandled error in %s %s", request.method, environ.get("PATH_INFO"))
-            return _error_answer(500, "InternalServerException", "Internal server error"), b"", True
+            return _error_answer(500, "InternalServerException", errors.INTERNAL_ERROR), b"", True
         pieces = written + list(chunks)
         body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         status, headers = answer
@@ -702,11 +701,11 @@ class _Core:
     def environ(self, request: _Request, remote: tuple[Any, ...]) -> dict[str, Any]:
         target = request.target
         if b"#" in target:
-            raise _Refusal(400, "BadRequestException", "Illegal #fragment in Request-URI.")
+            raise _Refusal(400, "BadRequestException", errors.URI_FRAGMENT)
         if target.startswith(b"//") or b"://" in target.partition(b"?")[0]:
-            raise _Refusal(400, "BadRequestException", "Absolute URI not allowed if server is not a proxy.")
+            raise _Refusal(400, "BadRequestException", errors.URI_ABSOLUTE)
         if not target.startswith(b"/"):
-            raise _Refusal(400, "BadRequestException", "Invalid path in Request-URI: it must start with '/'.")
+            raise _Refusal(400, "BadRequestException", errors.URI_NOT_ABSOLUTE_PATH)
         path, _, query = target.partition(b"?")
         # As cheroot did: percent-decoded, except an encoded slash, which stays inside its segment.
         path = b"%2F".join(unquote_to_bytes(atom) for atom in _QUOTED_SLASH.split(path))

@@ -6,10 +6,9 @@ from typing import Any
 
 import orjson
 
-from s3vectors_emulator.errors import NotFoundError, ValidationError
+from s3vectors_emulator.errors import POLICY_NOT_FOUND, POLICY_NOT_JSON, NotFoundError, ValidationError
 from s3vectors_emulator.operations.common import Context, bucket_name, resolve_bucket
 from s3vectors_emulator.paging import DEFAULT_MAX_RESULTS, decode_name_token, encode_token
-from s3vectors_emulator.store.store import POLICY_NOT_FOUND
 
 
 def create_vector_bucket(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +47,7 @@ def put_vector_bucket_policy(ctx: Context, params: dict[str, Any]) -> dict[str, 
     except orjson.JSONDecodeError:
         document = None
     if not isinstance(document, dict):
-        raise ValidationError.at("policy", "Policy must be a valid JSON document")
+        raise ValidationError.at("policy", POLICY_NOT_JSON)
     ctx.region.set_policy(bucket_name(ctx, params), policy)
     return {}
 

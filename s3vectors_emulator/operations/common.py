@@ -6,12 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from s3vectors_emulator.errors import ValidationError
+from s3vectors_emulator.errors import BUCKET_EITHER, INDEX_EITHER, ValidationError
 from s3vectors_emulator.paging import Snapshots
 from s3vectors_emulator.store.store import Bucket, Index, Region
-
-BUCKET_EITHER = "Must specify either vectorBucketName or vectorBucketArn but not both"
-INDEX_EITHER = "Must specify either indexArn or both vectorBucketName and indexName"
 
 
 @dataclass(frozen=True)

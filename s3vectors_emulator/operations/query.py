@@ -11,24 +11,28 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from s3vectors_emulator.errors import ValidationError
+from s3vectors_emulator.errors import (
+    CLASSIC_ON_ENHANCED,
+    QUERY_NEEDS_VECTOR_OR_TEXT,
+    TEXT_NEEDS_ENHANCED,
+    ValidationError,
+    duplicate_query_text_key,
+    invalid_token,
+    not_searchable,
+)
 from s3vectors_emulator.operations.common import Context, resolve_index
-from s3vectors_emulator.paging import QUERY_PAGE_SIZE, invalid_token, next_query_token, query_page
-from s3vectors_emulator.store.index import QueryHit, not_searchable
+from s3vectors_emulator.paging import QUERY_PAGE_SIZE, next_query_token, query_page
+from s3vectors_emulator.store.index import QueryHit
 from s3vectors_emulator.store.metadata import unpack_metadata
-from s3vectors_emulator.store.store import CLASSIC, ENHANCED, TEXT_NEEDS_ENHANCED, Index
-
-NEITHER = "At least one of queryVector or queryTexts must be specified"
-CLASSIC_ON_ENHANCED = "Query mode CLASSIC cannot be used on a vector index in ENHANCED index mode"
-# behaviour.md#decision-unseen-messages style: behaviour.md#search-validation knows no AWS wording.
-DUPLICATE_TEXT_KEY = "Duplicate metadataKey '{key}' in queryTexts: each key may appear only once"
+from s3vectors_emulator.store.store import CLASSIC, ENHANCED, Index
 
 
 def query_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     index = resolve_index(ctx, params)
     texts = params.get("queryTexts")
     if params.get("queryVector") is None and texts is None:
-        raise ValidationError(NEITHER)  # behaviour.md#queries-vector-or-text: the model no longer requires queryVector
+        # behaviour.md#queries-vector-or-text: the model no longer requires queryVector.
+        raise ValidationError(QUERY_NEEDS_VECTOR_OR_TEXT)
     requested = params.get("queryMode")
     if requested == CLASSIC and index.mode == ENHANCED:
         raise ValidationError(CLASSIC_ON_ENHANCED)  # behaviour.md#modes
@@ -78,8 +82,7 @@ def _check_texts(index: Index, texts: list[dict[str, Any]], requested: str | Non
     for position, entry in enumerate(texts):
         key = entry["metadataKey"]
         if key in seen:
-            message = DUPLICATE_TEXT_KEY.format(key=key)
-            raise ValidationError.at(f"queryTexts[{position}].metadataKey", message)
+            raise duplicate_query_text_key(key, position)
         seen.add(key)
         if key not in searchable:
             raise not_searchable(key, position)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from s3vectors_emulator.errors import ValidationError
+from s3vectors_emulator.errors import SEGMENT_INDEX, SEGMENT_PAIR, ValidationError, invalid_token
 from s3vectors_emulator.operations.common import Context, resolve_index
-from s3vectors_emulator.paging import DEFAULT_MAX_RESULTS, decode_token, encode_token, invalid_token
+from s3vectors_emulator.paging import DEFAULT_MAX_RESULTS, decode_token, encode_token
 
 
 def put_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -36,9 +36,9 @@ def list_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     # behaviour.md#decision-duplicates-and-order / behaviour.md#listing: the two segment members come together, the
     # index below the count.
     if (count is None) != (segment is None):
-        raise ValidationError("segmentCount and segmentIndex must be specified together")
+        raise ValidationError(SEGMENT_PAIR)
     if count is not None and segment >= count:
-        raise ValidationError.at("segmentIndex", "segmentIndex must be less than segmentCount")
+        raise ValidationError.at("segmentIndex", SEGMENT_INDEX)
     count, segment = count or 1, segment or 0
     index = resolve_index(ctx, params)
     after = _list_position(params.get("nextToken"), index.uid, count, segment)

@@ -20,6 +20,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from s3vectors_emulator import errors
 from s3vectors_emulator.errors import (
     IncompleteSignatureError,
     InvalidSignatureError,
@@ -35,9 +36,8 @@ _ACCOUNT_KEY = re.compile(r"\d{12}")
 # each were accepted) would let any caller grow the process without bound.
 REGION_NAME = re.compile(r"[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}")
 MAX_REGION_LENGTH = 30
-# What AWS's JSON services answer (403 InvalidSignatureException) for a scope naming a region
-# that does not exist; the name is cut, so a huge one is not sent back whole.
-BAD_REGION = "Credential should be scoped to a valid region, not '{region}'."
+# A scope naming a region that does not exist is answered with errors.bad_region (403
+# InvalidSignatureException); the name is cut, so a huge one is not sent back whole.
 _REGION_SHOWN = 64
 
 
@@ -78,18 +78,11 @@ def identify(headers: Headers, query: Mapping[str, str], default_account: str, d
     access_key, _date, region, _service = match.groups()
     if not is_region_name(region):
         shown = region if len(region) <= _REGION_SHOWN else region[:_REGION_SHOWN] + "..."
-        raise InvalidSignatureError(BAD_REGION.format(region=shown))
+        raise errors.bad_region(shown)
     account = access_key if _ACCOUNT_KEY.fullmatch(access_key) else default_account
     return Caller(account, region)
 
 
-# behaviour.md#decision-credentials: the messages AWS answers with.
-UNKNOWN_KEY = "The security token included in the request is invalid."
-BAD_SIGNATURE = (
-    "The request signature we calculated does not match the signature you provided. "
-    "Check your AWS Secret Access Key and signing method."
-)
-MISSING_TOKEN = "Missing Authentication Token"
 # AWS accepts a signing time within 15 minutes of its own clock.
 CLOCK_SKEW = dt.timedelta(minutes=15)
 _AUTH_FIELDS = re.compile(r"(\w+)=([^,\s]+)")
@@ -121,34 +114,31 @@ def verify_signature(
     """
     authorization = headers.get("Authorization")
     if not authorization:
-        raise MissingAuthenticationTokenError(MISSING_TOKEN)
+        raise MissingAuthenticationTokenError(errors.MISSING_TOKEN)
     algorithm, _, rest = authorization.partition(" ")
     fields = dict(_AUTH_FIELDS.findall(rest))
     scope = _CREDENTIAL.search(authorization)
     if algorithm != "AWS4-HMAC-SHA256" or scope is None or "SignedHeaders" not in fields or "Signature" not in fields:
-        raise IncompleteSignatureError("Authorization header requires 'Credential', 'SignedHeaders' and 'Signature'.")
+        raise IncompleteSignatureError(errors.INCOMPLETE_AUTHORIZATION)
     access_key, date, region, service = scope.groups()
     secret = secrets.get(access_key)
     if secret is None:
-        raise UnrecognizedClientError(UNKNOWN_KEY)
+        raise UnrecognizedClientError(errors.UNKNOWN_KEY)
     stamp = headers.get("X-Amz-Date", "")
     try:
         signed_at = dt.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
     except ValueError:
-        raise IncompleteSignatureError("The request must contain a valid X-Amz-Date header.") from None
+        raise IncompleteSignatureError(errors.BAD_AMZ_DATE) from None
     now = now or dt.datetime.now(dt.UTC)
     if abs(now - signed_at) > CLOCK_SKEW or stamp[:8] != date:
-        raise InvalidSignatureError(
-            f"Signature expired: {stamp} is now earlier than {(now - CLOCK_SKEW).strftime('%Y%m%dT%H%M%SZ')} "
-            f"({now.strftime('%Y%m%dT%H%M%SZ')} - 15 min.)"
-            if signed_at < now
-            else f"Signature not yet current: {stamp} is still later than "
-            f"{(now + CLOCK_SKEW).strftime('%Y%m%dT%H%M%SZ')} ({now.strftime('%Y%m%dT%H%M%SZ')} + 15 min.)"
-        )
+        shown = now.strftime("%Y%m%dT%H%M%SZ")
+        if signed_at < now:
+            raise errors.signature_expired(stamp, (now - CLOCK_SKEW).strftime("%Y%m%dT%H%M%SZ"), shown)
+        raise errors.signature_not_yet_current(stamp, (now + CLOCK_SKEW).strftime("%Y%m%dT%H%M%SZ"), shown)
     payload_hash = hashlib.sha256(body).hexdigest()
     declared = headers.get("X-Amz-Content-SHA256")
     if declared is not None and declared != payload_hash:
-        raise InvalidSignatureError("The provided 'x-amz-content-sha256' header does not match what was computed.")
+        raise InvalidSignatureError(errors.PAYLOAD_HASH_MISMATCH)
     signed = fields["SignedHeaders"].split(";")
     request = AWSRequest(
         method=method,
@@ -160,4 +150,4 @@ def verify_signature(
     verifier = _Verifier(Credentials(access_key, secret), service, region, payload_hash)
     expected = verifier.signature(verifier.string_to_sign(request, verifier.canonical_request(request)), request)
     if not hmac.compare_digest(expected, fields["Signature"]):
-        raise InvalidSignatureError(BAD_SIGNATURE)
+        raise InvalidSignatureError(errors.BAD_SIGNATURE)

@@ -7,8 +7,20 @@ from typing import Any
 import orjson
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from s3vectors_emulator.errors import EXTRA_STATUS, SerializationError, ServiceError
+from s3vectors_emulator import errors
+from s3vectors_emulator.errors import SerializationError, ServiceError
 from s3vectors_emulator.protocol.model import error_status
+
+# Status codes for exceptions the service model does not define.
+EXTRA_STATUS: dict[str, int] = {
+    "SerializationException": 400,
+    "UnknownOperationException": 404,
+    "UnrecognizedClientException": 403,
+    "InvalidSignatureException": 403,
+    "MissingAuthenticationTokenException": 403,
+    "IncompleteSignatureException": 400,
+    "ValidationException": 400,
+}
 
 
 def decode_body(body: bytes | memoryview) -> dict[str, Any]:
@@ -25,10 +37,10 @@ def decode_body(body: bytes | memoryview) -> dict[str, Any]:
         if "surrogate" in text or "UTF-8" in text:
             # behaviour.md#names: a lone surrogate (or bytes that are not UTF-8) fails the whole
             # request with SerializationException "UnknownError".
-            raise SerializationError("UnknownError") from None
-        raise SerializationError("Request body is not valid JSON") from None
+            raise SerializationError(errors.BODY_NOT_UTF8) from None
+        raise SerializationError(errors.BODY_NOT_JSON) from None
     if not isinstance(value, dict):
-        raise SerializationError("Request body must be a JSON object")
+        raise SerializationError(errors.BODY_NOT_OBJECT)
     return value
 
 

@@ -21,7 +21,8 @@ from typing import Any
 import regex
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from s3vectors_emulator.errors import SerializationError, ValidationError
+from s3vectors_emulator import errors
+from s3vectors_emulator.errors import SerializationError
 
 # behaviour.md#decision-query-results: the service caps topK at 10,000 although the model states no maximum.
 SERVICE_MAXIMUMS: dict[str, int] = {"TopK": 10_000}
@@ -55,14 +56,6 @@ def java_length(value: str) -> int:
     return len(value.encode("utf-16-le", "surrogatepass")) // 2
 
 
-def _between(low: int | None, high: int | None, noun: str) -> str:
-    if low is not None and high is not None:
-        return f"Member must {noun} between {low} and {high}, inclusive"
-    if low is not None:
-        return f"Member must {noun} greater than or equal to {low}"
-    return f"Member must {noun} less than or equal to {high}"
-
-
 class _Collector:
     """Gathers constraint failures; Coral reports them all in one message."""
 
@@ -76,13 +69,7 @@ class _Collector:
     def raise_if_any(self) -> None:
         if not self.failures:
             return
-        parts = [f"{phrase} at '{path}' failed to satisfy constraint: {c}" for path, phrase, c in self.failures]
-        count = len(parts)
-        head = "1 validation error detected." if count == 1 else f"{count} validation errors detected."
-        raise ValidationError(
-            f"{head} {'; '.join(parts)}",
-            [{"path": path, "message": c} for path, _, c in self.failures],
-        )
+        raise errors.validation_errors(self.failures)
 
 
 def validate(
@@ -103,7 +90,7 @@ def validate(
 
 def _type_error(shape: Shape, path: str) -> SerializationError:
     expected = _JSON_TYPE_NAMES.get(shape.type_name, shape.type_name)
-    return SerializationError(f"Expected {expected} at '{path or '/'}'")
+    return errors.not_of_type(expected, path)
 
 
 def _structure(shape: StructureShape, value: Any, path: str, out: _Collector) -> dict[str, Any]:
@@ -112,14 +99,14 @@ def _structure(shape: StructureShape, value: Any, path: str, out: _Collector) ->
     result: dict[str, Any] = {}
     for name in shape.required_members:
         if value.get(name) is None:
-            out.add(f"{path}/{name}", "Value null", "Member must not be null")
+            out.add(f"{path}/{name}", errors.VALUE_NULL, errors.MUST_NOT_BE_NULL)
     for name, member in shape.members.items():
         item = value.get(name)
         if item is None:
             continue
         result[name] = _value(member, item, f"{path}/{name}", out)
     if shape.is_tagged_union and len(result) != 1:
-        out.add(path or "/", "Value", "Member must have exactly one member set")
+        out.add(path or "/", errors.VALUE, errors.MUST_HAVE_ONE_MEMBER)
     return result
 
 
@@ -220,21 +207,21 @@ def _check_string(shape: Shape, value: str, path: str, out: _Collector) -> None:
     _check_length(shape, java_length(value), path, out)
     enum = shape.metadata.get("enum")  # what botocore's StringShape.enum reads
     if enum and value not in enum:
-        out.add(path, "Value", f"Member must satisfy enum value set: [{', '.join(enum)}]")
+        out.add(path, errors.VALUE, errors.must_satisfy_enum(enum))
     pattern = shape.metadata.get("pattern")
     if pattern and not _compiled(pattern).fullmatch(value):
-        out.add(path, "Value", f"Member must satisfy regular expression pattern: ^{pattern}$")
+        out.add(path, errors.VALUE, errors.must_satisfy_pattern(pattern))
 
 
 def _check_length(shape: Shape, length: int, path: str, out: _Collector) -> None:
     low = shape.metadata.get("min")
     high = shape.metadata.get("max")
     if (low is not None and length < low) or (high is not None and length > high):
-        out.add(path, f"Value with length {length}", _between(low, high, "have length"))
+        out.add(path, errors.value_with_length(length), errors.must_be_between(low, high, "have length"))
 
 
 def _check_range(shape: Shape, value: int, path: str, out: _Collector) -> None:
     low = shape.metadata.get("min")
     high = shape.metadata.get("max", SERVICE_MAXIMUMS.get(shape.name))
     if (low is not None and value < low) or (high is not None and value > high):
-        out.add(path, "Value", _between(low, high, "be"))
+        out.add(path, errors.VALUE, errors.must_be_between(low, high, "be"))

@@ -15,7 +15,13 @@ from typing import TypeAlias, TypeGuard
 
 import numpy as np
 
-from s3vectors_emulator.errors import ValidationError
+from s3vectors_emulator.errors import (
+    INVALID_FILTER,
+    NON_FILTERABLE_IN_FILTER,
+    ValidationError,
+    filter_error,
+    too_many_constraints,
+)
 from s3vectors_emulator.store.metadata import Mask, MetadataColumns, is_number, to_float
 
 Scalar: TypeAlias = str | int | float | bool
@@ -25,24 +31,15 @@ MAX_CONSTRAINTS = 100
 # AWS documents no nesting limit (behaviour.md#filters); a bound keeps recursion and the page-token
 # fingerprint finite.  Deeper filters are refused as `Invalid filter` (docs/compatibility.md).
 MAX_DEPTH = 100
-MSG_INVALID = "Invalid filter"
-MSG_NON_FILTERABLE = "Invalid use of non-filterable metadata in filter"
-# behaviour.md#decision-unseen-messages: AWS's wording is unknown (behaviour.md#modes [UNCERTAIN]); this names the
-# documented limit.
-MSG_TOO_MANY_CONSTRAINTS = f"Filter exceeds the maximum of {MAX_CONSTRAINTS} constraints"
 
 COMPARISON_OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$startsWith"})
 LOGICAL_OPERATORS = frozenset({"$and", "$or"})
 RANGE_OPERATORS = frozenset({"$gt", "$gte", "$lt", "$lte"})
 
 
-def _error(message: str) -> ValidationError:
-    return ValidationError(message, [{"path": "filter", "message": message}])
-
-
 def _invalid() -> ValidationError:
     # behaviour.md#filters: every structural or type failure is the same message; it never names the operator.
-    return _error(MSG_INVALID)
+    return filter_error(INVALID_FILTER)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,11 +163,11 @@ def parse_filter(doc: object, *, enhanced: bool, non_filterable_keys: frozenset[
     fields = _walk_fields(root)
     keys = frozenset(f.key for f in fields)
     if keys & non_filterable_keys:
-        raise _error(MSG_NON_FILTERABLE)
+        raise filter_error(NON_FILTERABLE_IN_FILTER)
     constraints = count_constraints(root)
     # behaviour.md#modes: the limit applies to ENHANCED behaviour only ("up to 100": exactly 100 passes).
     if enhanced and constraints > MAX_CONSTRAINTS:
-        raise _error(MSG_TOO_MANY_CONSTRAINTS)
+        raise filter_error(too_many_constraints(MAX_CONSTRAINTS))
     return ParsedFilter(root, constraints, keys)
 
 

@@ -20,7 +20,19 @@ import numpy as np
 from numpy.dtypes import StringDType
 from numpy.typing import NDArray
 
-from s3vectors_emulator.errors import NotFoundError, ValidationError
+from s3vectors_emulator.errors import (
+    INDEX_NOT_FOUND,
+    VECTOR_NAN,
+    VECTOR_NOT_NUMBERS,
+    VECTOR_ZERO_NORM,
+    NotFoundError,
+    ValidationError,
+    invalid_query_vector,
+    invalid_record,
+    key_too_long,
+    not_searchable,
+    wrong_dimension,
+)
 from s3vectors_emulator.store.distances import Metric, RowNorms, rank
 from s3vectors_emulator.store.filters import compile_filter, parse_filter
 from s3vectors_emulator.store.metadata import (
@@ -45,16 +57,6 @@ from s3vectors_emulator.store.text import (
 Record = tuple[str, NDArray[np.float32], Metadata]
 
 MAX_KEY_BYTES = 1024
-INDEX_NOT_FOUND = "The specified index could not be found"
-MSG_KEY_TOO_LONG = "Record key length exceeds the maximum allowed"
-MSG_QUERY_INVALID = "Query vector contains invalid values or is invalid for this index"
-MSG_NAN = "vector contains NaNs or Infs"
-MSG_ZERO_NORM = "cosine distance does not support vectors with zero norm"
-# behaviour.md#decision-unseen-messages: no AWS message for a vector element that is not a number (the wire layer
-# normally refuses it first); this keeps such input a ValidationException instead of a 500.
-MSG_NOT_NUMBERS = "vector must contain only numbers"
-# behaviour.md#decision-unseen-messages style (behaviour.md#search-validation gives no AWS wording).
-MSG_NOT_SEARCHABLE = "Metadata key '{key}' is not configured for full-text search"
 
 RRF_K = 60  # behaviour.md#decision-text-search: RRF k = 60 (the OpenSearch/Elasticsearch default), 1-based ranks
 
@@ -115,12 +117,6 @@ class QueryHit(NamedTuple):
     fused: float | None = None  # hybrid only: the RRF score
 
 
-def not_searchable(key: str, position: int) -> ValidationError:
-    """behaviour.md#search-validation: queryTexts on a key without a text search configuration."""
-    message = MSG_NOT_SEARCHABLE.format(key=key)
-    return ValidationError.at(f"queryTexts[{position}].metadataKey", message)
-
-
 def _top_desc(values: NDArray[np.float64], keys: np.ndarray, k: int) -> NDArray[np.int64]:
     """Positions of the ``k`` largest values, descending, ties by key ascending (behaviour.md#decision-text-search)."""
     m = len(values)
@@ -140,7 +136,7 @@ def check_key(key: str, path: str | None = None) -> None:
     same on PutVectors, GetVectors and DeleteVectors.
     """
     if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
-        raise ValidationError(MSG_KEY_TOO_LONG, [{"path": path, "message": MSG_KEY_TOO_LONG}] if path else None)
+        raise key_too_long(path)
 
 
 def to_float32(values: Sequence[Any]) -> NDArray[np.float32] | None:
@@ -263,26 +259,23 @@ class VectorIndex:
         values = record["data"]["float32"]
 
         def fail(detail: str, *, i: int = i, key: str = key) -> ValidationError:
-            return ValidationError(
-                f"Invalid record for key '{key}': {detail}",
-                [{"path": f"vectors[{i}]", "message": detail}],
-            )
+            return invalid_record(key, f"vectors[{i}]", detail)
 
         vector = _as_float32(values)
         if vector is None:
-            raise fail(MSG_NOT_NUMBERS)
+            raise fail(VECTOR_NOT_NUMBERS)
         if len(vector) != self.dimension:
-            raise fail(f"vector must have length {self.dimension}, but has length {len(vector)}")
+            raise fail(wrong_dimension(self.dimension, len(vector)))
         # One BLAS call settles the common case: a finite, nonzero ‖x‖² means every component
         # is finite and one is nonzero.  Otherwise (NaN/Inf, zero, or a square that overflows
         # or underflows float32) the exact checks decide.
         square = float(vector @ vector)
         if not 0.0 < square < math.inf:
             if not np.isfinite(vector).all():
-                raise fail(MSG_NAN)
+                raise fail(VECTOR_NAN)
             # behaviour.md#distances: checked on the float32 values, so components that round to 0 count as 0.
             if self.metric == "cosine" and not vector.any():
-                raise fail(MSG_ZERO_NORM)
+                raise fail(VECTOR_ZERO_NORM)
         metadata = validate_metadata(
             record.get("metadata"),
             record_key=key,
@@ -297,17 +290,17 @@ class VectorIndex:
         fieldList at ``vector``."""
 
         def fail(detail: str) -> ValidationError:
-            return ValidationError(MSG_QUERY_INVALID, [{"path": "vector", "message": f"Invalid input: {detail}"}])
+            return invalid_query_vector(detail)
 
         query = to_float32(vector)
         if query is None:
-            raise fail(MSG_NOT_NUMBERS)
+            raise fail(VECTOR_NOT_NUMBERS)
         if len(query) != self.dimension:
-            raise fail(f"vector must have length {self.dimension}, but has length {len(query)}")
+            raise fail(wrong_dimension(self.dimension, len(query)))
         if not np.isfinite(query).all():
-            raise fail(MSG_NAN)
+            raise fail(VECTOR_NAN)
         if self.metric == "cosine" and not query.any():
-            raise fail(MSG_ZERO_NORM)
+            raise fail(VECTOR_ZERO_NORM)
         return query
 
     # -- writes --------------------------------------------------------------------------------

@@ -41,7 +41,17 @@ import orjson
 from numpy.dtypes import StringDType
 from numpy.typing import NDArray
 
-from s3vectors_emulator.errors import ValidationError
+from s3vectors_emulator.errors import (
+    METADATA_ARRAY_TYPES,
+    METADATA_EMPTY_ARRAY,
+    METADATA_NOT_OBJECT,
+    METADATA_VALUE_TYPES,
+    ValidationError,
+    invalid_record,
+    metadata_filterable_size,
+    metadata_too_many_keys,
+    metadata_total_size,
+)
 
 MetadataScalar: TypeAlias = str | int | float | bool
 MetadataValue: TypeAlias = MetadataScalar | list[str] | list[int | float]
@@ -53,16 +63,6 @@ Mask: TypeAlias = NDArray[np.bool_]
 MAX_METADATA_KEYS = 50
 MAX_FILTERABLE_BYTES = 2048
 MAX_TOTAL_BYTES = 40960
-
-MSG_VALUE_TYPES = "Metadata values must be strings, numbers, booleans, or arrays"
-MSG_ARRAY_TYPES = "Metadata array values must be strings or numbers"
-MSG_EMPTY_ARRAY = "Empty arrays are not allowed in metadata"
-MSG_TOO_MANY_KEYS = f"Metadata object must have at most {MAX_METADATA_KEYS} keys"
-MSG_FILTERABLE_SIZE = f"Filterable metadata must have at most {MAX_FILTERABLE_BYTES} bytes"
-MSG_TOTAL_SIZE = f"Metadata object must have at most {MAX_TOTAL_BYTES} bytes"
-# behaviour.md#decision-unseen-messages: AWS never showed a message for a metadata document that is not a JSON object
-# (the model types it as a Document, so any JSON value can arrive); this one names the rule.
-MSG_NOT_OBJECT = "Metadata must be an object"
 
 
 def utf8_len(text: str) -> int:
@@ -110,14 +110,14 @@ def _value_problem(value: object) -> str | None:
         return None
     if isinstance(value, list):
         if not value:
-            return MSG_EMPTY_ARRAY
+            return METADATA_EMPTY_ARRAY
         # behaviour.md#metadata: arrays hold only strings or only numbers (no booleans, no mixing).
         if all(isinstance(element, str) for element in value):
             return None
         if all(_is_metadata_number(element) for element in value):
             return None
-        return MSG_ARRAY_TYPES
-    return MSG_VALUE_TYPES
+        return METADATA_ARRAY_TYPES
+    return METADATA_VALUE_TYPES
 
 
 def validate_metadata(
@@ -134,15 +134,12 @@ def validate_metadata(
     """
 
     def fail(detail: str) -> ValidationError:
-        return ValidationError(
-            f"Invalid record for key '{record_key}': {detail}",
-            [{"path": f"vectors[{record_index}].metadata", "message": detail}],
-        )
+        return invalid_record(record_key, f"vectors[{record_index}].metadata", detail)
 
     if metadata is None:
         return {}
     if not isinstance(metadata, dict):
-        raise fail(MSG_NOT_OBJECT)
+        raise fail(METADATA_NOT_OBJECT)
     # One pass: type rule and size of each entry (PutVectors runs this for up to 500 records, so
     # the common scalar types are tested by exact type first).  A type fault raises at once: type
     # faults come first in the reference's order, and the loop follows document order.
@@ -168,11 +165,11 @@ def validate_metadata(
         if key not in non_filterable_keys:
             filterable += entry
     if len(metadata) > MAX_METADATA_KEYS:
-        raise fail(MSG_TOO_MANY_KEYS)
+        raise fail(metadata_too_many_keys(MAX_METADATA_KEYS))
     if filterable > MAX_FILTERABLE_BYTES:
-        raise fail(MSG_FILTERABLE_SIZE)
+        raise fail(metadata_filterable_size(MAX_FILTERABLE_BYTES))
     if total > MAX_TOTAL_BYTES:
-        raise fail(MSG_TOTAL_SIZE)
+        raise fail(metadata_total_size(MAX_TOTAL_BYTES))
     return copy_metadata(metadata) if lists else dict(metadata)
 
 

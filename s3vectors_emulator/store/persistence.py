@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from s3vectors_emulator.errors import InternalServerError
+from s3vectors_emulator.errors import InternalServerError, data_directory_gone
 
 log = logging.getLogger("s3vectors_emulator.store")
 
@@ -235,10 +235,7 @@ class Persistence:
             now = (self._file_id(self.path), self._file_id(self._lock_path))
             if now == self._identity:
                 return
-            self._gone = (
-                f"The emulator's data directory {self.directory} was deleted or replaced while it was running; "
-                "writes are refused. Restart the emulator to use it again."
-            )
+            self._gone = data_directory_gone(self.directory)
             log.error("%s", self._gone)
         raise InternalServerError(self._gone)
 

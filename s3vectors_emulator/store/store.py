@@ -17,9 +17,30 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from s3vectors_emulator.errors import ConflictError, NotFoundError, ServiceQuotaExceededError, ValidationError
+from s3vectors_emulator.errors import (
+    BUCKET_EXISTS,
+    BUCKET_NOT_EMPTY,
+    BUCKET_NOT_FOUND,
+    CLASSIC_REFUSED,
+    INDEX_EXISTS,
+    INDEX_NOT_FOUND,
+    KMS_KEY_WITHOUT_KMS,
+    KMS_WITHOUT_KEY,
+    TEXT_NEEDS_ENHANCED,
+    UPDATE_ADD_AND_DELETE,
+    UPDATE_NEITHER,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+    bucket_quota,
+    duplicate_text_configuration,
+    index_quota,
+    no_text_configuration,
+    text_configuration_exists,
+    too_many_text_configurations,
+)
 from s3vectors_emulator.store.distances import Metric
-from s3vectors_emulator.store.index import INDEX_NOT_FOUND, ReadWriteLock, Record, VectorIndex
+from s3vectors_emulator.store.index import ReadWriteLock, Record, VectorIndex
 from s3vectors_emulator.store.names import check_bucket_name, check_index_name
 from s3vectors_emulator.store.persistence import BucketRow, IndexRow, Persistence
 from s3vectors_emulator.store.tags import check_tags
@@ -33,14 +54,6 @@ MAX_TEXT_CONFIGURATIONS = 10
 MAX_BUCKETS = 10_000
 MAX_INDEXES = 10_000
 
-BUCKET_NOT_FOUND = "The specified vector bucket could not be found"
-POLICY_NOT_FOUND = "The specified vector bucket policy could not be found"
-# behaviour.md#decision-post-cutoff-buckets: the wording AWS uses is not known; this names the rule it enforces.
-CLASSIC_REFUSED = (
-    "CLASSIC index mode is only supported for vector indexes in vector buckets created before September 30, 2026"
-)
-TEXT_NEEDS_ENHANCED = "Full-text search requires a vector index in ENHANCED index mode"
-
 
 def check_encryption(config: dict[str, Any] | None) -> dict[str, Any] | None:
     """behaviour.md#errors-catalogue: the sseType / kmsKeyArn pairing rules, measured on CreateIndex."""
@@ -49,11 +62,9 @@ def check_encryption(config: dict[str, Any] | None) -> dict[str, Any] | None:
     sse = config.get("sseType")
     key = config.get("kmsKeyArn")
     if key is not None and sse != "aws:kms":
-        message = "kmsKeyArn must not be specified when sseType is AES256."
-        raise ValidationError.at("EncryptionConfiguration", message)
+        raise ValidationError.at("EncryptionConfiguration", KMS_KEY_WITHOUT_KMS)
     if sse == "aws:kms" and key is None:
-        message = "kmsKeyArn must be specified when sseType is set to aws:kms"
-        raise ValidationError.at("EncryptionConfiguration", message)
+        raise ValidationError.at("EncryptionConfiguration", KMS_WITHOUT_KEY)
     return {"sseType": sse or "AES256", **({"kmsKeyArn": key} if key else {})}
 
 
@@ -64,7 +75,7 @@ def check_text_configurations(configs: list[dict[str, Any]]) -> list[dict[str, A
     for config in configs:
         key = config["metadataKey"]
         if key in seen:
-            raise ValidationError(f"Duplicate text search configuration for metadata key '{key}'")
+            raise duplicate_text_configuration(key)
         seen.add(key)
         entry = {"metadataKey": key}
         if config.get("language"):
@@ -272,11 +283,9 @@ class Region:
         tag_set = check_tags({}, tags or {})
         with self.lock:
             if name in self.buckets:
-                raise ConflictError("A vector bucket with the specified name already exists")
+                raise ConflictError(BUCKET_EXISTS)
             if len(self.buckets) >= MAX_BUCKETS:
-                raise ServiceQuotaExceededError(
-                    f"The maximum number of vector buckets ({MAX_BUCKETS}) for this account and Region has been reached"
-                )
+                raise bucket_quota(MAX_BUCKETS)
             bucket = Bucket(
                 name=name,
                 arn=self.bucket_arn(name),
@@ -317,7 +326,7 @@ class Region:
         with self.lock:
             bucket = self.bucket(name)
             if bucket.indexes:
-                raise ConflictError("The specified vector bucket is not empty")
+                raise ConflictError(BUCKET_NOT_EMPTY)
             if self.persistence is not None:
                 self.persistence.delete_bucket(bucket.storage_id)
             del self.buckets[name]
@@ -365,11 +374,9 @@ class Region:
         with self.lock:
             bucket = self.bucket(bucket_name)
             if name in bucket.indexes:
-                raise ConflictError("An index with the specified name already exists")
+                raise ConflictError(INDEX_EXISTS)
             if len(bucket.indexes) >= MAX_INDEXES:
-                raise ServiceQuotaExceededError(
-                    f"The maximum number of vector indexes ({MAX_INDEXES}) for this vector bucket has been reached"
-                )
+                raise index_quota(MAX_INDEXES)
             mode = bucket.default_index_mode
             if text and mode != ENHANCED:
                 raise ValidationError(TEXT_NEEDS_ENHANCED)  # behaviour.md#text-config-create
@@ -445,9 +452,8 @@ class Region:
             index = self.index(bucket_name, name)
             if mode == CLASSIC:
                 if not index.bucket.legacy:
-                    raise ValidationError(
-                        CLASSIC_REFUSED
-                    )  # behaviour.md#decision-post-cutoff-buckets, behaviour.md#modes
+                    # behaviour.md#decision-post-cutoff-buckets, behaviour.md#modes
+                    raise ValidationError(CLASSIC_REFUSED)
                 if index.text_configurations:
                     raise ValidationError(TEXT_NEEDS_ENHANCED)  # behaviour.md#search-scores
             self._save_index(index, mode=mode)
@@ -458,9 +464,9 @@ class Region:
     ) -> Index:
         """behaviour.md#text-config-update: add or delete text search configurations, never both."""
         if add is not None and delete is not None:
-            raise ValidationError("Specify either add or delete in a metadata configuration update, not both")
+            raise ValidationError(UPDATE_ADD_AND_DELETE)
         if add is None and delete is None:
-            raise ValidationError("Specify either add or delete in a metadata configuration update")
+            raise ValidationError(UPDATE_NEITHER)
         with self.lock:
             index = self.index(bucket_name, name)
             if index.mode != ENHANCED:
@@ -470,18 +476,14 @@ class Region:
             if add is not None:
                 for config in check_text_configurations(add):
                     if config["metadataKey"] in present:
-                        raise ConflictError(
-                            f"A text search configuration already exists for metadata key '{config['metadataKey']}'"
-                        )
+                        raise text_configuration_exists(config["metadataKey"])
                     current.append(config)
                 if len(current) > MAX_TEXT_CONFIGURATIONS:
-                    raise ValidationError(
-                        f"An index can have at most {MAX_TEXT_CONFIGURATIONS} text search configurations"
-                    )
+                    raise too_many_text_configurations(MAX_TEXT_CONFIGURATIONS)
             else:
                 for key in delete or []:
                     if key not in present:
-                        raise ValidationError(f"No text search configuration exists for metadata key '{key}'")
+                        raise no_text_configuration(key)
                 current = [c for c in current if c["metadataKey"] not in set(delete or [])]
             self._save_index(index, text_configurations=current)
             # behaviour.md#decision-text-search: an added key is built from the stored vectors before the configuration

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from s3vectors_emulator.errors import ValidationError
+from s3vectors_emulator.errors import SYSTEM_TAG, TOO_MANY_TAGS, ValidationError, system_tag_case
 
 MAX_TAGS = 50
 
@@ -11,10 +11,10 @@ def check_tags(existing: dict[str, str], new: dict[str, str]) -> dict[str, str]:
     """The tag set after applying ``new`` over ``existing``, or a ValidationException."""
     for key in new:
         if key.startswith("aws:"):
-            raise ValidationError("System tags cannot be added/updated by requester")
+            raise ValidationError(SYSTEM_TAG)
         if key[:4].lower() == "aws:":
-            raise ValidationError(f'Invalid System Tag: {key} must be prefixed with "aws:" in lowercase.')
+            raise system_tag_case(key)
     merged = {**existing, **new}
     if len(merged) > MAX_TAGS:
-        raise ValidationError("Too many tags specified")
+        raise ValidationError(TOO_MANY_TAGS)
     return merged
