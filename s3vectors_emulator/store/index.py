@@ -10,10 +10,8 @@ from __future__ import annotations
 import array as stdarray
 import bisect
 import math
-import threading
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -35,6 +33,7 @@ from s3vectors_emulator.errors import (
 )
 from s3vectors_emulator.store.distances import Metric, RowNorms, rank
 from s3vectors_emulator.store.filters import compile_filter, parse_filter
+from s3vectors_emulator.store.locks import ReadWriteLock
 from s3vectors_emulator.store.metadata import (
     Metadata,
     MetadataColumns,
@@ -44,6 +43,7 @@ from s3vectors_emulator.store.metadata import (
     unpack_metadata,
     validate_metadata,
 )
+from s3vectors_emulator.store.ranking import fuse, rank_text_only
 from s3vectors_emulator.store.text import (
     Analysis,
     Analyzer,
@@ -58,53 +58,8 @@ Record = tuple[str, NDArray[np.float32], Metadata]
 
 MAX_KEY_BYTES = 1024
 
-RRF_K = 60  # behaviour.md#decision-text-search: RRF k = 60 (the OpenSearch/Elasticsearch default), 1-based ranks
 
 _MIN_CAPACITY = 16
-
-
-class ReadWriteLock:
-    """Many readers or one writer; a waiting writer blocks new readers so it cannot starve.
-
-    Not reentrant: a thread holding the read side must not take it again.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
-        self._readers = 0
-        self._writer = False
-        self._writers_waiting = 0
-
-    @contextmanager
-    def read(self) -> Iterator[None]:
-        with self._cond:
-            while self._writer or self._writers_waiting:
-                self._cond.wait()
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                if self._readers == 0:
-                    self._cond.notify_all()
-
-    @contextmanager
-    def write(self) -> Iterator[None]:
-        with self._cond:
-            self._writers_waiting += 1
-            try:
-                while self._writer or self._readers:
-                    self._cond.wait()
-            finally:
-                self._writers_waiting -= 1
-            self._writer = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writer = False
-                self._cond.notify_all()
 
 
 class QueryHit(NamedTuple):
@@ -115,18 +70,6 @@ class QueryHit(NamedTuple):
     metadata: StoredMetadata  # packed (unpack_metadata); None when not asked for, or empty
     bm25: tuple[tuple[str, float], ...] = ()  # (metadata key, BM25) for each key scoring > 0
     fused: float | None = None  # hybrid only: the RRF score
-
-
-def _top_desc(values: NDArray[np.float64], keys: np.ndarray, k: int) -> NDArray[np.int64]:
-    """Positions of the ``k`` largest values, descending, ties by key ascending (behaviour.md#decision-text-search)."""
-    m = len(values)
-    positions: NDArray[np.int64] = np.arange(m, dtype=np.int64)
-    if m > k:
-        # Keep everything tied with the k-th value so that keys settle the boundary.
-        kth = np.partition(-values, k - 1)[k - 1]
-        positions = np.flatnonzero(-values <= kth)
-    order = np.lexsort((keys[positions], -values[positions]))[:k]
-    return positions[order]
 
 
 def check_key(key: str, path: str | None = None) -> None:
@@ -606,9 +549,9 @@ class VectorIndex:
                 if mask is not None:
                     scores[i][~mask] = 0.0  # pre-filtering: every list sees only the matches
             if query is None:
-                rows, fused = self._text_only(scores, key_col, top_k), None
+                rows, fused = rank_text_only(scores, key_col, top_k), None
             else:
-                rows, fused = self._fuse(vector_rows, scores, key_col, top_k)
+                rows, fused = fuse(vector_rows, scores, key_col, top_k)
             distance_of = dict(zip(vector_rows.tolist(), distances.tolist(), strict=True))
             keys = [key for key, _ in wanted]
             hits = []
@@ -628,38 +571,3 @@ class VectorIndex:
     def _metadata_of(self, row: int, wanted: bool) -> StoredMetadata:
         # Packed: a topK of 10,000 unpacks only the page it answers, and its snapshot stays compact.
         return self._metadata[row] if wanted else None
-
-    @staticmethod
-    def _text_only(scores: NDArray[np.float64], key_col: np.ndarray, top_k: int) -> NDArray[np.int64]:
-        """behaviour.md#decision-text-search: rows ranked by the sum of their per-key BM25; documents scoring 0 are
-        left out."""
-        matched = np.flatnonzero((scores > 0.0).any(axis=0))
-        if len(matched) == 0:
-            return matched
-        per_key = scores[:, matched]
-        # Summing each document's scores in sorted order makes the total depend only on the
-        # multiset of scores, so documents with the same scores on different keys tie exactly.
-        total = np.sort(per_key, axis=0).sum(axis=0) if len(per_key) > 1 else per_key[0]
-        return matched[_top_desc(total, key_col[matched], top_k)]
-
-    @staticmethod
-    def _fuse(
-        vector_rows: NDArray[np.int64], scores: NDArray[np.float64], key_col: np.ndarray, top_k: int
-    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """behaviour.md#decision-text-search: RRF over the vector list and each key's BM25 list, each cut at
-        ``top_k``."""
-        legs = [vector_rows]
-        for key_scores in scores:
-            matched = np.flatnonzero(key_scores > 0.0)
-            legs.append(matched[_top_desc(key_scores[matched], key_col[matched], top_k)])
-        candidates = np.unique(np.concatenate(legs))
-        if len(candidates) == 0:
-            return candidates, np.empty(0, dtype=np.float64)
-        table = np.zeros((len(candidates), len(legs)), dtype=np.float64)
-        for leg, rows in enumerate(legs):
-            ranks = np.arange(1, len(rows) + 1, dtype=np.float64)
-            table[np.searchsorted(candidates, rows), leg] = 1.0 / (RRF_K + ranks)
-        # Sorted per row before summing, so equal rank multisets give bit-identical fused scores.
-        fused = np.sort(table, axis=1).sum(axis=1)
-        order = _top_desc(fused, key_col[candidates], top_k)
-        return candidates[order], fused[order]

@@ -40,7 +40,8 @@ from s3vectors_emulator.errors import (
     too_many_text_configurations,
 )
 from s3vectors_emulator.store.distances import Metric
-from s3vectors_emulator.store.index import ReadWriteLock, Record, VectorIndex
+from s3vectors_emulator.store.index import Record, VectorIndex
+from s3vectors_emulator.store.locks import ReadWriteLock
 from s3vectors_emulator.store.names import check_bucket_name, check_index_name
 from s3vectors_emulator.store.persistence import BucketRow, IndexRow, Persistence
 from s3vectors_emulator.store.tags import check_tags

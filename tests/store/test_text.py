@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from s3vectors_emulator.errors import ValidationError
 from s3vectors_emulator.store import text as text_module
-from s3vectors_emulator.store.index import RRF_K, VectorIndex
+from s3vectors_emulator.store.index import VectorIndex
+from s3vectors_emulator.store.ranking import RRF_K
 from s3vectors_emulator.store.text import (
     ENGLISH_STOP_WORDS,
     Analyzer,
