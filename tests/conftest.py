@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,8 +19,10 @@ from s3vectors_emulator.testing import client_for as boto_client
 from s3vectors_emulator.testing import reset
 
 
-def _serve(config: Config) -> Iterator[EmulatorServer]:
-    server = EmulatorServer(create_app(config), "127.0.0.1", 0, threads=8)
+@contextmanager
+def serving(config: Config, threads: int = 8) -> Iterator[EmulatorServer]:
+    """The real HTTP server for ``config`` on a free port, stopped after the block."""
+    server = EmulatorServer(create_app(config), "127.0.0.1", 0, threads)
     server.start()
     try:
         yield server
@@ -26,15 +30,28 @@ def _serve(config: Config) -> Iterator[EmulatorServer]:
         server.stop()
 
 
+def read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """(status, lower-cased headers, body) of the answer on a raw socket, read until it closes."""
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split(" ")[1]), headers, body
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[EmulatorServer]:
-    yield from _serve(Config())
+    with serving(Config()) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
 def legacy_server() -> Iterator[EmulatorServer]:
     """behaviour.md#decision-post-cutoff-buckets: a server whose new buckets count as made before 2026-09-30."""
-    yield from _serve(Config(legacy_buckets=True))
+    with serving(Config(legacy_buckets=True)) as running:
+        yield running
 
 
 def make_client(url: str, region: str = "us-east-1", validate: bool = True, access_key: str = "test") -> Any:

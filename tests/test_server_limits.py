@@ -21,24 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import read_answer, serving
 
-from s3vectors_emulator.app import create_app
 from s3vectors_emulator.config import Config
 from s3vectors_emulator.server import HEAD_LIMIT, EmulatorServer
 from s3vectors_emulator.testing import client_for
 
 HOSTILE = 200
 JS_DIR = Path(__file__).parent / "js"
-
-
-@contextmanager
-def serving(config: Config, threads: int = 4) -> Iterator[EmulatorServer]:
-    server = EmulatorServer(create_app(config), "127.0.0.1", 0, threads)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -93,16 +83,6 @@ def hostile(server: EmulatorServer, first: bytes, drip: bytes = b"", every: floa
             sock.close()
 
 
-def _answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    data = b""
-    while chunk := sock.recv(65536):
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-    return int(lines[0].split(" ")[1]), headers, body
-
-
 def _assert_aws_error(answer: tuple[int, dict[str, str], bytes], status: int, error: str) -> str:
     got_status, headers, body = answer
     assert (got_status, headers.get("x-amzn-errortype")) == (status, error), answer
@@ -154,7 +134,7 @@ def test_a_stalled_body_gets_408_and_one_log_line(quick_server: EmulatorServer, 
     caplog.set_level(logging.INFO)
     with socket.create_connection(("127.0.0.1", quick_server.port), timeout=15) as sock:
         sock.sendall(b"POST /ListVectorBuckets HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
-        answer = _answer(sock)
+        answer = read_answer(sock)
     _assert_aws_error(answer, 408, "RequestTimeoutException")
     lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(lines) == 1, [r.getMessage() for r in lines]
@@ -165,13 +145,13 @@ def test_a_stalled_body_gets_408_and_one_log_line(quick_server: EmulatorServer, 
 def test_a_stalled_chunked_body_gets_408(quick_server: EmulatorServer) -> None:
     with socket.create_connection(("127.0.0.1", quick_server.port), timeout=15) as sock:
         sock.sendall(b"POST /ListVectorBuckets HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{")
-        _assert_aws_error(_answer(sock), 408, "RequestTimeoutException")
+        _assert_aws_error(read_answer(sock), 408, "RequestTimeoutException")
 
 
 def test_a_head_sent_too_slowly_gets_408(quick_server: EmulatorServer) -> None:
     with socket.create_connection(("127.0.0.1", quick_server.port), timeout=15) as sock:
         sock.sendall(b"POST /ListVectorBuckets HTTP/1.1\r\nHost: x\r\n")
-        _assert_aws_error(_answer(sock), 408, "RequestTimeoutException")
+        _assert_aws_error(read_answer(sock), 408, "RequestTimeoutException")
 
 
 def test_idle_timeout_closes_an_idle_connection(quick_server: EmulatorServer) -> None:
@@ -216,10 +196,10 @@ def _request_with_head_of(size: int) -> bytes:
 def test_a_16_kib_head_is_served_and_one_byte_more_is_refused(server: EmulatorServer) -> None:
     with socket.create_connection(("127.0.0.1", server.port), timeout=15) as sock:
         sock.sendall(_request_with_head_of(HEAD_LIMIT))
-        assert _answer(sock)[0] == 200
+        assert read_answer(sock)[0] == 200
     with socket.create_connection(("127.0.0.1", server.port), timeout=15) as sock:
         sock.sendall(_request_with_head_of(HEAD_LIMIT + 1))
-        assert "16384" in _assert_aws_error(_answer(sock), 400, "BadRequestException")
+        assert "16384" in _assert_aws_error(read_answer(sock), 400, "BadRequestException")
 
 
 def test_a_64_mb_header_line_is_refused_before_it_is_read(server: EmulatorServer) -> None:
@@ -234,7 +214,7 @@ def test_a_64_mb_header_line_is_refused_before_it_is_read(server: EmulatorServer
         except OSError:
             answered = True  # closed under the sender: the answer is waiting
         assert answered and sent < 64 * 2**20, "the server read the whole header line before answering"
-        assert "16384" in _assert_aws_error(_answer(sock), 400, "BadRequestException")
+        assert "16384" in _assert_aws_error(read_answer(sock), 400, "BadRequestException")
 
 
 # -- regression guards for the server's own framing (cheroot did these too) ---------------------

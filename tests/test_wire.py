@@ -7,6 +7,7 @@ import json
 import uuid
 
 import pytest
+from conftest import read_answer
 
 from s3vectors_emulator.config import MAX_BODY_BYTES
 
@@ -108,13 +109,7 @@ def _raw_exchange(server, raw: bytes) -> tuple[int, dict[str, str], bytes]:
             sock.sendall(raw)
         except OSError:
             pass  # the server may answer and close before taking everything, as AWS may
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-    return int(lines[0].split(" ")[1]), headers, body
+        return read_answer(sock)
 
 
 def test_oversize_body_is_refused_from_its_declared_length(server):
