@@ -223,8 +223,8 @@ def test_list_max_results_boundary(client, raw, bucket):
     assert err.code == "ValidationException" and "Member must be between 1 and 500, inclusive" in err.message
 
 
-# -- text search configuration (behaviour.md#text-config-create-§2.2); queries with queryTexts are in
-# test_text_search.py --
+# -- text search configuration (behaviour.md#text-config-create, behaviour.md#text-config-update); queries with
+# queryTexts are in test_text_search.py --
 
 TEXT = {"textSearchConfigurations": [{"metadataKey": "body", "language": "en"}]}
 

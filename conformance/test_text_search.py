@@ -75,7 +75,7 @@ def all_pages(client, where, **params):
         token = {"nextToken": page["nextToken"]}
 
 
-# -- configuration (behaviour.md#text-config-create-§2.3)
+# -- configuration (behaviour.md#text-config-create, behaviour.md#text-config-status)
 # -----------------------------------------------------------------------
 
 

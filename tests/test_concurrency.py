@@ -1,4 +1,4 @@
-"""behaviour.md#decision-consistency and issue 3 §6: many clients at once; a reader never sees half of a write."""
+"""behaviour.md#decision-consistency (issue #3): many clients at once; a reader never sees half of a write."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def _sq_distance(a: list[float], b: list[float]) -> float:
 
 
 def test_eight_clients_mixing_every_operation(server, client):
-    """Issue 6 §3: 8 threads put, delete, get, list and query the same index for a bounded time.
+    """Issue #6: 8 threads put, delete, get, list and query the same index for a bounded time.
 
     Each thread owns its keys, so it knows exactly what it acknowledged (behaviour.md#decision-consistency: it must
     read its own

@@ -1,5 +1,5 @@
 """Vector indexes through boto3 against the HTTP server (behaviour.md#names, behaviour.md#errors-catalogue,
-behaviour.md#tags; behaviour.md#text-config-create–§2.2, §3)."""
+behaviour.md#tags; behaviour.md#text-config-create, behaviour.md#text-config-update, behaviour.md#modes)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """QueryVectors through boto3 against the HTTP server: distances, order, paging, modes, limits.
 
-behaviour.md#distances (distances), §6 (messages); behaviour.md#modes (index modes), §4 (paging); decisions
+behaviour.md#distances (distances), behaviour.md#errors-catalogue (messages); behaviour.md#modes (index
+modes), behaviour.md#paging (paging); decisions
 behaviour.md#decision-post-cutoff-buckets, behaviour.md#decision-query-results, behaviour.md#decision-unseen-messages.
 """
 

@@ -1,4 +1,5 @@
-"""QueryVectors against a brute-force reference written here in plain Python (behaviour.md#filters–§5,
+"""QueryVectors against a brute-force reference written here in plain Python (behaviour.md#filters,
+behaviour.md#distances,
 behaviour.md#decision-query-results, behaviour.md#decision-filter-semantics).
 
 Small integer components make exact ties common (euclidean distances are integers; equal vectors

@@ -1,7 +1,8 @@
 """PutVectors, GetVectors and DeleteVectors through boto3 against the HTTP server.
 
-behaviour.md#limits (limits), §2 (vector keys), §3 (metadata, size model, overwrite, float32), §5 (zero
-vectors), §6 (catalogue); decisions behaviour.md#decision-duplicates-and-order (duplicates, order),
+behaviour.md#limits (limits), behaviour.md#vectors-keys, behaviour.md#metadata (size model),
+behaviour.md#vectors-overwrite, behaviour.md#vectors-float32, behaviour.md#vectors-zero-norm,
+behaviour.md#errors-catalogue; decisions behaviour.md#decision-duplicates-and-order (duplicates, order),
 behaviour.md#decision-deleting-absent (absent deletes), behaviour.md#decision-unseen-messages (list-length
 messages), behaviour.md#decision-consistency (writes visible at once).  Tests of a decision rather than a sourced AWS
 fact say so.

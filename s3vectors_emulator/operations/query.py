@@ -1,7 +1,8 @@
 """QueryVectors: exact, full-text and hybrid search, filters, query modes and paging.
 
-behaviour.md#distances, behaviour.md#search-scores–§2.6, §3, §4 and §6; behaviour.md#decision-query-results,
-behaviour.md#decision-text-search.
+behaviour.md#queries, behaviour.md#search, behaviour.md#modes-query-mode, behaviour.md#paging and
+behaviour.md#queries-order-of-checks;
+behaviour.md#decision-query-results, behaviour.md#decision-text-search.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 botocore checks only minimums on the client (behaviour.md#limits), so the server checks every
 constraint the model states: required members, types, lengths, ranges, enums and
-patterns.  Messages follow the Coral template the reference measured (behaviour.md#errors-catalogue):
+patterns.  Messages follow the Coral template measured on AWS (behaviour.md#errors-catalogue):
 
     1 validation error detected. Value with length 64 at '/vectorBucketName' failed to
     satisfy constraint: Member must have length between 3 and 63, inclusive

@@ -153,7 +153,7 @@ def count_constraints(node: Node) -> int:
 
 
 def parse_filter(doc: object, *, enhanced: bool, non_filterable_keys: frozenset[str] = frozenset()) -> ParsedFilter:
-    """Validate a filter document; raise the reference's ValidationException on any fault.
+    """Validate a filter document; raise AWS's ValidationException (behaviour.md#filters-error-order) on any fault.
 
     Checks run in this order: structure and operand types (``Invalid filter``), then use of a
     non-filterable key at any depth, then (ENHANCED only) the 100-constraint limit.  AWS's order

@@ -1,6 +1,6 @@
 """Vector metadata: validation, AWS's size model, and columnar storage for filters.
 
-Validation follows behaviour.md#metadata of the reference (types, 50 keys, 2 KB filterable, 40 KB total,
+Validation follows behaviour.md#metadata (types, 50 keys, 2 KB filterable, 40 KB total,
 in that order, with the measured messages).  Storage is columnar so that a filter evaluates over
 every row with numpy, never with a per-vector Python loop.
 
@@ -129,7 +129,7 @@ def validate_metadata(
 ) -> Metadata:
     """Check one record's metadata; return a private copy.
 
-    behaviour.md#metadata, in the order the reference lists: value types (first offending key in document
+    In the order behaviour.md#metadata-check-order gives: value types (first offending key in document
     order), key count, filterable size, total size.  ``None`` means no metadata.
     """
 
@@ -142,7 +142,7 @@ def validate_metadata(
         raise fail(METADATA_NOT_OBJECT)
     # One pass: type rule and size of each entry (PutVectors runs this for up to 500 records, so
     # the common scalar types are tested by exact type first).  A type fault raises at once: type
-    # faults come first in the reference's order, and the loop follows document order.
+    # faults come first in that order, and the loop follows document order.
     total = filterable = 4
     lists = False
     for key, value in metadata.items():

@@ -15,7 +15,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from s3vectors_emulator.store.metadata import validate_metadata
 from s3vectors_emulator.store.persistence import BucketRow, IndexRow, Persistence, VectorRow, load_json
 
 if TYPE_CHECKING:
-    from s3vectors_emulator.store.store import Store
+    from s3vectors_emulator.store.store import Bucket, Region, Store
 
 log = logging.getLogger("s3vectors_emulator.store")
 
@@ -51,7 +51,7 @@ def restore(store: Store, persistence: Persistence) -> None:
     from s3vectors_emulator.store.store import Bucket
 
     left = _LeftOut()
-    buckets: dict[int, Bucket] = {}
+    buckets: dict[int, tuple[Region, Bucket]] = {}
     for bucket_id, row in persistence.buckets():
         problem = str(row) if isinstance(row, Exception) else _bucket_problem(row)
         if problem or not isinstance(row, BucketRow):
@@ -72,7 +72,7 @@ def restore(store: Store, persistence: Persistence) -> None:
             storage_id=bucket_id,
         )
         region.buckets[row.name] = bucket
-        buckets[bucket_id] = bucket
+        buckets[bucket_id] = (region, bucket)
 
     kept: set[int] = set()
     for index_id, index_row in persistence.indexes():
@@ -87,7 +87,7 @@ def restore(store: Store, persistence: Persistence) -> None:
             log.warning("left out index id %d and its vectors from %s: %s", index_id, persistence.path, problem)
             left.indexes.append(index_id)
             continue
-        _restore_index(store, persistence, owner, index_row, left)
+        _restore_index(persistence, *owner, index_row, left)
         kept.add(index_id)
 
     for index_id, count in persistence.orphan_vectors(kept | set(left.indexes)).items():
@@ -98,13 +98,12 @@ def restore(store: Store, persistence: Persistence) -> None:
         log.warning("removed what was left out from the database; its earlier state is kept in %s", copy)
 
 
-def _restore_index(store: Store, persistence: Persistence, bucket: Any, row: IndexRow, left: _LeftOut) -> None:
+def _restore_index(persistence: Persistence, region: Region, bucket: Bucket, row: IndexRow, left: _LeftOut) -> None:
     from s3vectors_emulator.store.store import Index, text_fields
 
     started = time.monotonic()
     metric = row.distance_metric
     assert is_metric(metric)  # _index_problem has left out a row with any other metric
-    region = store.region(*_region_of(bucket.arn))
     index = Index(
         bucket=bucket,
         name=row.name,
@@ -143,11 +142,6 @@ def _restore_index(store: Store, persistence: Persistence, bucket: Any, row: Ind
         log.warning("left out %d more vectors of index %s", dropped - lines, index.arn)
     bucket.indexes[row.name] = index
     log.info("restored index %s: %d vectors in %.2f s", index.arn, index.vectors.count, time.monotonic() - started)
-
-
-def _region_of(arn: str) -> tuple[str, str]:
-    parts = arn.split(":", 5)
-    return parts[4], parts[3]
 
 
 def _bucket_problem(row: BucketRow) -> str | None:

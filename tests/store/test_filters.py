@@ -1,7 +1,6 @@
 """The filter language: grammar and operand rules (behaviour.md#filters), $startsWith and the 100-constraint
 limit (behaviour.md#modes), and the matching semantics table (behaviour.md#decision-filter-semantics, a decision rather
-than a measured AWS fact
-where the reference marks it so)."""
+than a measured AWS fact where behaviour.md marks it so)."""
 
 from __future__ import annotations
 
