@@ -30,6 +30,19 @@ def serving(config: Config, threads: int = 8) -> Iterator[EmulatorServer]:
         server.stop()
 
 
+def skip_unless_importable_as(prefix: list[str], who: str) -> None:
+    """Skip when the package cannot be imported under ``prefix`` (a command dropping privileges):
+    a checkout or virtualenv in a directory only its owner can read (mktemp -d makes one) hides it."""
+    import subprocess
+    import sys
+
+    probe = subprocess.run(
+        [*prefix, sys.executable, "-c", "import s3vectors_emulator"], capture_output=True, cwd="/", timeout=60
+    )
+    if probe.returncode != 0:
+        pytest.skip(f"{who} cannot read this checkout or its .venv; clone it into a directory others can read")
+
+
 def read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
     """(status, lower-cased headers, body) of the answer on a raw socket, read until it closes."""
     data = b""

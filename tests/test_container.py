@@ -30,6 +30,7 @@ from typing import Any
 
 import boto3
 import pytest
+from conftest import skip_unless_importable_as
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -124,9 +125,12 @@ class Runner:
             except KeyError:
                 nobody = pwd.getpwnam("nobody")
                 uid, gid = nobody.pw_uid, nobody.pw_gid
-            return cls(["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups"], uid, gid)
+            prefix = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups"]
+            skip_unless_importable_as(prefix, f"uid {uid}")
+            return cls(prefix, uid, gid)
         if shutil.which("runuser"):
             nobody = pwd.getpwnam("nobody")
+            skip_unless_importable_as(["runuser", "-u", "nobody", "--"], "nobody")
             return cls(["runuser", "-u", "nobody", "--"], nobody.pw_uid, nobody.pw_gid)
         pytest.skip("running as root and neither setpriv nor runuser is installed to drop privileges")
 

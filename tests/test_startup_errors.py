@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import skip_unless_importable_as
 
 
 def _fails(*args: str, user: bool = False) -> str:
@@ -51,6 +52,7 @@ def test_unknown_host_name():
     os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root to drop to an unprivileged user"
 )
 def test_privileged_port_as_an_ordinary_user():
+    skip_unless_importable_as(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"], "uid 65534")
     line = _fails("--port", "80", user=True)
     assert "permission denied" in line and "--port" in line
 
