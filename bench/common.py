@@ -235,20 +235,16 @@ def put_matrix(
     metadata: Callable[[int], dict[str, Any] | None] | None = None,
     batch: int = 500,
 ) -> float:
-    """Put the rows of ``matrix`` into a VectorIndex as PutVectors does (validate_put, then put,
+    """Put the rows of ``matrix`` into an Index as PutVectors does (check_records, then put,
     ``batch`` records at a time; keys ``key_of(first_key + row)``); returns the seconds spent."""
     spent = 0.0
     for b in range(0, len(matrix), batch):
-        wire = [
-            {
-                "key": key_of(first_key + j),
-                "data": {"float32": matrix[j]},
-                "metadata": metadata(first_key + j) if metadata else None,
-            }
+        entries = [
+            (key_of(first_key + j), matrix[j], metadata(first_key + j) if metadata else None)
             for j in range(b, min(b + batch, len(matrix)))
         ]
         start = now()
-        index.put(index.validate_put(wire))
+        index.put(index.check_records(entries))
         spent += now() - start
     return spent
 
@@ -260,7 +256,7 @@ def fill_index(
     metadata: Callable[[int], dict[str, Any] | None] | None = None,
     chunk: int = 50_000,
 ) -> float:
-    """Put ``n`` generated vectors into a VectorIndex (see :func:`put_matrix`), generating them
+    """Put ``n`` generated vectors into an Index (see :func:`put_matrix`), generating them
     ``chunk`` rows at a time so that only the index holds them all; returns the seconds spent."""
     spent = 0.0
     for begin in range(0, n, chunk):

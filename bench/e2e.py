@@ -28,7 +28,7 @@ from bench.common import (
     put_matrix,
 )
 from s3vectors_emulator.server import EmulatorServer
-from s3vectors_emulator.store.index import VectorIndex
+from s3vectors_emulator.store.index import Index
 from s3vectors_emulator.testing import running_emulator
 
 INSTANT_BODY = b'{"vectors": [], "distanceMetric": "cosine"}'
@@ -104,7 +104,7 @@ def run(quick: bool) -> Section:
             matrix = gaussian(rng, n, d)
             seconds = http_put(url, BUCKET, name, matrix)
             section.notes.append(f"filling {n:,} x {d} over HTTP: {seconds:.1f} s ({n / seconds:,.0f} vectors/s)")
-            local = VectorIndex(d, "cosine")
+            local = Index(d, "cosine")
             put_matrix(local, matrix)
             del matrix
             inputs = [(q, q.tolist()) for q in gaussian(rng, calls + 5, d)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.common import Column, Section, Target, fill_index, generator, interleaved, median, queries
-from s3vectors_emulator.store.index import VectorIndex
+from s3vectors_emulator.store.index import Index
 
 # Each metadata key matches one row in `every` (rows are random vectors, so which rows does not matter).
 SELECTIVITIES = (("0.1%", "sel_0_1", 1000), ("10%", "sel_10", 10), ("50%", "sel_50", 2))
@@ -34,9 +34,9 @@ def run(quick: bool) -> Section:
         ],
     )
     rng = generator()
-    index = VectorIndex(d, "cosine")
+    index = Index(d, "cosine")
     seconds = fill_index(index, n, rng, metadata=_metadata)
-    section.notes.append(f"validate_put + put with 3 metadata keys: {seconds:.1f} s ({n / seconds:,.0f} vectors/s)")
+    section.notes.append(f"check_records + put with 3 metadata keys: {seconds:.1f} s ({n / seconds:,.0f} vectors/s)")
     contenders: dict[str, Any] = {"unfiltered": lambda q: index.search(q, None, K)}
     for label, key, _ in SELECTIVITIES:
         contenders[label] = lambda q, key=key: index.search(q, None, K, {key: {"$eq": "hit"}})

@@ -1,4 +1,4 @@
-"""The query kernel inside the process: VectorIndex.search against one ``X @ q`` (the floor) and
+"""The query kernel inside the process: Index.search against one ``X @ q`` (the floor) and
 faiss-cpu's flat (exact) indexes, interleaved on the same queries."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from bench.common import (
     median,
     queries,
 )
-from s3vectors_emulator.store.index import VectorIndex
+from s3vectors_emulator.store.index import Index
 
 FULL_CELLS = [(n, d) for n in (10_000, 100_000, 1_000_000) for d in (128, 1024)]
 QUICK_CELLS = [(100_000, 128), (10_000, 1024)]
@@ -41,7 +41,7 @@ def _faiss() -> Any:
 
 
 def _capacity_rows(n: int) -> int:
-    rows = 16  # VectorIndex grows its matrix by doubling from 16 rows
+    rows = 16  # Index grows its matrix by doubling from 16 rows
     while rows < n:
         rows *= 2
     return rows
@@ -90,7 +90,7 @@ def run(quick: bool) -> Section:
     if faiss is not None:
         columns += [Column("faiss_ms", "faiss ms", "{:.2f}"), Column("faiss_ratio", "faiss/floor", "{:.2f}x")]
     columns.append(Column("target", "target"))
-    section = Section("kernel", "Query kernel in process (VectorIndex.search vs X @ q)", columns)
+    section = Section("kernel", "Query kernel in process (Index.search vs X @ q)", columns)
     if faiss is None:
         section.notes.append("faiss-cpu is not importable: faiss columns left out (pip install -e '.[bench]')")
     budget, min_rounds = (0.6, 7) if quick else (3.0, 9)
@@ -100,10 +100,10 @@ def run(quick: bool) -> Section:
         if why:
             section.notes.append(f"skipped {n:,} x {d}: {why}")
             continue
-        index = VectorIndex(d, "cosine")
+        index = Index(d, "cosine")
         fill_seconds = fill_index(index, n, rng)
         section.notes.append(
-            f"{n:,} x {d}: validate_put + put took {fill_seconds:.1f} s ({n / fill_seconds:,.0f} vectors/s)"
+            f"{n:,} x {d}: check_records + put took {fill_seconds:.1f} s ({n / fill_seconds:,.0f} vectors/s)"
         )
         # The floor runs over the very matrix the index searches (its live rows).
         matrix = index._matrix[: index.count]

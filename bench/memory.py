@@ -1,4 +1,4 @@
-"""Resident memory of a VectorIndex per million vectors of 1024 dimensions, against the raw bytes
+"""Resident memory of a Index per million vectors of 1024 dimensions, against the raw bytes
 (float32 vectors, keys and metadata by the service's size model).
 
 Each run is a fresh subprocess (``python -m bench.memory --child N D``) that reads its RSS before
@@ -38,10 +38,10 @@ def rss_bytes() -> int:
 
 
 def child(n: int, d: int) -> dict[str, Any]:
-    from s3vectors_emulator.store.index import VectorIndex
+    from s3vectors_emulator.store.index import Index
     from s3vectors_emulator.store.metadata import metadata_size
 
-    index = VectorIndex(d, "cosine")
+    index = Index(d, "cosine")
     rng = generator()
     gc.collect()
     before = rss_bytes()
@@ -112,7 +112,7 @@ def run(quick: bool) -> Section:
         {"figure": "RSS growth / raw float32 alone", "value": grown / raw_vectors, "unit": "x"},
         {"figure": "overhead per vector beyond raw", "value": (grown - raw) / n, "unit": "bytes"},
         {
-            "figure": "fill rate (validate_put + put)",
+            "figure": "fill rate (check_records + put)",
             "value": n / median([r["fill_seconds"] for r in results]),
             "unit": "vectors/s",
         },

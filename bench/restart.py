@@ -17,10 +17,9 @@ DIM = 1024
 
 
 def _fill(directory: Path, n: int) -> float:
-    from s3vectors_emulator.store.persistence import Persistence
-    from s3vectors_emulator.store.store import Store
+    from s3vectors_emulator.store.restore import open_store
 
-    store = Store(persistence=Persistence(directory))
+    store = open_store(directory)
     region = store.region("123456789012", "us-east-1")
     region.create_bucket("bench-restart", None, None)
     index = region.create_index(
@@ -28,8 +27,9 @@ def _fill(directory: Path, n: int) -> float:
         "idx",
         data_type="float32",
         dimension=DIM,
-        distance_metric="cosine",
-        metadata_configuration=None,
+        metric="cosine",
+        non_filterable_keys=None,
+        text_fields=None,
         encryption=None,
         tags=None,
     )
@@ -38,24 +38,22 @@ def _fill(directory: Path, n: int) -> float:
     for begin in range(0, n, 10_000):
         block = gaussian(rng, min(10_000, n - begin), DIM)
         for b in range(0, len(block), 500):
-            wire = [
-                {"key": key_of(begin + j), "data": {"float32": block[j]}, "metadata": {"g": (begin + j) % 10}}
-                for j in range(b, min(b + 500, len(block)))
+            entries = [
+                (key_of(begin + j), block[j], {"g": (begin + j) % 10}) for j in range(b, min(b + 500, len(block)))
             ]
-            index.put_vectors(index.vectors.validate_put(wire))
+            index.put(index.check_records(entries))
     seconds = now() - start
     store.close()
     return seconds
 
 
 def _restart(directory: Path) -> tuple[float, int]:
-    from s3vectors_emulator.store.persistence import Persistence
-    from s3vectors_emulator.store.store import Store
+    from s3vectors_emulator.store.restore import open_store
 
     start = now()
-    store = Store(persistence=Persistence(directory))
+    store = open_store(directory)
     seconds = now() - start
-    count = store.region("123456789012", "us-east-1").index("bench-restart", "idx").vectors.count
+    count = store.region("123456789012", "us-east-1").index("bench-restart", "idx").count
     store.close()
     return seconds, count
 

@@ -29,7 +29,8 @@ from bench.common import (
 )
 from s3vectors_emulator.app import create_app
 from s3vectors_emulator.config import Config
-from s3vectors_emulator.store.index import VectorIndex
+from s3vectors_emulator.store.configuration import ENHANCED, IndexSettings, TextField
+from s3vectors_emulator.store.index import Index
 
 D = 128
 K = 10
@@ -160,11 +161,11 @@ def _queries(section: Section, quick: bool) -> None:
     start = now()
     corpus = texts(rng, n, words)
     generated = now() - start
-    index = VectorIndex(D, "cosine", text_fields={FIELD: LANGUAGE})
+    index = Index(D, "cosine", settings=IndexSettings(ENHANCED, (TextField(FIELD, LANGUAGE),)))
     seconds = fill_index(index, n, rng, metadata=lambda i: {FIELD: corpus[i]})
     section.notes.append(
         f"{n:,} x {D} with one searchable '{LANGUAGE}' key: {len(words):,}-word vocabulary, texts generated in "
-        f"{generated:.1f} s, validate_put + put (with analysis) {seconds:.1f} s ({n / seconds:,.0f} vectors/s)"
+        f"{generated:.1f} s, check_records + put (with analysis) {seconds:.1f} s ({n / seconds:,.0f} vectors/s)"
     )
     vectors = queries(rng, 64, D)
     phrases = query_texts(rng, 64, words, n_function)

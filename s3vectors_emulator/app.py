@@ -31,7 +31,7 @@ from s3vectors_emulator.protocol.serialize import decode_body, encode, error_res
 from s3vectors_emulator.protocol.validate import validate
 from s3vectors_emulator.request_log import RequestRecord
 from s3vectors_emulator.runtime import Runtime
-from s3vectors_emulator.store.persistence import Persistence
+from s3vectors_emulator.store.restore import open_store
 from s3vectors_emulator.store.store import Store
 
 log = logging.getLogger("s3vectors_emulator")
@@ -58,9 +58,10 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     app.config["EMULATOR"] = config
     if store is not None:
         state = store
+    elif config.data_dir:
+        state = open_store(config.data_dir, legacy_buckets=config.legacy_buckets)
     else:
-        persistence = Persistence(config.data_dir) if config.data_dir else None
-        state = Store(legacy_buckets=config.legacy_buckets, persistence=persistence)
+        state = Store(legacy_buckets=config.legacy_buckets)
     app.extensions["s3vectors_store"] = state
     # QueryVectors page snapshots: one byte budget for the whole process (s3vectors_emulator.paging).
     snapshots = app.extensions["s3vectors_snapshots"] = Snapshots(config.snapshot_budget_bytes)

@@ -7,16 +7,39 @@ code from the service model.  Nothing here knows of HTTP.
 
 from __future__ import annotations
 
+from typing import Literal
+
+# What a refusal of one input value is about, in the store's terms; the operations turn it into
+# the request member's path (the fieldList), since only they know the API's member names.
+Part = Literal["key", "vector", "metadata", "filter", "text", "encryption"]
+
 
 class ServiceError(Exception):
     """An error the service answers with; ``code`` is the AWS exception name."""
 
     code = "InternalServerException"
 
-    def __init__(self, message: str, field_list: list[dict[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        field_list: list[dict[str, str]] | None = None,
+        *,
+        part: Part | None = None,
+        position: int | None = None,
+        detail: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field_list = field_list
+        # A refusal of one value: which part of the input (``position`` in its list, when it is
+        # one of many) and the fieldList's message for it (``detail``, else the message).
+        self.part = part
+        self.position = position
+        self.detail = detail
+
+    def located(self, path: str) -> ServiceError:
+        """This refusal with a fieldList naming the request member ``path``."""
+        return type(self)(self.message, [{"path": path, "message": self.detail or self.message}])
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
@@ -290,14 +313,14 @@ def wrong_dimension(dimension: int, length: int) -> str:
     return f"vector must have length {dimension}, but has length {length}"
 
 
-def key_too_long(path: str | None) -> ValidationError:
-    """behaviour.md#vectors-keys: the fieldList names the key's path when there is one."""
-    return ValidationError(KEY_TOO_LONG, [{"path": path, "message": KEY_TOO_LONG}] if path else None)
+def key_too_long(position: int) -> ValidationError:
+    """behaviour.md#vectors-keys: the key at ``position`` of the request's list."""
+    return ValidationError(KEY_TOO_LONG, part="key", position=position)
 
 
-def invalid_record(key: str, path: str, detail: str) -> ValidationError:
-    """A PutVectors record refused: its vector (path ``vectors[i]``) or metadata (``vectors[i].metadata``)."""
-    return ValidationError(f"Invalid record for key '{key}': {detail}", [{"path": path, "message": detail}])
+def invalid_record(key: str, position: int, part: Part, detail: str) -> ValidationError:
+    """A PutVectors record refused for its vector or its metadata (``part``)."""
+    return ValidationError(f"Invalid record for key '{key}': {detail}", part=part, position=position, detail=detail)
 
 
 # -- Metadata (behaviour.md#metadata) -------------------------------------------------------------------
@@ -339,8 +362,8 @@ def too_many_constraints(limit: int) -> str:
 
 
 def filter_error(message: str) -> ValidationError:
-    """A filter refused: the fieldList names ``filter``."""
-    return ValidationError(message, [{"path": "filter", "message": message}])
+    """A filter refused (the fieldList names the filter)."""
+    return ValidationError(message, part="filter")
 
 
 # -- Queries (behaviour.md#queries, behaviour.md#search-validation) -------------------------------------
@@ -352,21 +375,22 @@ QUERY_VECTOR_INVALID = "Query vector contains invalid values or is invalid for t
 
 def invalid_query_vector(detail: str) -> ValidationError:
     """behaviour.md#decision-unseen-messages / behaviour.md#distances: one top-level message, the detail in the
-    fieldList at ``vector``."""
-    return ValidationError(QUERY_VECTOR_INVALID, [{"path": "vector", "message": f"Invalid input: {detail}"}])
+    fieldList."""
+    return ValidationError(QUERY_VECTOR_INVALID, part="vector", detail=f"Invalid input: {detail}")
 
 
 def not_searchable(key: str, position: int) -> ValidationError:
     """behaviour.md#search-validation: queryTexts on a key without a text search configuration (the
     behaviour.md#decision-unseen-messages style: no AWS wording is known)."""
-    message = f"Metadata key '{key}' is not configured for full-text search"
-    return ValidationError.at(f"queryTexts[{position}].metadataKey", message)
+    return ValidationError(
+        f"Metadata key '{key}' is not configured for full-text search", part="text", position=position
+    )
 
 
 def duplicate_query_text_key(key: str, position: int) -> ValidationError:
     """behaviour.md#search-validation (behaviour.md#decision-unseen-messages style: no AWS wording is known)."""
     message = f"Duplicate metadataKey '{key}' in queryTexts: each key may appear only once"
-    return ValidationError.at(f"queryTexts[{position}].metadataKey", message)
+    return ValidationError(message, part="text", position=position)
 
 
 # -- Page tokens (behaviour.md#paging-tokens, behaviour.md#listing-tokens) ------------------------------

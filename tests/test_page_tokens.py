@@ -118,21 +118,15 @@ def test_snapshot_memory_stays_within_the_budget(tmp_path):
             "idx",
             data_type="float32",
             dimension=8,
-            distance_metric="cosine",
-            metadata_configuration={"nonFilterableMetadataKeys": ["pad"]},
+            metric="cosine",
+            non_filterable_keys=["pad"],
+            text_fields=None,
             encryption=None,
             tags=None,
         )
-        index.put_vectors(
-            index.vectors.validate_put(
-                [
-                    {
-                        "key": f"key-{i:06}",
-                        "data": {"float32": [1.0 + i % 7] * 7 + [float(i)]},
-                        "metadata": {"pad": "y" * 4000, "i": i},
-                    }
-                    for i in range(2000)
-                ]
+        index.put(
+            index.check_records(
+                (f"key-{i:06}", [1.0 + i % 7] * 7 + [float(i)], {"pad": "y" * 4000, "i": i}) for i in range(2000)
             )
         )
         contexts.append(Context(region=state, snapshots=snapshots))
@@ -146,13 +140,8 @@ def test_snapshot_memory_stays_within_the_budget(tmp_path):
             state = contexts[round_ % 3]
             index = state.region.index("paged", "idx")
             if round_ % 5 == 0:
-                index.put_vectors(
-                    index.vectors.validate_put(
-                        [
-                            {"key": f"key-{i:06}", "data": {"float32": [2.0] * 8}, "metadata": {"pad": "z" * 4000}}
-                            for i in range(0, 2000, 2)
-                        ]
-                    )
+                index.put(
+                    index.check_records((f"key-{i:06}", [2.0] * 8, {"pad": "z" * 4000}) for i in range(0, 2000, 2))
                 )
             assert "nextToken" in query_vectors(state, params)
         grown = tracemalloc.get_traced_memory()[0] - base

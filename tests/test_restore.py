@@ -75,7 +75,7 @@ def test_inconsistent_rows_are_left_out_with_a_line_each(tmp_path):
         db.execute(
             "INSERT INTO buckets (uid, account, region, name, creation_time, encryption, legacy, "
             "default_index_mode, tags) VALUES ('v', '123456789012', 'us-east-1', 'broken', 0, "
-            "'{\"sseType\": \"AES256\"}', 0, 'ENHANCED', 'nope')"
+            "'{\"sse_type\": \"AES256\"}', 0, 'ENHANCED', 'nope')"
         )
     db.close()
 

@@ -7,19 +7,40 @@ from typing import Any
 import orjson
 
 from s3vectors_emulator.errors import POLICY_NOT_FOUND, POLICY_NOT_JSON, NotFoundError, ValidationError
-from s3vectors_emulator.operations.common import Context, bucket_name, resolve_bucket
+from s3vectors_emulator.operations.common import (
+    Context,
+    bucket_name,
+    creation_path,
+    encryption_in,
+    encryption_out,
+    located,
+    resolve_bucket,
+)
 from s3vectors_emulator.paging import DEFAULT_MAX_RESULTS, decode_name_token, encode_token
+from s3vectors_emulator.store.store import Bucket
 
 
 def create_vector_bucket(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    bucket = ctx.region.create_bucket(
-        params["vectorBucketName"], params.get("encryptionConfiguration"), params.get("tags")
-    )
+    with located(creation_path):
+        bucket = ctx.region.create_bucket(
+            params["vectorBucketName"], encryption_in(params.get("encryptionConfiguration")), params.get("tags")
+        )
     return {"vectorBucketArn": bucket.arn}
 
 
 def get_vector_bucket(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    return {"vectorBucket": resolve_bucket(ctx, params).describe()}
+    bucket = resolve_bucket(ctx, params)
+    return {
+        "vectorBucket": {
+            **_summary(bucket),
+            "encryptionConfiguration": encryption_out(bucket.encryption),
+            "defaultIndexMode": bucket.settings.default_index_mode,
+        }
+    }
+
+
+def _summary(bucket: Bucket) -> dict[str, Any]:
+    return {"vectorBucketName": bucket.name, "vectorBucketArn": bucket.arn, "creationTime": bucket.creation_time}
 
 
 def delete_vector_bucket(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -34,7 +55,7 @@ def list_vector_buckets(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         decode_name_token(params.get("nextToken"), owner),
         params.get("maxResults", DEFAULT_MAX_RESULTS),
     )
-    result: dict[str, Any] = {"vectorBuckets": [b.summary() for b in buckets]}
+    result: dict[str, Any] = {"vectorBuckets": [_summary(b) for b in buckets]}
     if more:
         result["nextToken"] = encode_token(owner, buckets[-1].name)
     return result
@@ -53,7 +74,7 @@ def put_vector_bucket_policy(ctx: Context, params: dict[str, Any]) -> dict[str, 
 
 
 def get_vector_bucket_policy(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    policy = resolve_bucket(ctx, params).policy
+    policy = resolve_bucket(ctx, params).settings.policy
     if policy is None:
         raise NotFoundError(POLICY_NOT_FOUND)
     return {"policy": policy}

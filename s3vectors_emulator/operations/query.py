@@ -16,16 +16,25 @@ from s3vectors_emulator.errors import (
     CLASSIC_ON_ENHANCED,
     QUERY_NEEDS_VECTOR_OR_TEXT,
     TEXT_NEEDS_ENHANCED,
+    ServiceError,
     ValidationError,
     duplicate_query_text_key,
     invalid_token,
     not_searchable,
 )
-from s3vectors_emulator.operations.common import Context, resolve_index
+from s3vectors_emulator.operations.common import Context, located, resolve_index
 from s3vectors_emulator.paging import QUERY_PAGE_SIZE, next_query_token, query_page
-from s3vectors_emulator.store.index import QueryHit
+from s3vectors_emulator.store.configuration import CLASSIC, ENHANCED
+from s3vectors_emulator.store.index import Index
 from s3vectors_emulator.store.metadata import unpack_metadata
-from s3vectors_emulator.store.store import CLASSIC, ENHANCED, Index
+from s3vectors_emulator.store.records import QueryHit
+
+
+def query_path(error: ServiceError) -> str:
+    """The member a QueryVectors refusal is about (behaviour.md#search-validation)."""
+    if error.part == "text":
+        return f"queryTexts[{error.position}].metadataKey"
+    return "vector" if error.part == "vector" else "filter"
 
 
 def query_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -37,20 +46,22 @@ def query_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     requested = params.get("queryMode")
     if requested == CLASSIC and index.mode == ENHANCED:
         raise ValidationError(CLASSIC_ON_ENHANCED)  # behaviour.md#modes
-    pairs = _check_texts(index, texts, requested) if texts is not None else None
+    with located(query_path):
+        pairs = _check_texts(index, texts, requested) if texts is not None else None
     enhanced = (requested or index.mode) == ENHANCED
     return_metadata = params.get("returnMetadata", False)
     token = params.get("nextToken")
     if token is None:
         vector = params.get("queryVector")
-        hits = index.vectors.search(
-            vector["float32"] if vector is not None else None,
-            pairs,
-            params["topK"],
-            params.get("filter"),
-            enhanced,
-            return_metadata,
-        )
+        with located(query_path):
+            hits = index.search(
+                vector["float32"] if vector is not None else None,
+                pairs,
+                params["topK"],
+                params.get("filter"),
+                enhanced,
+                return_metadata,
+            )
         offset = 0
     else:
         hits, offset = query_page(ctx.snapshots, token, _fingerprint(index, params))
@@ -64,7 +75,7 @@ def query_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     )
     result: dict[str, Any] = {
         "vectors": [_wire(hit, shape) for hit in page],
-        "distanceMetric": index.distance_metric,  # required, so present on text-only answers too
+        "distanceMetric": index.metric,  # required, so present on text-only answers too
     }
     following = next_query_token(ctx.snapshots, token, _fingerprint(index, params), hits, offset)
     if following is not None:
@@ -77,7 +88,7 @@ def _check_texts(index: Index, texts: list[dict[str, Any]], requested: str | Non
     distinct and searchable keys."""
     if index.mode != ENHANCED or requested == CLASSIC:
         raise ValidationError.at("queryTexts", TEXT_NEEDS_ENHANCED)
-    searchable = index.searchable_keys
+    searchable = index.text_fields
     seen: set[str] = set()
     pairs = []
     for position, entry in enumerate(texts):

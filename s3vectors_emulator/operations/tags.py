@@ -18,4 +18,4 @@ def untag_resource(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_tags_for_resource(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    return {"tags": dict(ctx.region.tagged(params["resourceArn"]).tags)}
+    return {"tags": dict(ctx.region.tagged(params["resourceArn"]).settings.tags)}

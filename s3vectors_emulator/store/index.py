@@ -1,18 +1,21 @@
-"""The vectors of one index: a float32 matrix, its keys, its metadata columns, and exact search.
+"""One vector index: its configuration, its float32 matrix, keys, metadata columns and text fields,
+and exact search over them.
 
-Knows nothing of HTTP; raises :mod:`s3vectors_emulator.errors` classes.  One readers–writer lock per index:
-queries, gets and listings share it (numpy releases the GIL, so they run in parallel), puts and
-deletes hold it alone, so a reader sees a write entirely or not at all (behaviour.md#decision-consistency).
+Knows nothing of HTTP or of the API's member names; raises :mod:`s3vectors_emulator.errors` classes.
+One readers–writer lock per index: queries, gets and listings share it (numpy releases the GIL, so
+they run in parallel), puts and deletes hold it alone, so a reader sees a write entirely or not at
+all (behaviour.md#decision-consistency).  Every write goes through the journal under that lock
+before memory changes (:mod:`s3vectors_emulator.store.journal`).
 """
 
 from __future__ import annotations
 
-import array as stdarray
 import bisect
 import math
+import secrets
 import zlib
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.dtypes import StringDType
@@ -31,19 +34,21 @@ from s3vectors_emulator.errors import (
     not_searchable,
     wrong_dimension,
 )
+from s3vectors_emulator.store.configuration import ENHANCED, Encryption, IndexSettings
 from s3vectors_emulator.store.distances import Metric, RowNorms, rank
 from s3vectors_emulator.store.filters import compile_filter, parse_filter
+from s3vectors_emulator.store.journal import IndexDeleted, Journal, VectorsDeleted, VectorsPut
 from s3vectors_emulator.store.locks import ReadWriteLock
 from s3vectors_emulator.store.metadata import (
     Metadata,
     MetadataColumns,
     StoredMetadata,
     pack_metadata,
-    to_float,
     unpack_metadata,
     validate_metadata,
 )
 from s3vectors_emulator.store.ranking import fuse, rank_text_only
+from s3vectors_emulator.store.records import QueryHit, Record, StoredVector, check_keys, key_fits, to_float32
 from s3vectors_emulator.store.text import (
     Analysis,
     Analyzer,
@@ -54,60 +59,13 @@ from s3vectors_emulator.store.text import (
     query_terms,
 )
 
-Record = tuple[str, NDArray[np.float32], Metadata]
-
-MAX_KEY_BYTES = 1024
-
-
 _MIN_CAPACITY = 16
+_MEMORY_ONLY = Journal()
 
 
-class QueryHit(NamedTuple):
-    """One ranked result; text and hybrid queries fill the score fields (behaviour.md#search-scores)."""
-
-    key: str
-    distance: float | None  # None: not in the vector list (text-only, or hybrid beyond it)
-    metadata: StoredMetadata  # packed (unpack_metadata); None when not asked for, or empty
-    bm25: tuple[tuple[str, float], ...] = ()  # (metadata key, BM25) for each key scoring > 0
-    fused: float | None = None  # hybrid only: the RRF score
-
-
-def check_key(key: str, path: str | None = None) -> None:
-    """behaviour.md#names: a key is bounded at 1,024 UTF-8 bytes as well as 1,024 characters.
-
-    The character bound is the wire layer's (Coral length message); this is the byte bound, the
-    same on PutVectors, GetVectors and DeleteVectors.
-    """
-    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
-        raise key_too_long(path)
-
-
-def to_float32(values: Sequence[Any]) -> NDArray[np.float32] | None:
-    """JSON numbers as float32, converted before any check (behaviour.md#metadata: 1e39 → inf → refused).
-
-    Returns None when an element is not a number at all.
-    """
-    with np.errstate(over="ignore"):
-        return _as_float32(values)
-
-
-def _as_float32(values: Sequence[Any]) -> NDArray[np.float32] | None:
-    """:func:`to_float32` without its errstate (the caller holds one for a whole batch)."""
-    if isinstance(values, stdarray.array) and values.typecode == "d":
-        # The wire layer converted the list in its type check: read it without a Python loop.
-        return np.frombuffer(values, dtype=np.float64).astype(np.float32)
-    try:
-        array = np.asarray(values, dtype=np.float32)
-    except OverflowError:
-        # An int beyond float64: it is beyond float32 too, so ±inf (refused as such).
-        try:
-            as_double = np.asarray([to_float(v) for v in values], dtype=np.float64)
-        except (TypeError, ValueError):
-            return None
-        array = as_double.astype(np.float32)
-    except (TypeError, ValueError):
-        return None
-    return array if array.ndim == 1 else None
+def new_uid() -> str:
+    """An identity no other bucket, index or region state ever has: page tokens are bound to it."""
+    return secrets.token_hex(8)
 
 
 def _crc(key: str) -> int:
@@ -115,19 +73,47 @@ def _crc(key: str) -> int:
     return zlib.crc32(key.encode("utf-8", "surrogatepass"))
 
 
-class VectorIndex:
-    """The data plane of one vector index."""
+class Index:
+    """A vector index: configuration and data, behind one lock.
+
+    Alone (a dimension and a metric) it is a complete searchable collection; a region gives it its
+    names, ARN, settings and journal when it creates or restores one.
+    """
 
     def __init__(
         self,
         dimension: int,
         metric: Metric,
-        non_filterable_keys: frozenset[str] = frozenset(),
-        text_fields: Mapping[str, str | None] | None = None,
+        *,
+        non_filterable_keys: Sequence[str] | None = None,
+        settings: IndexSettings | None = None,
+        name: str = "",
+        bucket_name: str = "",
+        bucket_uid: str = "",
+        arn: str = "",
+        creation_time: float = 0.0,
+        data_type: str = "float32",
+        encryption: Encryption | None = None,
+        bucket_encryption: Encryption | None = None,
+        uid: str | None = None,
+        journal: Journal = _MEMORY_ONLY,
     ) -> None:
         self.dimension = dimension
         self.metric: Metric = metric
-        self.non_filterable_keys = frozenset(non_filterable_keys)
+        self.name = name
+        self.bucket_name = bucket_name
+        self.bucket_uid = bucket_uid
+        self.arn = arn
+        self.creation_time = creation_time
+        self.data_type = data_type
+        # As configured (None: never given, GetIndex omits it) and as a frozen set for the checks.
+        self.non_filterable_list = tuple(non_filterable_keys) if non_filterable_keys is not None else None
+        self.non_filterable_keys = frozenset(non_filterable_keys or ())
+        self.encryption = encryption  # its own configuration, else None
+        # What its vectors are encrypted with: its own configuration, else its bucket's.
+        self.effective_encryption = encryption or bucket_encryption or Encryption()
+        self.uid = uid or new_uid()
+        self._journal = journal
         self._lock = ReadWriteLock()
         # Full-text search (behaviour.md#decision-text-search): the inverted indexes, None while no key is searchable,
         # and the analyzer of each searchable key.  The dict is replaced, never mutated, so a writer can analyze outside
@@ -152,8 +138,26 @@ class VectorIndex:
         self._columns = MetadataColumns()
         # Key order for ListVectors: (rows in key order, keys in that order); None after a write.
         self._sorted: tuple[NDArray[np.int64], list[str]] | None = None
-        if text_fields:
-            self.set_text_fields(text_fields)
+        self.settings = IndexSettings(ENHANCED)
+        self.apply_settings(settings or IndexSettings(ENHANCED))
+
+    # -- settings (behaviour.md#text-config-update, behaviour.md#modes) ---------------------------
+
+    @property
+    def mode(self) -> str:
+        return self.settings.mode
+
+    @property
+    def text_fields(self) -> dict[str, str | None]:
+        """Searchable key → analyzer language (None: standard)."""
+        return {f.key: f.language for f in self.settings.text_fields or ()}
+
+    def apply_settings(self, settings: IndexSettings) -> None:
+        """Make ``settings`` current (the caller has made them durable); a new text field is built
+        from the stored vectors before this returns (behaviour.md#decision-text-search: ACTIVE at once)."""
+        if settings.text_fields != self.settings.text_fields:
+            self._set_text_fields({f.key: f.language for f in settings.text_fields or ()})
+        self.settings = settings
 
     # -- sizes ---------------------------------------------------------------------------------
 
@@ -182,29 +186,32 @@ class VectorIndex:
 
     # -- validation ----------------------------------------------------------------------------
 
-    def validate_put(self, vectors: list[dict[str, Any]]) -> list[Record]:
-        """Check a PutVectors list; the first failing record fails the request (behaviour.md#errors-catalogue).
+    def check_records(self, entries: Iterable[tuple[str, Any, Any]]) -> list[Record]:
+        """(key, values, metadata document) of a PutVectors as records with distinct keys; the first
+        failing entry fails them all (behaviour.md#vectors-all-or-nothing).
 
-        Per record, in order: key bytes, dimension, NaN/Inf, cosine zero norm, metadata.
-        Duplicate keys: every occurrence is checked, the last one wins (behaviour.md#decision-duplicates-and-order).
+        Per entry, in order: key bytes, dimension, NaN/Inf, cosine zero norm, metadata.  A repeated
+        key: every occurrence is checked, the last one wins, in the place of its last occurrence
+        (behaviour.md#vectors-duplicates).
         """
         latest: dict[str, Record] = {}
         # One errstate for the batch (entering one costs about as much as the checks of a record).
         with np.errstate(over="ignore", invalid="ignore"):
-            for i, record in enumerate(vectors):
-                self._check_record(i, record, latest)
+            for position, (key, values, metadata) in enumerate(entries):
+                record = self._check_record(position, key, values, metadata)
+                latest.pop(key, None)  # keep the order of last occurrences
+                latest[key] = record
         return list(latest.values())
 
-    def _check_record(self, i: int, record: dict[str, Any], latest: dict[str, Record]) -> None:
-        """One record of :meth:`validate_put` (under the caller's errstate)."""
-        key = record["key"]
-        check_key(key, f"vectors[{i}].key")
-        values = record["data"]["float32"]
+    def _check_record(self, position: int, key: str, values: Any, metadata: Any) -> Record:
+        """One entry of :meth:`check_records` (under its errstate)."""
+        if not key_fits(key):
+            raise key_too_long(position)
 
-        def fail(detail: str, *, i: int = i, key: str = key) -> ValidationError:
-            return invalid_record(key, f"vectors[{i}]", detail)
+        def fail(detail: str) -> ValidationError:
+            return invalid_record(key, position, "vector", detail)
 
-        vector = _as_float32(values)
+        vector = to_float32(values)
         if vector is None:
             raise fail(VECTOR_NOT_NUMBERS)
         if len(vector) != self.dimension:
@@ -216,76 +223,67 @@ class VectorIndex:
         if not 0.0 < square < math.inf:
             if not np.isfinite(vector).all():
                 raise fail(VECTOR_NAN)
-            # behaviour.md#distances: checked on the float32 values, so components that round to 0 count as 0.
+            # behaviour.md#vectors-zero-norm: checked on the float32 values, so components that round to 0 count as 0.
             if self.metric == "cosine" and not vector.any():
                 raise fail(VECTOR_ZERO_NORM)
-        metadata = validate_metadata(
-            record.get("metadata"),
-            record_key=key,
-            record_index=i,
-            non_filterable_keys=self.non_filterable_keys,
+        checked = validate_metadata(
+            metadata, record_key=key, record_index=position, non_filterable_keys=self.non_filterable_keys
         )
-        latest.pop(key, None)  # keep the order of last occurrences
-        latest[key] = (key, vector, metadata)
+        return Record(key, vector, checked)
 
-    def validate_query_vector(self, vector: Sequence[Any]) -> NDArray[np.float32]:
-        """behaviour.md#decision-unseen-messages / behaviour.md#distances: one top-level message, the detail in the
-        fieldList at ``vector``."""
-
-        def fail(detail: str) -> ValidationError:
-            return invalid_query_vector(detail)
-
-        query = to_float32(vector)
+    def check_query_vector(self, values: Sequence[Any]) -> NDArray[np.float32]:
+        """behaviour.md#decision-unseen-messages / behaviour.md#distances: the query vector as float32."""
+        with np.errstate(over="ignore"):
+            query = to_float32(values)
         if query is None:
-            raise fail(VECTOR_NOT_NUMBERS)
+            raise invalid_query_vector(VECTOR_NOT_NUMBERS)
         if len(query) != self.dimension:
-            raise fail(wrong_dimension(self.dimension, len(query)))
+            raise invalid_query_vector(wrong_dimension(self.dimension, len(query)))
         if not np.isfinite(query).all():
-            raise fail(VECTOR_NAN)
+            raise invalid_query_vector(VECTOR_NAN)
         if self.metric == "cosine" and not query.any():
-            raise fail(VECTOR_ZERO_NORM)
+            raise invalid_query_vector(VECTOR_ZERO_NORM)
         return query
 
     # -- writes --------------------------------------------------------------------------------
 
-    def put(self, records: list[Record], durable: Callable[[list[Record]], None] | None = None) -> None:
-        """Insert or overwrite (vector and metadata entirely, behaviour.md#metadata); atomic for readers.
+    def put(self, records: list[Record]) -> None:
+        """Insert or overwrite records of distinct keys (:meth:`check_records` makes them so); the
+        vector and metadata are replaced entirely (behaviour.md#vectors-overwrite); atomic for readers."""
+        if records:
+            self._put(VectorsPut(self, records, [pack_metadata(record.metadata) for record in records]), journal=True)
 
-        ``durable`` (the data directory's write) runs under the write lock before memory
-        changes, so the database and the matrix see writes in the same order, and a write
-        that cannot be made durable is not applied.
-        """
-        latest: dict[str, Record] = {}
-        for record in records:  # behaviour.md#decision-duplicates-and-order: the last occurrence of a key wins
-            latest.pop(record[0], None)
-            latest[record[0]] = record
-        if not latest:
-            return
+    def replay(self, change: VectorsPut) -> None:
+        """Apply a put that is already durable (restore: the journal's content at start-up)."""
+        self._put(change, journal=False)
+
+    def _put(self, change: VectorsPut, journal: bool) -> None:
+        records, packed = change.records, change.packed
         # Text analysis is the costly part of indexing: done before taking the lock, so readers
         # are not held up by it, and redone under the lock only if the configuration changed.
         analyzers = self._analyzers
-        analyses = [analyses_of(analyzers, record[2]) for record in latest.values()] if analyzers else []
+        analyses = [analyses_of(analyzers, record.metadata) for record in records] if analyzers else []
         with self._lock.write():
             self._check_live()
-            if durable is not None:
-                durable(list(latest.values()))
+            if journal:
+                self._journal.write(change)
             if self._analyzers is not analyzers:
                 analyzers = self._analyzers
-                analyses = [analyses_of(analyzers, record[2]) for record in latest.values()] if analyzers else []
+                analyses = [analyses_of(analyzers, record.metadata) for record in records] if analyzers else []
             text = self._text
             self._version += 1
-            new = sum(1 for key in latest if key not in self._row_of)
+            new = sum(1 for record in records if record.key not in self._row_of)
             if self._n + new > len(self._matrix):
                 self._resize(max(self._n + new, 2 * len(self._matrix)))
-            touched = np.empty(len(latest), dtype=np.int64)
+            touched = np.empty(len(records), dtype=np.int64)
             appended: list[Metadata] = []  # new rows' metadata, added to the columns in one batch
-            for j, (key, vector, metadata) in enumerate(latest.values()):
+            for j, (key, vector, metadata) in enumerate(records):
                 row = self._row_of.get(key)
                 if row is None:
                     row = self._n
                     self._n += 1
                     self._row_of[key] = row
-                    self._metadata.append(pack_metadata(metadata))
+                    self._metadata.append(packed[j])
                     self._key_col[row] = key
                     self._crc[row] = _crc(key)
                     appended.append(metadata)
@@ -293,7 +291,7 @@ class VectorIndex:
                         text.put_row(row, analyses[j], overwrite=False)
                 else:
                     old = self._metadata[row]
-                    self._metadata[row] = pack_metadata(metadata)
+                    self._metadata[row] = packed[j]
                     self._columns.replace_row(row, metadata)
                     # behaviour.md#decision-text-search: strongly consistent; an unchanged searchable value keeps its
                     # postings.
@@ -309,27 +307,25 @@ class VectorIndex:
             if text is not None:
                 text.maybe_compact()
 
-    def delete(self, keys: list[str], durable: Callable[[list[str]], None] | None = None) -> None:
+    def delete(self, keys: list[str]) -> None:
         """Delete the given keys; absent keys are ignored (behaviour.md#decision-deleting-absent); atomic for
         readers."""
-        for i, key in enumerate(keys):
-            check_key(key, f"keys[{i}]")
+        check_keys(keys)
+        distinct = list(dict.fromkeys(keys))
         with self._lock.write():
             self._check_live()
-            if durable is not None:
-                durable(list(dict.fromkeys(keys)))
+            self._journal.write(VectorsDeleted(self, distinct))
             self._version += 1
             text = self._text
-            for key in dict.fromkeys(keys):
+            for key in distinct:
                 row = self._row_of.pop(key, None)
                 if row is None:
                     continue
                 last = self._n - 1
                 self._columns.remove_row(row)
                 if text is not None:
-                    text.remove_row(
-                        row, last
-                    )  # behaviour.md#decision-text-search: the vector leaves text results at once
+                    # behaviour.md#decision-text-search: the vector leaves text results at once.
+                    text.remove_row(row, last)
                 if row != last:
                     # O(1): the last row fills the hole, everywhere in step.
                     moved = str(self._key_col[last])
@@ -349,29 +345,24 @@ class VectorIndex:
             if capacity > _MIN_CAPACITY and self._n < capacity // 4:
                 self._resize(max(_MIN_CAPACITY, capacity // 2))  # give memory back, amortised
 
-    def retire(self, durable: Callable[[], None] | None = None) -> None:
+    def retire(self) -> None:
         """End the index (DeleteIndex): every write either lands before this, and is deleted with
-        it by ``durable``, or fails afterwards with NotFound."""
+        it, or fails afterwards with NotFound."""
         with self._lock.write():
             self._check_live()
-            if durable is not None:
-                durable()
+            self._journal.write(IndexDeleted(self))
             self._retired = True
 
     def _check_live(self) -> None:
         if self._retired:
             raise NotFoundError(INDEX_NOT_FOUND)
 
-    # -- text search configuration (behaviour.md#text-config-update, behaviour.md#search)
-    # -------------------------------------
-
-    def set_text_fields(self, fields: Mapping[str, str | None]) -> None:
+    def _set_text_fields(self, fields: Mapping[str, str | None]) -> None:
         """Make exactly ``fields`` (metadata key → language) searchable.
 
-        A new key is built from the vectors already stored before this returns (behaviour.md#decision-text-search:
-        ACTIVE at
-        once); a dropped key's index is freed.  The analysis runs under the read lock, so queries
-        keep running, and is redone under the write lock only if a write landed in between.
+        A new key is built from the vectors already stored; a dropped key's index is freed.  The
+        analysis runs under the read lock, so queries keep running, and is redone under the write
+        lock only if a write landed in between.
         """
         wanted = {key: analyzer_for(language) for key, language in fields.items()}
 
@@ -405,26 +396,24 @@ class VectorIndex:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def _wire(self, row: int, return_data: bool, return_metadata: bool) -> dict[str, Any]:
-        item: dict[str, Any] = {"key": str(self._key_col[row])}
-        if return_data:
-            # float32 values as Python floats: 0.1 reads back as 0.10000000149011612 (behaviour.md#metadata).
-            item["data"] = {"float32": self._matrix[row].tolist()}
-        if return_metadata:
-            item["metadata"] = unpack_metadata(self._metadata[row])  # {} when none (behaviour.md#metadata)
-        return item
+    def _vectors(self, rows: Sequence[int], with_data: bool, with_metadata: bool) -> list[StoredVector]:
+        """The vectors of ``rows`` (under the read lock): values copied, so later writes do not show."""
+        block = self._matrix[np.asarray(rows, dtype=np.int64)] if with_data and len(rows) else None
+        return [
+            StoredVector(
+                str(self._key_col[row]),
+                block[i] if block is not None else None,
+                unpack_metadata(self._metadata[row]) if with_metadata else None,
+            )
+            for i, row in enumerate(rows)
+        ]
 
-    def get(self, keys: list[str], return_data: bool = False, return_metadata: bool = False) -> list[dict[str, Any]]:
-        """behaviour.md#decision-duplicates-and-order: request order, absent keys omitted, duplicates collapsed."""
-        for i, key in enumerate(keys):
-            check_key(key, f"keys[{i}]")
+    def get(self, keys: list[str], with_data: bool = False, with_metadata: bool = False) -> list[StoredVector]:
+        """behaviour.md#vectors-get: request order, absent keys omitted, duplicates collapsed."""
+        check_keys(keys)
         with self._lock.read():
-            out = []
-            for key in dict.fromkeys(keys):
-                row = self._row_of.get(key)
-                if row is not None:
-                    out.append(self._wire(row, return_data, return_metadata))
-            return out
+            rows = [row for row in map(self._row_of.get, dict.fromkeys(keys)) if row is not None]
+            return self._vectors(rows, with_data, with_metadata)
 
     def _key_order(self) -> tuple[NDArray[np.int64], list[str]]:
         """Rows in key order, cached until the next write (called under the read lock).
@@ -447,16 +436,16 @@ class VectorIndex:
         start_after: str | None = None,
         segment_count: int = 1,
         segment_index: int = 0,
-        return_data: bool = False,
-        return_metadata: bool = False,
-    ) -> tuple[list[dict[str, Any]], str | None]:
+        with_data: bool = False,
+        with_metadata: bool = False,
+    ) -> tuple[list[StoredVector], str | None]:
         """One ListVectors page: keys in UTF-8 byte order after ``start_after``, in one segment.
 
         behaviour.md#decision-duplicates-and-order: segment = crc32(UTF-8 key) mod segment_count, so segments are
         disjoint and cover the
         index; a page continues strictly after a key, so a vector present and unchanged through
         a listing is returned exactly once.  Returns the page and its last key when more items
-        remain in this segment (else None), for the wire layer to make a nextToken of.
+        remain in this segment (else None), for the caller to make a page token of.
         """
         with self._lock.read():
             n = self._n
@@ -480,8 +469,8 @@ class VectorIndex:
                 pos += window
                 window *= 2
             rows = np.concatenate(picked) if picked else np.empty(0, dtype=np.int64)
-            items = [self._wire(int(row), return_data, return_metadata) for row in rows]
-            last = items[-1]["key"] if more and items else None
+            items = self._vectors(rows.tolist(), with_data, with_metadata)
+            last = items[-1].key if more and items else None
             return items, last
 
     def search(
@@ -491,7 +480,7 @@ class VectorIndex:
         top_k: int,
         filter_doc: Any = None,
         enhanced: bool = True,
-        return_metadata: bool = False,
+        with_metadata: bool = False,
     ) -> list[QueryHit]:
         """Vector, full-text or hybrid search (behaviour.md#queries-order-of-checks), at most ``top_k`` hits in rank
         order.
@@ -502,7 +491,7 @@ class VectorIndex:
         ascending (behaviour.md#decision-query-results, behaviour.md#decision-text-search).  A filter restricts every
         list; BM25 statistics stay whole-index.
         """
-        query = self.validate_query_vector(vector) if vector is not None else None
+        query = self.check_query_vector(vector) if vector is not None else None
         # The filter is validated before any data is looked at: errors come on an empty index too.
         evaluate = None
         if filter_doc is not None:
@@ -537,7 +526,7 @@ class VectorIndex:
                 )
             if not wanted:
                 return [
-                    QueryHit(str(key_col[row]), distance, self._metadata_of(row, return_metadata))
+                    QueryHit(str(key_col[row]), distance, self._metadata_of(row, with_metadata))
                     for row, distance in zip(vector_rows.tolist(), distances.tolist(), strict=True)
                 ]
 
@@ -561,7 +550,7 @@ class VectorIndex:
                     QueryHit(
                         str(key_col[row]),
                         distance_of.get(row),
-                        self._metadata_of(row, return_metadata),
+                        self._metadata_of(row, with_metadata),
                         tuple((k, s) for k, s in zip(keys, row_scores, strict=True) if s > 0.0),
                         None if fused is None else float(fused[j]),
                     )

@@ -134,7 +134,7 @@ def validate_metadata(
     """
 
     def fail(detail: str) -> ValidationError:
-        return invalid_record(record_key, f"vectors[{record_index}].metadata", detail)
+        return invalid_record(record_key, record_index, "metadata", detail)
 
     if metadata is None:
         return {}

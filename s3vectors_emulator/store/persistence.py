@@ -11,6 +11,11 @@ Buckets and indexes have ids that are never reused (AUTOINCREMENT), and an index
 its bucket by id, so rows a delete left behind can never be taken for a later resource of the
 same name.  A lock file held with ``flock`` keeps a second emulator off the same directory, and
 every write first checks that the database and the lock file are still the ones opened.
+
+This is the store's journal with a data directory: each change the store makes arrives at
+:meth:`Persistence.write` and is committed in one transaction before the store applies it.
+The tables hold the state those changes add up to, in the store's own terms (its JSON is this
+module's format, not the API's); :mod:`s3vectors_emulator.store.restore` reads it back as changes.
 """
 
 from __future__ import annotations
@@ -27,15 +32,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import orjson
 
 from s3vectors_emulator.errors import InternalServerError, data_directory_gone
+from s3vectors_emulator.store.configuration import Encryption, TextField
+from s3vectors_emulator.store.journal import (
+    BucketChanged,
+    BucketCreated,
+    BucketDeleted,
+    Change,
+    IndexChanged,
+    IndexCreated,
+    IndexDeleted,
+    Journal,
+    VectorsDeleted,
+    VectorsPut,
+)
+from s3vectors_emulator.store.metadata import StoredMetadata
 
 log = logging.getLogger("s3vectors_emulator.store")
 
 DATABASE = "s3vectors.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS buckets (
     id INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT NOT NULL,
@@ -77,6 +95,11 @@ UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(id), 0) FROM inde
 DROP TABLE buckets_0;
 DROP TABLE indexes_0;
 """
+# Schema 1 kept encryption and text search configurations as the API's JSON; schema 2 keeps them
+# in this module's format (encode_encryption, encode_text_fields).  A value that cannot be read
+# is left as it is, for the restore to leave out with its row.
+_SCHEMA_1_ENCRYPTION = ("sseType", "kmsKeyArn")
+_SCHEMA_1_TEXT_FIELD = ("metadataKey", "language")
 
 
 class DataDirError(RuntimeError):
@@ -99,7 +122,7 @@ class BucketRow:
     region: str
     name: str
     creation_time: float
-    encryption: dict[str, Any]
+    encryption: Any  # as read: decode_encryption checks it
     legacy: bool
     default_index_mode: str
     policy: str | None
@@ -117,10 +140,10 @@ class IndexRow:
     dimension: int
     distance_metric: str
     mode: str
-    non_filterable: list[str] | None
-    text_configurations: list[dict[str, Any]] | None
-    encryption: dict[str, Any] | None
-    tags: dict[str, str]
+    non_filterable: Any  # as read: the restore checks these
+    text_fields: Any
+    encryption: Any
+    tags: Any
 
 
 @dataclass
@@ -136,6 +159,74 @@ def _dump(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
+def encode_encryption(encryption: Encryption | None) -> str | None:
+    if encryption is None:
+        return None
+    return _dump({"sse_type": encryption.sse_type, "kms_key_arn": encryption.kms_key_arn})
+
+
+def decode_encryption(value: Any) -> Encryption | None:
+    """The encryption a row holds; raises ValueError when it is not one."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("sse_type"), str):
+        raise ValueError("its encryption is malformed")
+    key = value.get("kms_key_arn")
+    if key is not None and not isinstance(key, str):
+        raise ValueError("its encryption is malformed")
+    return Encryption(value["sse_type"], key)
+
+
+def encode_text_fields(fields: tuple[TextField, ...] | None) -> str | None:
+    if fields is None:
+        return None
+    return _dump([{"key": f.key, "language": f.language} for f in fields])
+
+
+def decode_text_fields(value: Any) -> tuple[TextField, ...] | None:
+    """The text fields a row holds; raises ValueError when they are not text fields."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(
+        isinstance(f, dict) and isinstance(f.get("key"), str) and isinstance(f.get("language"), str | None)
+        for f in value
+    ):
+        raise ValueError("its text search configurations are malformed")
+    return tuple(TextField(f["key"], f.get("language")) for f in value)
+
+
+def _metadata_text(packed: StoredMetadata) -> str | None:
+    """Metadata as the index keeps it (already JSON, once encoded) as the database keeps it."""
+    if packed is None:
+        return None
+    if isinstance(packed, bytes):
+        return packed.decode()
+    return _dump(packed)  # what orjson cannot write: an int beyond 64 bits, a lone surrogate
+
+
+def _upgrade_1_to_2(conn: sqlite3.Connection) -> None:
+    def convert(text: str | None, names: tuple[str, str], ours: tuple[str, str], many: bool) -> str | None:
+        try:
+            value = load_json(text)
+        except ValueError:
+            return text
+        items = value if many and isinstance(value, list) else [value]
+        if value is None or not all(isinstance(item, dict) for item in items):
+            return text
+        converted = [{ours[0]: item.get(names[0]), ours[1]: item.get(names[1])} for item in items]
+        return _dump(converted if many else converted[0])
+
+    encryption = (_SCHEMA_1_ENCRYPTION, ("sse_type", "kms_key_arn"))
+    text_field = (_SCHEMA_1_TEXT_FIELD, ("key", "language"))
+    for row_id, text in conn.execute("SELECT id, encryption FROM buckets").fetchall():
+        conn.execute("UPDATE buckets SET encryption = ? WHERE id = ?", (convert(text, *encryption, False), row_id))
+    for row_id, enc, fields in conn.execute("SELECT id, encryption, text_configurations FROM indexes").fetchall():
+        conn.execute(
+            "UPDATE indexes SET encryption = ?, text_configurations = ? WHERE id = ?",
+            (convert(enc, *encryption, False), convert(fields, *text_field, True), row_id),
+        )
+
+
 def load_json(text: str | None) -> Any:
     if text is None:
         return None
@@ -145,8 +236,8 @@ def load_json(text: str | None) -> Any:
         return json.loads(text)  # integers beyond 64 bits, which metadata may hold
 
 
-class Persistence:
-    """The database of one data directory."""
+class Persistence(Journal):
+    """The database of one data directory: the store's journal with ``--data-dir``."""
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
@@ -176,6 +267,9 @@ class Persistence:
             self._lock_file.close()
             raise self.damaged(exc) from None
         self._write = threading.Lock()
+        # Row ids by the store's uids: read by the restore, added by each creation.
+        self._bucket_ids: dict[str, int] = {}
+        self._index_ids: dict[str, int] = {}
         # The files this process opened: a write checks they are still there (README, data dir).
         self._identity = (self._file_id(self.path), self._file_id(lock_path))
         self._lock_path = lock_path
@@ -202,6 +296,9 @@ class Persistence:
                         self._conn.execute(statement)
                 if dropped:
                     log.warning("data directory upgrade: left out %d index(es) whose bucket was gone", dropped)
+                version = 1
+            if version == 1 and "buckets" in tables:
+                _upgrade_1_to_2(self._conn)
             elif version > SCHEMA_VERSION:
                 raise DataDirError(
                     f"the database {self.path} was written by a newer emulator (schema {version}); upgrade the "
@@ -269,100 +366,149 @@ class Persistence:
         except sqlite3.DatabaseError as exc:
             raise self.damaged(exc) from None
 
-    # Buckets
-    def create_bucket(self, row: BucketRow) -> int:
+    # The journal
+    def write(self, change: Change) -> None:
+        """Commit ``change`` in one transaction; the store applies it only once this returns."""
+        if isinstance(change, VectorsPut):  # the most frequent, first
+            self._vectors_put(change)
+        elif isinstance(change, VectorsDeleted):
+            self._vectors_deleted(change)
+        elif isinstance(change, BucketCreated):
+            self._bucket_created(change)
+        elif isinstance(change, BucketChanged):
+            self._bucket_changed(change)
+        elif isinstance(change, BucketDeleted):
+            self._transaction([("DELETE FROM buckets WHERE id = ?", (self._bucket_ids[change.bucket.uid],))])
+            del self._bucket_ids[change.bucket.uid]
+        elif isinstance(change, IndexCreated):
+            self._index_created(change)
+        elif isinstance(change, IndexChanged):
+            self._index_changed(change)
+        elif isinstance(change, IndexDeleted):
+            index_id = self._index_ids[change.index.uid]
+            # The index and every vector it owns, in one transaction.
+            self._transaction(
+                [
+                    ("DELETE FROM vectors WHERE index_id = ?", (index_id,)),
+                    ("DELETE FROM indexes WHERE id = ?", (index_id,)),
+                ]
+            )
+            del self._index_ids[change.index.uid]
+        else:
+            raise TypeError(f"not a change: {change!r}")
+
+    def _vectors_put(self, change: VectorsPut) -> None:
+        index_id = self._index_ids[change.index.uid]
+        rows = [
+            (index_id, record.key, record.vector.tobytes(), _metadata_text(packed))
+            for record, packed in zip(change.records, change.packed, strict=True)
+        ]
+        self._transaction([("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)])
+
+    def _vectors_deleted(self, change: VectorsDeleted) -> None:
+        index_id = self._index_ids[change.index.uid]
+        self._transaction(
+            [("DELETE FROM vectors WHERE index_id = ? AND key = ?", [(index_id, k) for k in change.keys])]
+        )
+
+    def _bucket_created(self, change: BucketCreated) -> None:
+        bucket = change.bucket
+        settings = bucket.settings
         (new_id,) = self._transaction(
             [
                 (
                     "INSERT INTO buckets (uid, account, region, name, creation_time, encryption, legacy, "
                     "default_index_mode, policy, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        row.uid,
-                        row.account,
-                        row.region,
-                        row.name,
-                        row.creation_time,
-                        _dump(row.encryption),
-                        int(row.legacy),
-                        row.default_index_mode,
-                        row.policy,
-                        _dump(row.tags),
+                        bucket.uid,
+                        bucket.account,
+                        bucket.region,
+                        bucket.name,
+                        bucket.creation_time,
+                        encode_encryption(bucket.encryption),
+                        int(bucket.legacy),
+                        settings.default_index_mode,
+                        settings.policy,
+                        _dump(settings.tags),
                     ),
                 )
             ]
         )
         assert new_id is not None
-        return new_id
+        self._bucket_ids[bucket.uid] = new_id
 
-    def update_bucket(
-        self, bucket_id: int, *, default_index_mode: str, policy: str | None, tags: dict[str, str]
-    ) -> None:
+    def _bucket_changed(self, change: BucketChanged) -> None:
+        settings = change.settings
         self._transaction(
             [
                 (
                     "UPDATE buckets SET default_index_mode = ?, policy = ?, tags = ? WHERE id = ?",
-                    (default_index_mode, policy, _dump(tags), bucket_id),
+                    (
+                        settings.default_index_mode,
+                        settings.policy,
+                        _dump(settings.tags),
+                        self._bucket_ids[change.bucket.uid],
+                    ),
                 )
             ]
         )
 
-    def delete_bucket(self, bucket_id: int) -> None:
-        self._transaction([("DELETE FROM buckets WHERE id = ?", (bucket_id,))])
-
-    def buckets(self) -> Iterator[tuple[int, Any]]:
-        """(id, BucketRow or the error that made its row unreadable)."""
-        for i, uid, a, r, n, t, e, lg, m, p, tg in self._read("SELECT * FROM buckets ORDER BY id"):
-            try:
-                yield i, BucketRow(i, uid, a, r, n, float(t), load_json(e), bool(lg), m, p, load_json(tg))
-            except (ValueError, TypeError) as exc:
-                yield i, exc
-
-    # Indexes
-    def create_index(self, row: IndexRow) -> int:
+    def _index_created(self, change: IndexCreated) -> None:
+        index = change.index
+        settings = index.settings
         (new_id,) = self._transaction(
             [
                 (
-                    "INSERT INTO indexes (uid, bucket_id, name, creation_time, data_type, dimension, distance_metric, "
-                    "mode, non_filterable, text_configurations, encryption, tags) "
+                    "INSERT INTO indexes (uid, bucket_id, name, creation_time, data_type, dimension, "
+                    "distance_metric, mode, non_filterable, text_configurations, encryption, tags) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        row.uid,
-                        row.bucket_id,
-                        row.name,
-                        row.creation_time,
-                        row.data_type,
-                        row.dimension,
-                        row.distance_metric,
-                        row.mode,
-                        _dump(row.non_filterable),
-                        _dump(row.text_configurations),
-                        _dump(row.encryption),
-                        _dump(row.tags),
+                        index.uid,
+                        self._bucket_ids[index.bucket_uid],
+                        index.name,
+                        index.creation_time,
+                        index.data_type,
+                        index.dimension,
+                        index.metric,
+                        settings.mode,
+                        _dump(list(index.non_filterable_list) if index.non_filterable_list is not None else None),
+                        encode_text_fields(settings.text_fields),
+                        encode_encryption(index.encryption),
+                        _dump(settings.tags),
                     ),
                 )
             ]
         )
         assert new_id is not None
-        return new_id
+        self._index_ids[index.uid] = new_id
 
-    def update_index(self, index_id: int, *, mode: str, text_configurations: Any, tags: dict[str, str]) -> None:
+    def _index_changed(self, change: IndexChanged) -> None:
+        settings = change.settings
         self._transaction(
             [
                 (
                     "UPDATE indexes SET mode = ?, text_configurations = ?, tags = ? WHERE id = ?",
-                    (mode, _dump(text_configurations), _dump(tags), index_id),
+                    (
+                        settings.mode,
+                        encode_text_fields(settings.text_fields),
+                        _dump(settings.tags),
+                        self._index_ids[change.index.uid],
+                    ),
                 )
             ]
         )
 
-    def delete_index(self, index_id: int) -> None:
-        """The index and every vector it owns, in one transaction."""
-        self._transaction(
-            [
-                ("DELETE FROM vectors WHERE index_id = ?", (index_id,)),
-                ("DELETE FROM indexes WHERE id = ?", (index_id,)),
-            ]
-        )
+    # Reading back, at start-up (s3vectors_emulator.store.restore)
+    def buckets(self) -> Iterator[tuple[int, Any]]:
+        """(id, BucketRow or the error that made its row unreadable)."""
+        for i, uid, a, r, n, t, e, lg, m, p, tg in self._read("SELECT * FROM buckets ORDER BY id"):
+            try:
+                row = BucketRow(i, uid, a, r, n, float(t), load_json(e), bool(lg), m, p, load_json(tg))
+            except (ValueError, TypeError) as exc:
+                yield i, exc
+                continue
+            self._bucket_ids[uid] = i
+            yield i, row
 
     def indexes(self) -> Iterator[tuple[int, Any]]:
         """(id, IndexRow or the error that made its row unreadable)."""
@@ -372,43 +518,26 @@ class Persistence:
         )
         for i, uid, b, n, t, dt, d, m, mode, nf, tc, e, tg in rows:
             try:
-                yield (
+                row = IndexRow(
                     i,
-                    IndexRow(
-                        i,
-                        uid,
-                        b,
-                        n,
-                        float(t),
-                        dt,
-                        int(d),
-                        m,
-                        mode,
-                        load_json(nf),
-                        load_json(tc),
-                        load_json(e),
-                        load_json(tg),
-                    ),
+                    uid,
+                    b,
+                    n,
+                    float(t),
+                    dt,
+                    int(d),
+                    m,
+                    mode,
+                    load_json(nf),
+                    load_json(tc),
+                    load_json(e),
+                    load_json(tg),
                 )
             except (ValueError, TypeError) as exc:
                 yield i, exc
-
-    # Vectors
-    def put_vectors(self, index_id: int, records: list[tuple[str, np.ndarray, Any]]) -> None:
-        self._transaction(
-            [
-                (
-                    "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)",
-                    [
-                        (index_id, key, vector.astype(np.float32, copy=False).tobytes(), _dump(metadata))
-                        for key, vector, metadata in records
-                    ],
-                )
-            ]
-        )
-
-    def delete_vectors(self, index_id: int, keys: list[str]) -> None:
-        self._transaction([("DELETE FROM vectors WHERE index_id = ? AND key = ?", [(index_id, k) for k in keys])])
+                continue
+            self._index_ids[uid] = i
+            yield i, row
 
     def vectors(self, index_id: int, batch: int = 10_000) -> Iterator[list[VectorRow]]:
         """An index's stored vectors in batches, for rebuilding its matrix at start-up."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support import wire_field_list
 
 from s3vectors_emulator.errors import ValidationError
 from s3vectors_emulator.store.filters import compile_filter, count_constraints, parse_filter
@@ -27,7 +28,7 @@ def refusal(doc: Any, *, enhanced: bool = True, non_filterable: frozenset[str] =
     with pytest.raises(ValidationError) as info:
         parse_filter(doc, enhanced=enhanced, non_filterable_keys=non_filterable)
     assert info.value.code == "ValidationException"
-    return info.value.message, info.value.field_list
+    return info.value.message, wire_field_list(info.value)
 
 
 # ---------------------------------------------------------------------------------------------

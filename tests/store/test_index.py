@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import checked, got, listed, make_index, wire_field_list
 
 from s3vectors_emulator.errors import ValidationError
 from s3vectors_emulator.store import distances
-from s3vectors_emulator.store.index import VectorIndex, check_key
+from s3vectors_emulator.store.index import Index
 from s3vectors_emulator.store.metadata import unpack_metadata
+from s3vectors_emulator.store.records import check_keys
 
 
 def vec(key: str, data: list[float], metadata: Any = None) -> dict[str, Any]:
@@ -26,29 +28,29 @@ def vec(key: str, data: list[float], metadata: Any = None) -> dict[str, Any]:
     return record
 
 
-def make(dim: int, metric: str, records: list[dict], non_filterable: frozenset[str] = frozenset()) -> VectorIndex:
-    index = VectorIndex(dim, metric, non_filterable)  # type: ignore[arg-type]
-    index.put(index.validate_put(records))
+def make(dim: int, metric: str, records: list[dict], non_filterable: frozenset[str] = frozenset()) -> Index:
+    index = make_index(dim, metric, non_filterable)  # type: ignore[arg-type]
+    index.put(checked(index, records))
     return index
 
 
 def pairs(
-    index: VectorIndex, vector: Any, top_k: int, filter_doc: Any = None, enhanced: bool = True
+    index: Index, vector: Any, top_k: int, filter_doc: Any = None, enhanced: bool = True
 ) -> list[tuple[str, float | None]]:
     """A vector search's hits as ``(key, distance)``, in rank order."""
     return [(hit.key, hit.distance) for hit in index.search(vector, None, top_k, filter_doc, enhanced)]
 
 
-def put_refusal(index: VectorIndex, records: list[dict]) -> ValidationError:
+def put_refusal(index: Index, records: list[dict]) -> ValidationError:
     with pytest.raises(ValidationError) as info:
-        index.validate_put(records)
+        checked(index, records)
     return info.value
 
 
-def query_refusal(index: VectorIndex, vector: list[float], filter_doc: Any = None, enhanced: bool = True) -> Any:
+def query_refusal(index: Index, vector: list[float], filter_doc: Any = None, enhanced: bool = True) -> Any:
     with pytest.raises(ValidationError) as info:
         index.search(vector, None, 5, filter_doc, enhanced)
-    return info.value.message, info.value.field_list
+    return info.value.message, wire_field_list(info.value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -57,53 +59,55 @@ def query_refusal(index: VectorIndex, vector: list[float], filter_doc: Any = Non
 
 
 def test_key_utf8_byte_limit() -> None:
-    index = VectorIndex(2, "euclidean")
-    index.validate_put([vec("😀" * 256, [1, 2])])  # 1,024 bytes: accepted
+    index = make_index(2, "euclidean")
+    checked(index, [vec("😀" * 256, [1, 2])])  # 1,024 bytes: accepted
     error = put_refusal(index, [vec("ok", [1, 2]), vec("中" * 342, [1, 2])])  # 1,026 bytes
     assert error.message == "Record key length exceeds the maximum allowed"
-    assert error.field_list == [{"path": "vectors[1].key", "message": "Record key length exceeds the maximum allowed"}]
+    assert wire_field_list(error) == [
+        {"path": "vectors[1].key", "message": "Record key length exceeds the maximum allowed"}
+    ]
 
 
 def test_check_key_on_get_and_delete() -> None:
     index = make(2, "euclidean", [vec("a", [1, 2])])
-    for call in (lambda: index.get(["a", "😀" * 257]), lambda: index.delete(["😀" * 512])):
+    for call in (lambda: got(index, ["a", "😀" * 257]), lambda: index.delete(["😀" * 512])):
         with pytest.raises(ValidationError) as info:
             call()
         assert info.value.message == "Record key length exceeds the maximum allowed"
-    check_key("😀" * 256)
+    check_keys(["😀" * 256])
     assert index.count == 1
 
 
 def test_dimension_mismatch() -> None:
-    error = put_refusal(VectorIndex(3, "cosine"), [vec("k1", [1, 2])])
+    error = put_refusal(make_index(3, "cosine"), [vec("k1", [1, 2])])
     assert error.message == "Invalid record for key 'k1': vector must have length 3, but has length 2"
-    assert error.field_list == [{"path": "vectors[0]", "message": "vector must have length 3, but has length 2"}]
+    assert wire_field_list(error) == [{"path": "vectors[0]", "message": "vector must have length 3, but has length 2"}]
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf"), 1e39, -1e39, 10**400])
 def test_nan_and_inf_after_float32_conversion(bad: float) -> None:
-    error = put_refusal(VectorIndex(2, "euclidean"), [vec("ok", [1, 1]), vec("x", [1, bad])])
+    error = put_refusal(make_index(2, "euclidean"), [vec("ok", [1, 1]), vec("x", [1, bad])])
     assert error.message == "Invalid record for key 'x': vector contains NaNs or Infs"
-    assert error.field_list == [{"path": "vectors[1]", "message": "vector contains NaNs or Infs"}]
+    assert wire_field_list(error) == [{"path": "vectors[1]", "message": "vector contains NaNs or Infs"}]
 
 
 def test_float32_extremes_are_stored() -> None:
     index = make(2, "euclidean", [vec("max", [3.4028235e38, 1.5e-45]), vec("tenth", [0.1, 0])])
-    got = {item["key"]: item["data"]["float32"] for item in index.get(["max", "tenth"], return_data=True)}
-    assert got["max"] == [float(np.finfo(np.float32).max), float(np.float32(1.5e-45))]
-    assert got["tenth"] == [0.10000000149011612, 0.0]  # behaviour.md#metadata: float32 values come back
+    values = {item["key"]: item["data"]["float32"] for item in got(index, ["max", "tenth"], with_data=True)}
+    assert values["max"] == [float(np.finfo(np.float32).max), float(np.float32(1.5e-45))]
+    assert values["tenth"] == [0.10000000149011612, 0.0]  # behaviour.md#metadata: float32 values come back
 
 
 def test_cosine_zero_norm() -> None:
-    index = VectorIndex(4, "cosine")
+    index = make_index(4, "cosine")
     error = put_refusal(index, [vec("zero", [0, 0, 0, 0])])
     assert error.message == "Invalid record for key 'zero': cosine distance does not support vectors with zero norm"
-    assert error.field_list == [
+    assert wire_field_list(error) == [
         {"path": "vectors[0]", "message": "cosine distance does not support vectors with zero norm"}
     ]
     # Components that round to 0 in float32 make a zero vector (behaviour.md#metadata).
     assert "zero norm" in put_refusal(index, [vec("tiny", [1e-46] * 4)]).message
-    index.validate_put([vec("subnormal", [1.5e-45, 0, 0, 0])])
+    checked(index, [vec("subnormal", [1.5e-45, 0, 0, 0])])
 
 
 def test_zero_vector_on_euclidean_is_accepted() -> None:
@@ -112,7 +116,7 @@ def test_zero_vector_on_euclidean_is_accepted() -> None:
 
 
 def test_check_order_within_a_record_and_first_failing_record() -> None:
-    index = VectorIndex(2, "cosine")
+    index = make_index(2, "cosine")
     # Dimension before NaN, NaN before zero norm, vector checks before metadata.
     assert "must have length" in put_refusal(index, [vec("a", [float("nan")] * 3)]).message
     assert "NaNs" in put_refusal(index, [vec("a", [0, float("nan")])]).message
@@ -120,18 +124,20 @@ def test_check_order_within_a_record_and_first_failing_record() -> None:
     assert "Record key length" in put_refusal(index, [vec("中" * 342, [1])]).message
     error = put_refusal(index, [vec("a", [1, 0]), vec("b", [1, 0], {"x": []}), vec("c", [1])])
     assert error.message == "Invalid record for key 'b': Empty arrays are not allowed in metadata"
-    assert error.field_list == [{"path": "vectors[1].metadata", "message": "Empty arrays are not allowed in metadata"}]
+    assert wire_field_list(error) == [
+        {"path": "vectors[1].metadata", "message": "Empty arrays are not allowed in metadata"}
+    ]
 
 
 def test_metadata_limits_use_the_index_non_filterable_keys() -> None:
-    index = VectorIndex(1, "euclidean", frozenset({"bulk"}))
-    index.validate_put([vec("a", [1], {"bulk": "x" * 40944})])
+    index = make_index(1, "euclidean", frozenset({"bulk"}))
+    checked(index, [vec("a", [1], {"bulk": "x" * 40944})])
     assert "40960 bytes" in put_refusal(index, [vec("a", [1], {"bulk": "x" * 40945})]).message
-    assert "2048 bytes" in put_refusal(VectorIndex(1, "euclidean"), [vec("a", [1], {"bulk": "x" * 40944})]).message
+    assert "2048 bytes" in put_refusal(make_index(1, "euclidean"), [vec("a", [1], {"bulk": "x" * 40944})]).message
 
 
 def test_not_numbers_is_a_validation_error() -> None:
-    error = put_refusal(VectorIndex(2, "euclidean"), [vec("a", ["x", 1])])
+    error = put_refusal(make_index(2, "euclidean"), [vec("a", ["x", 1])])
     assert error.message == "Invalid record for key 'a': vector must contain only numbers"
 
 
@@ -147,39 +153,39 @@ def test_a_failed_request_changes_nothing() -> None:
 
 
 def test_duplicate_keys_last_wins() -> None:
-    index = VectorIndex(1, "euclidean")
-    records = index.validate_put([vec("a", [1], {"v": 1}), vec("b", [5]), vec("a", [2], {"v": 2})])
+    index = make_index(1, "euclidean")
+    records = checked(index, [vec("a", [1], {"v": 1}), vec("b", [5]), vec("a", [2], {"v": 2})])
     assert [r[0] for r in records] == ["b", "a"]
     index.put(records)
-    assert index.get(["a"], True, True) == [{"key": "a", "data": {"float32": [2.0]}, "metadata": {"v": 2}}]
+    assert got(index, ["a"], True, True) == [{"key": "a", "data": {"float32": [2.0]}, "metadata": {"v": 2}}]
     assert index.count == 2
 
 
 def test_every_duplicate_is_validated() -> None:
-    error = put_refusal(VectorIndex(1, "euclidean"), [vec("a", [1], {"x": None}), vec("a", [2])])
-    assert error.field_list == [{"path": "vectors[0].metadata", "message": error.message.split(": ", 1)[1]}]
+    error = put_refusal(make_index(1, "euclidean"), [vec("a", [1], {"x": None}), vec("a", [2])])
+    assert wire_field_list(error) == [{"path": "vectors[0].metadata", "message": error.message.split(": ", 1)[1]}]
 
 
 def test_overwrite_replaces_vector_and_metadata_entirely() -> None:
     index = make(2, "cosine", [vec("a", [1, 0], {"old": 1, "tag": "x"})])
-    index.put(index.validate_put([vec("a", [0, 1], {"tag": "y"})]))
-    assert index.get(["a"], True, True) == [{"key": "a", "data": {"float32": [0.0, 1.0]}, "metadata": {"tag": "y"}}]
+    index.put(checked(index, [vec("a", [0, 1], {"tag": "y"})]))
+    assert got(index, ["a"], True, True) == [{"key": "a", "data": {"float32": [0.0, 1.0]}, "metadata": {"tag": "y"}}]
     assert pairs(index, [1, 0], 5, {"old": {"$exists": True}}) == []
     assert pairs(index, [1, 0], 5, {"tag": "x"}) == []
     assert pairs(index, [0, 1], 5, {"tag": "y"}) == [("a", 0.0)]
-    index.put(index.validate_put([vec("a", [0, 1])]))
-    assert index.get(["a"], False, True) == [{"key": "a", "metadata": {}}]
+    index.put(checked(index, [vec("a", [0, 1])]))
+    assert got(index, ["a"], False, True) == [{"key": "a", "metadata": {}}]
 
 
 def test_get_order_absent_duplicates_and_shape() -> None:
     index = make(2, "euclidean", [vec("a", [1, 2], {"m": ["x"]}), vec("b", [3, 4]), vec("c", [5, 6])])
-    assert index.get(["c", "zz", "a", "c"]) == [{"key": "c"}, {"key": "a"}]
-    assert index.get(["b"], return_metadata=True) == [{"key": "b", "metadata": {}}]
-    assert index.get(["a"], return_data=True) == [{"key": "a", "data": {"float32": [1.0, 2.0]}}]
-    assert index.get(["nope"]) == []
+    assert got(index, ["c", "zz", "a", "c"]) == [{"key": "c"}, {"key": "a"}]
+    assert got(index, ["b"], with_metadata=True) == [{"key": "b", "metadata": {}}]
+    assert got(index, ["a"], with_data=True) == [{"key": "a", "data": {"float32": [1.0, 2.0]}}]
+    assert got(index, ["nope"]) == []
     # Handed-out metadata is a copy.
-    index.get(["a"], return_metadata=True)[0]["metadata"]["m"].append("y")
-    assert index.get(["a", "gone"], return_metadata=True) == [{"key": "a", "metadata": {"m": ["x"]}}]
+    got(index, ["a"], with_metadata=True)[0]["metadata"]["m"].append("y")
+    assert got(index, ["a", "gone"], with_metadata=True) == [{"key": "a", "metadata": {"m": ["x"]}}]
 
 
 def test_delete_moves_the_last_row_and_keeps_everything_aligned() -> None:
@@ -191,7 +197,7 @@ def test_delete_moves_the_last_row_and_keeps_everything_aligned() -> None:
     assert index.count == len(alive)
     assert index.keys() == sorted(f"k{i}" for i in alive)
     for i in alive:
-        item = index.get([f"k{i}"], True, True)[0]
+        item = got(index, [f"k{i}"], True, True)[0]
         assert item["data"]["float32"] == [float(i), 1.0]
         assert item["metadata"] == {"i": i, "tag": [f"t{i}"]}
         assert pairs(index, [float(i), 1.0], 1, {"tag": f"t{i}"}) == [(f"k{i}", 0.0)]
@@ -199,7 +205,7 @@ def test_delete_moves_the_last_row_and_keeps_everything_aligned() -> None:
     index.delete([f"k{i}" for i in alive])
     assert index.count == 0
     assert pairs(index, [0, 1], 10) == []
-    index.put(index.validate_put([vec("again", [1, 1])]))
+    index.put(checked(index, [vec("again", [1, 1])]))
     assert pairs(index, [1, 1], 10) == [("again", 0.0)]
 
 
@@ -210,11 +216,11 @@ def test_delete_moves_the_last_row_and_keeps_everything_aligned() -> None:
 LIST_KEYS = ["b", "a", "é", "z", "😀", "\uffff", "A", "ab", "a b", "0", "中文", "aa"] + [f"k{i:03d}" for i in range(60)]
 
 
-def list_all(index: VectorIndex, page: int, count: int = 1, segment: int = 0) -> list[str]:
+def list_all(index: Index, page: int, count: int = 1, segment: int = 0) -> list[str]:
     keys: list[str] = []
     after = None
     while True:
-        items, after = index.list_page(page, after, count, segment)
+        items, after = listed(index, page, after, count, segment)
         keys += [item["key"] for item in items]
         assert len(items) <= page
         if after is None:
@@ -241,15 +247,15 @@ def test_segments_are_disjoint_and_cover_the_index(count: int) -> None:
 
 def test_list_page_shape_and_no_token_when_nothing_remains() -> None:
     index = make(2, "euclidean", [vec("a", [1, 2], {"x": 1}), vec("b", [3, 4])])
-    items, after = index.list_page(2, None, return_data=True, return_metadata=True)
+    items, after = listed(index, 2, None, with_data=True, with_metadata=True)
     assert items == [
         {"key": "a", "data": {"float32": [1.0, 2.0]}, "metadata": {"x": 1}},
         {"key": "b", "data": {"float32": [3.0, 4.0]}, "metadata": {}},
     ]
     assert after is None
-    assert index.list_page(1, None) == ([{"key": "a"}], "a")
-    assert index.list_page(5, "b") == ([], None)
-    assert VectorIndex(1, "cosine").list_page(10, None) == ([], None)
+    assert listed(index, 1, None) == ([{"key": "a"}], "a")
+    assert listed(index, 5, "b") == ([], None)
+    assert listed(make_index(1, "cosine"), 10, None) == ([], None)
 
 
 def test_listing_across_writes_never_repeats_or_skips_unchanged_vectors() -> None:
@@ -259,11 +265,11 @@ def test_listing_across_writes_never_repeats_or_skips_unchanged_vectors() -> Non
     after = None
     step = 0
     while True:
-        items, after = index.list_page(7, after)
+        items, after = listed(index, 7, after)
         seen += [item["key"] for item in items]
         # Between pages: delete or overwrite some vectors, add others.
         index.delete([f"k{step * 3:03d}"])
-        index.put(index.validate_put([vec(f"k{(step * 3 + 3) % 100:03d}", [0]), vec(f"n{step}", [1])]))
+        index.put(checked(index, [vec(f"k{(step * 3 + 3) % 100:03d}", [0]), vec(f"n{step}", [1])]))
         step += 1
         if after is None:
             break
@@ -336,14 +342,14 @@ def test_top_k_larger_than_matches_returns_all_matches() -> None:
     ],
 )
 def test_query_vector_errors(vector: list[float], detail: str) -> None:
-    assert query_refusal(VectorIndex(3, "cosine"), vector) == (
+    assert query_refusal(make_index(3, "cosine"), vector) == (
         "Query vector contains invalid values or is invalid for this index",
         [{"path": "vector", "message": detail}],
     )
 
 
 def test_filter_errors_come_even_on_an_empty_index() -> None:
-    index = VectorIndex(2, "euclidean", frozenset({"bulk"}))
+    index = make_index(2, "euclidean", frozenset({"bulk"}))
     assert query_refusal(index, [1, 2], {})[0] == "Invalid filter"
     assert query_refusal(index, [1, 2], {"bulk": "x"})[0] == "Invalid use of non-filterable metadata in filter"
     assert query_refusal(index, [1, 2], {"s": {"$startsWith": "a"}}, enhanced=False)[0] == "Invalid filter"
@@ -358,7 +364,7 @@ def test_filter_errors_come_even_on_an_empty_index() -> None:
 
 def test_search_hits_carry_metadata() -> None:
     index = make(1, "euclidean", [vec("a", [0], {"x": [1, 2]}), vec("b", [1])])
-    hits = index.search([0], None, 5, None, True, return_metadata=True)
+    hits = index.search([0], None, 5, None, True, with_metadata=True)
     # Packed (unpack_metadata), so a snapshot of 10,000 hits stays compact.
     assert [(h.key, h.distance, unpack_metadata(h.metadata)) for h in hits] == [
         ("a", 0.0, {"x": [1, 2]}),
@@ -414,7 +420,7 @@ def test_screen_survives_catastrophic_cancellation(metric: str) -> None:
 
 
 def test_concurrent_readers_see_whole_writes() -> None:
-    index = VectorIndex(4, "euclidean")
+    index = make_index(4, "euclidean")
     batch = 50
     failures: list[str] = []
     done = threading.Event()
@@ -422,7 +428,7 @@ def test_concurrent_readers_see_whole_writes() -> None:
     def writer() -> None:
         for round_ in range(40):
             records = [vec(f"r{round_}-{i}", [round_, i, 0, 1], {"round": round_}) for i in range(batch)]
-            index.put(index.validate_put(records))
+            index.put(checked(index, records))
             if round_ >= 2:
                 index.delete([f"r{round_ - 2}-{i}" for i in range(batch)])
         done.set()
@@ -437,7 +443,7 @@ def test_concurrent_readers_see_whole_writes() -> None:
                 n = len(pairs(index, [0, 0, 0, 0], 10000, {"round": int(r[1:])}))
                 if n not in (0, batch):
                     failures.append(f"round {r} had {n} vectors")
-            items, _ = index.list_page(1000, None)
+            items, _ = listed(index, 1000, None)
             if len(items) % batch:
                 failures.append(f"list saw {len(items)} vectors")
 
@@ -592,11 +598,11 @@ def scenarios(draw: st.DrawFn, exact_values: bool) -> dict[str, Any]:
 def run_scenario(s: dict[str, Any]) -> tuple[list[tuple[str, float]], dict[str, tuple[list[float], dict]]]:
     """Build the index through two puts with deletes between (overwrites and move-last deletes
     both happen), query it, and return the result with the brute force's view of the index."""
-    index = VectorIndex(s["dim"], s["metric"])
+    index = make_index(s["dim"], s["metric"])
     stored: dict[str, tuple[list[float], dict]] = {}
     first, second = s["writes"][: s["split"]], s["writes"][s["split"] :]
     for batch, deletes in ((first, s["deletes"]), (second, [])):
-        index.put(index.validate_put([vec(k, list(v), m) for k, v, m in batch]))
+        index.put(checked(index, [vec(k, list(v), m) for k, v, m in batch]))
         for k, v, m in batch:
             stored[k] = (list(v), m)
         index.delete(deletes)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import wire_field_list
 
 from s3vectors_emulator.errors import ValidationError
 from s3vectors_emulator.store import metadata as md
@@ -64,7 +65,7 @@ def test_filterable_boundary() -> None:
     assert check({"f": "x" * 2035}) == {"f": "x" * 2035}
     error = refusal({"f": "x" * 2036}, key="doc-1", index=3)
     assert error.message == "Invalid record for key 'doc-1': Filterable metadata must have at most 2048 bytes"
-    assert error.field_list == [
+    assert wire_field_list(error) == [
         {"path": "vectors[3].metadata", "message": "Filterable metadata must have at most 2048 bytes"}
     ]
 
@@ -79,7 +80,7 @@ def test_total_boundary_under_non_filterable_key() -> None:
     check({"bulk": "x" * 40944}, bulk)  # 4 + 8 + 4 + 40944 = 40960
     error = refusal({"bulk": "x" * 40945}, bulk, key="big")
     assert error.message == "Invalid record for key 'big': Metadata object must have at most 40960 bytes"
-    assert error.field_list == [
+    assert wire_field_list(error) == [
         {"path": "vectors[0].metadata", "message": "Metadata object must have at most 40960 bytes"}
     ]
 
@@ -123,7 +124,7 @@ EMPTY_MSG = "Empty arrays are not allowed in metadata"
 def test_refused_types(value: Any, detail: str) -> None:
     error = refusal({"ok": "x", "bad": value}, key="v7", index=2)
     assert error.message == f"Invalid record for key 'v7': {detail}"
-    assert error.field_list == [{"path": "vectors[2].metadata", "message": detail}]
+    assert wire_field_list(error) == [{"path": "vectors[2].metadata", "message": detail}]
 
 
 @pytest.mark.parametrize(
@@ -152,7 +153,9 @@ def test_key_count() -> None:
     check({f"k{i}": i for i in range(50)})
     error = refusal({f"k{i}": i for i in range(51)}, key="many")
     assert error.message == "Invalid record for key 'many': Metadata object must have at most 50 keys"
-    assert error.field_list == [{"path": "vectors[0].metadata", "message": "Metadata object must have at most 50 keys"}]
+    assert wire_field_list(error) == [
+        {"path": "vectors[0].metadata", "message": "Metadata object must have at most 50 keys"}
+    ]
 
 
 def test_check_order_types_before_count_before_size() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
+from support import checked, got, make_index
 from threadpoolctl import ThreadpoolController
 
 from s3vectors_emulator import app as app_module
@@ -23,7 +24,6 @@ from s3vectors_emulator.config import Config
 from s3vectors_emulator.errors import SerializationError
 from s3vectors_emulator.protocol import model
 from s3vectors_emulator.protocol.validate import validate
-from s3vectors_emulator.store.index import VectorIndex
 from s3vectors_emulator.store.metadata import pack_metadata, unpack_metadata
 
 # -- packed metadata ------------------------------------------------------------------------------
@@ -66,22 +66,23 @@ def test_packed_bytes_are_exactly_sized() -> None:
 
 
 def test_index_hands_out_fresh_metadata() -> None:
-    index = VectorIndex(2, "euclidean")
+    index = make_index(2, "euclidean")
     index.put(
-        index.validate_put(
+        checked(
+            index,
             [
                 {"key": "a", "data": {"float32": [1, 2]}, "metadata": {"l": ["x"], "n": 10**30}},
                 {"key": "b", "data": {"float32": [1, 3]}},
-            ]
+            ],
         )
     )
-    first = index.get(["a", "b"], return_metadata=True)
+    first = got(index, ["a", "b"], with_metadata=True)
     first[0]["metadata"]["l"].append("changed")
-    assert index.get(["a", "b"], return_metadata=True) == [
+    assert got(index, ["a", "b"], with_metadata=True) == [
         {"key": "a", "metadata": {"l": ["x"], "n": 10**30}},
         {"key": "b", "metadata": {}},
     ]
-    assert unpack_metadata(index.search([1, 2], None, 1, return_metadata=True)[0].metadata) == {"l": ["x"], "n": 10**30}
+    assert unpack_metadata(index.search([1, 2], None, 1, with_metadata=True)[0].metadata) == {"l": ["x"], "n": 10**30}
 
 
 # -- vectors converted during wire validation ------------------------------------------------------
@@ -127,17 +128,18 @@ def test_non_finite_strings_and_huge_ints_keep_their_meaning() -> None:
     assert validated_vector(["NaN", 1.0])[0] != validated_vector(["NaN", 1.0])[0]  # NaN
     assert validated_vector(["Infinity", "-Infinity"]) == [math.inf, -math.inf]
     assert validated_vector([10**400, 1.0]) == [10**400, 1.0]  # beyond float: left to the store
-    index = VectorIndex(2, "euclidean")
+    index = make_index(2, "euclidean")
     with pytest.raises(Exception, match="NaNs or Infs"):
-        index.validate_put(
+        checked(
+            index,
             validate(model.operation("PutVectors").input_shape, put_params([10**400, 1.0]), numbers_as_arrays=True)[
                 "vectors"
-            ]
+            ],
         )
 
 
 def test_store_checks_converted_vectors_like_lists() -> None:
-    index = VectorIndex(3, "cosine")
+    index = make_index(3, "cosine")
     for vector, message in (
         ([1e39, 0, 0], "NaNs or Infs"),
         ([0, 0, 0], "zero norm"),
@@ -146,9 +148,9 @@ def test_store_checks_converted_vectors_like_lists() -> None:
     ):
         for form in (vector, np.asarray(vector, dtype=np.float64)):
             with pytest.raises(Exception, match=message):
-                index.validate_put([{"key": "k", "data": {"float32": form}}])
+                checked(index, [{"key": "k", "data": {"float32": form}}])
     # A square that overflows float32 is not a NaN: the exact checks decide.
-    (record,) = index.validate_put([{"key": "k", "data": {"float32": np.array([3e38, 3e38, 1.0])}}])
+    (record,) = checked(index, [{"key": "k", "data": {"float32": np.array([3e38, 3e38, 1.0])}}])
     assert record[1].dtype == np.float32 and np.isfinite(record[1]).all()
 
 

@@ -19,10 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.dtypes import StringDType
+from support import checked, make_index
 
 from s3vectors_emulator.store import distances
 from s3vectors_emulator.store.distances import RowNorms, exact_distances, rank
-from s3vectors_emulator.store.index import VectorIndex
 
 METRICS = ("cosine", "euclidean")
 
@@ -142,10 +142,10 @@ def test_screen_equals_unscreened_ranking(n: int, d: int, k: int, kind: int, see
 
 
 def test_norm_bounds_stay_conservative_through_writes() -> None:
-    index = VectorIndex(4, "euclidean")
+    index = make_index(4, "euclidean")
 
     def put(key: str, vector: list[float]) -> None:
-        index.put(index.validate_put([{"key": key, "data": {"float32": vector}}]))
+        index.put(checked(index, [{"key": key, "data": {"float32": vector}}]))
 
     put("big", [100, 0, 0, 0])
     put("small", [0, 0.001, 0, 0])
@@ -174,8 +174,8 @@ def test_a_query_on_the_index_uses_the_screen_and_matches_the_oracle() -> None:
     ]
     keys = np.array([r["key"] for r in records], dtype=StringDType())
     for metric in METRICS:
-        index = VectorIndex(32, metric)  # type: ignore[arg-type]
-        index.put(index.validate_put(records))
+        index = make_index(32, metric)  # type: ignore[arg-type]
+        index.put(checked(index, records))
         for query, flt in ((data[0], None), (data[0], {"g": 1}), (rng.normal(size=32), {"g": {"$ne": 2}})):
             q = np.asarray(query, dtype=np.float32)
             mask = (

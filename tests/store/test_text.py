@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import checked, make_index, set_text_fields, wire_field_list
 
 from s3vectors_emulator.errors import ValidationError
 from s3vectors_emulator.store import text as text_module
-from s3vectors_emulator.store.index import VectorIndex
+from s3vectors_emulator.store.index import Index
 from s3vectors_emulator.store.ranking import RRF_K
 from s3vectors_emulator.store.text import (
     ENGLISH_STOP_WORDS,
@@ -176,9 +177,9 @@ def vec(key: str, metadata: Any = None, data: list[float] | None = None) -> dict
     return record
 
 
-def make(records: list[dict[str, Any]], fields: dict[str, str | None] | None = None) -> VectorIndex:
-    index = VectorIndex(2, "euclidean", frozenset(), fields if fields is not None else {"body": None})
-    index.put(index.validate_put(records))
+def make(records: list[dict[str, Any]], fields: dict[str, str | None] | None = None) -> Index:
+    index = make_index(2, "euclidean", frozenset(), fields if fields is not None else {"body": None})
+    index.put(checked(index, records))
     return index
 
 
@@ -304,7 +305,7 @@ def test_unconfigured_key_refused() -> None:
     with pytest.raises(ValidationError) as info:
         index.search(None, [("body", "x"), ("title", "x")], 5)
     assert info.value.message == "Metadata key 'title' is not configured for full-text search"
-    assert info.value.field_list == [
+    assert wire_field_list(info.value) == [
         {"path": "queryTexts[1].metadataKey", "message": "Metadata key 'title' is not configured for full-text search"}
     ]
 
@@ -322,25 +323,25 @@ def test_empty_index_and_stop_word_only_query() -> None:
 def test_fields_added_later_and_removed() -> None:
     index = make([vec("a", {"body": "hello", "title": "world"})], {})
     assert index._text is None
-    index.set_text_fields({"title": None})
+    set_text_fields(index, {"title": None})
     assert [h.key for h in index.search(None, [("title", "world")], 5)] == ["a"]
-    index.set_text_fields({"title": None, "body": "en"})
+    set_text_fields(index, {"title": None, "body": "en"})
     assert [h.key for h in index.search(None, [("body", "hello")], 5)] == ["a"]
-    index.set_text_fields({"body": "en"})
+    set_text_fields(index, {"body": "en"})
     with pytest.raises(ValidationError):
         index.search(None, [("title", "world")], 5)
-    index.set_text_fields({})
+    set_text_fields(index, {})
     assert index._text is None
 
 
 def test_overwrite_and_delete_drop_out() -> None:
     index = make([vec("a", {"body": "apple"}), vec("b", {"body": "apple"}), vec("c", {"body": "pear"})])
-    index.put(index.validate_put([vec("a", {"body": "pear"})]))
+    index.put(checked(index, [vec("a", {"body": "pear"})]))
     assert [h.key for h in index.search(None, [("body", "apple")], 5)] == ["b"]
     index.delete(["b"])  # "c" moves into b's row
     assert index.search(None, [("body", "apple")], 5) == []
     assert [h.key for h in index.search(None, [("body", "pear")], 5)] == ["a", "c"]
-    index.put(index.validate_put([vec("a", {"other": 1})]))  # overwrite drops the key entirely
+    index.put(checked(index, [vec("a", {"other": 1})]))  # overwrite drops the key entirely
     assert [h.key for h in index.search(None, [("body", "pear")], 5)] == ["c"]
 
 
@@ -383,7 +384,7 @@ def test_random_writes_match_brute_force(seed: int, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(text_module, "COMPACT_MIN_DEAD_DOCS", 3)
     monkeypatch.setattr(text_module, "COMPACT_MIN_DEAD_ENTRIES", 5)
     rng = random.Random(seed)
-    index = VectorIndex(2, "euclidean", frozenset(), {"body": None})
+    index = make_index(2, "euclidean", frozenset(), {"body": None})
     docs: dict[str, dict[str, Any]] = {}
     for step in range(120):
         action = rng.random()
@@ -400,15 +401,15 @@ def test_random_writes_match_brute_force(seed: int, monkeypatch: pytest.MonkeyPa
                     metadata = {"body": rng.randint(0, 3)}
                 batch.append(vec(key, metadata))
                 docs[key] = metadata
-            index.put(index.validate_put(batch))
+            index.put(checked(index, batch))
         elif action < 0.9:
             keys = [f"k{rng.randint(0, 25)}" for _ in range(rng.randint(1, 3))]
             index.delete(keys)
             for key in keys:
                 docs.pop(key, None)
         elif action < 0.95:
-            index.set_text_fields({})
-            index.set_text_fields({"body": None})
+            set_text_fields(index, {})
+            set_text_fields(index, {"body": None})
         if step % 5 == 0:
             query = " ".join(rng.sample(WORDS, 2))
             expected = brute(docs, "body", query, None)
@@ -432,7 +433,7 @@ def test_readers_see_whole_writes(monkeypatch: pytest.MonkeyPatch) -> None:
             batch = [
                 vec(f"k{rng.randint(0, 39)}", {"body": rng.choice(["alpha", "beta", "alpha beta"])}) for _ in range(5)
             ]
-            index.put(index.validate_put(batch))
+            index.put(checked(index, batch))
         done.set()
 
     def read() -> None:

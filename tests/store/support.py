@@ -1,0 +1,51 @@
+"""What the store's tests share: an index made alone, records from wire-style dicts, and the
+operations' view of the store's answers and refusals (so tests can state them as AWS shows them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from s3vectors_emulator.errors import ServiceError
+from s3vectors_emulator.operations.query import query_path
+from s3vectors_emulator.operations.vectors import record_path, vector_out
+from s3vectors_emulator.store.configuration import ENHANCED, IndexSettings, TextField
+from s3vectors_emulator.store.index import Index
+from s3vectors_emulator.store.records import Record
+
+
+def make_index(
+    dimension: int,
+    metric: Any,
+    non_filterable: Iterable[str] = (),
+    text_fields: Mapping[str, str | None] | None = None,
+) -> Index:
+    fields = tuple(TextField(k, v) for k, v in text_fields.items()) if text_fields else None
+    return Index(dimension, metric, non_filterable_keys=list(non_filterable), settings=IndexSettings(ENHANCED, fields))
+
+
+def set_text_fields(index: Index, fields: Mapping[str, str | None]) -> None:
+    text_fields = tuple(TextField(k, v) for k, v in fields.items())
+    index.apply_settings(IndexSettings(index.mode, text_fields))
+
+
+def checked(index: Index, vectors: Iterable[Mapping[str, Any]]) -> list[Record]:
+    """PutVectors-style dicts through the index's checks."""
+    return index.check_records((v["key"], v["data"]["float32"], v.get("metadata")) for v in vectors)
+
+
+def got(index: Index, keys: list[str], with_data: bool = False, with_metadata: bool = False) -> list[dict[str, Any]]:
+    return [vector_out(v) for v in index.get(keys, with_data, with_metadata)]
+
+
+def listed(index: Index, *args: Any, **kwargs: Any) -> tuple[list[dict[str, Any]], str | None]:
+    items, last = index.list_page(*args, **kwargs)
+    return [vector_out(v) for v in items], last
+
+
+def wire_field_list(error: ServiceError) -> list[dict[str, str]] | None:
+    """The fieldList the operations give a refusal: a query's vector has no position, a record's has one."""
+    if error.part is None:
+        return error.field_list
+    on_query = error.part in ("filter", "text") or (error.part == "vector" and error.position is None)
+    return error.located(query_path(error) if on_query else record_path(error)).field_list
