@@ -173,3 +173,43 @@ def test_a_data_directory_of_the_first_schema_is_upgraded(tmp_path):
     with sqlite3.connect(tmp_path / "s3vectors.sqlite3") as db:
         # Ids are never handed out again, not even those of rows the upgrade left out.
         assert db.execute("SELECT id FROM indexes").fetchall() == [(5,)]
+
+
+def test_a_data_directory_of_schema_1_is_upgraded(tmp_path):
+    # Schema 1 kept encryption and text search configurations as the API's JSON.
+    from s3vectors_emulator.store.persistence import SCHEMA
+
+    db = sqlite3.connect(tmp_path / "s3vectors.sqlite3")
+    db.executescript(SCHEMA)
+    db.execute(
+        "INSERT INTO buckets (uid, account, region, name, creation_time, encryption, legacy, default_index_mode, "
+        "policy, tags) VALUES ('b1', '123456789012', 'us-east-1', 'kms', 1.5, ?, 0, 'ENHANCED', NULL, '{}')",
+        (json.dumps({"sseType": "aws:kms", "kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k"}),),
+    )
+    db.execute(
+        "INSERT INTO indexes (uid, bucket_id, name, creation_time, data_type, dimension, distance_metric, mode, "
+        "non_filterable, text_configurations, encryption, tags) VALUES ('i1', 1, 'docs', 2.5, 'float32', 2, "
+        "'cosine', 'ENHANCED', '[\"raw\"]', ?, NULL, '{\"team\": \"a\"}')",
+        (json.dumps([{"metadataKey": "body", "language": "en"}, {"metadataKey": "title"}]),),
+    )
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with running_emulator(Config(port=0, data_dir=str(tmp_path))) as url:
+        client = make_client(url)
+        bucket = client.get_vector_bucket(vectorBucketName="kms")["vectorBucket"]
+        assert bucket["encryptionConfiguration"] == {
+            "sseType": "aws:kms",
+            "kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k",
+        }
+        index = client.get_index(vectorBucketName="kms", indexName="docs")["index"]
+        assert index["encryptionConfiguration"] == bucket["encryptionConfiguration"]
+        assert index["metadataConfiguration"] == {
+            "nonFilterableMetadataKeys": ["raw"],
+            "textSearchConfigurations": [
+                {"metadataKey": "body", "language": "en", "status": "ACTIVE"},
+                {"metadataKey": "title", "status": "ACTIVE"},
+            ],
+        }
+    with sqlite3.connect(tmp_path / "s3vectors.sqlite3") as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
