@@ -31,12 +31,12 @@ from s3vectors_emulator.errors import (
     not_searchable,
     wrong_dimension,
 )
+from s3vectors_emulator.store.columns import MetadataColumns
 from s3vectors_emulator.store.distances import Metric, RowNorms, rank
 from s3vectors_emulator.store.filters import compile_filter, parse_filter
 from s3vectors_emulator.store.locks import ReadWriteLock
 from s3vectors_emulator.store.metadata import (
     Metadata,
-    MetadataColumns,
     StoredMetadata,
     pack_metadata,
     to_float,

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from s3vectors_emulator.errors import ValidationError
+from s3vectors_emulator.store.columns import MetadataColumns
 from s3vectors_emulator.store.filters import compile_filter, count_constraints, parse_filter
-from s3vectors_emulator.store.metadata import MetadataColumns
 
 INVALID = ("Invalid filter", [{"path": "filter", "message": "Invalid filter"}])
 NON_FILTERABLE = (
