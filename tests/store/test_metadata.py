@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from s3vectors_emulator.errors import ValidationError
@@ -51,6 +52,18 @@ def test_metadata_size_formula() -> None:
     assert metadata_size({"f": "x"}) == 4 + 8 + 1 + 1
     assert metadata_size({"": True}) == 4 + 8
     assert metadata_size({"é": [1, 2], "n": 5}) == 4 + (8 + 2 + 16) + (8 + 1 + 4)
+
+
+def test_size_model_counts_subclasses_as_their_json_type_and_refuses_other_values() -> None:
+    # validate_metadata accepts numpy's float64 (a float) and str subclasses; their size is the base type's.
+    class Text(str):
+        pass
+
+    assert value_size(np.float64(2.5)) == 4
+    entries = (8 + 1 + 2) + (8 + 1 + 4) + (8 + 1 + 4 + 1)
+    assert metadata_size({"a": Text("é"), "b": np.float64(1.0), "c": [Text("x")]}) == 4 + entries
+    with pytest.raises(ValueError):
+        metadata_size({"a": None})  # type: ignore[dict-item]
 
 
 def test_filterable_boundary() -> None:
