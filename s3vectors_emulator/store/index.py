@@ -31,6 +31,14 @@ from s3vectors_emulator.errors import (
     not_searchable,
     wrong_dimension,
 )
+from s3vectors_emulator.store.analysis import (
+    Analysis,
+    Analyzer,
+    analyses_of,
+    analyze_value,
+    analyzer_for,
+    query_terms,
+)
 from s3vectors_emulator.store.columns import MetadataColumns
 from s3vectors_emulator.store.distances import Metric, RowNorms, rank
 from s3vectors_emulator.store.filters import compile_filter, parse_filter
@@ -44,15 +52,7 @@ from s3vectors_emulator.store.metadata import (
     validate_metadata,
 )
 from s3vectors_emulator.store.ranking import fuse, rank_text_only
-from s3vectors_emulator.store.text import (
-    Analysis,
-    Analyzer,
-    TextIndex,
-    analyses_of,
-    analyze_value,
-    analyzer_for,
-    query_terms,
-)
+from s3vectors_emulator.store.text_index import TextIndex
 
 Record = tuple[str, NDArray[np.float32], Metadata]
 
