@@ -34,6 +34,7 @@ import numpy as np
 from numpy.dtypes import StringDType
 from numpy.typing import NDArray
 
+from s3vectors_emulator.store.arrays import grown
 from s3vectors_emulator.store.metadata import MetadataScalar, MetadataValue, to_float
 
 Kind = Literal["number", "string", "bool"]
@@ -57,13 +58,11 @@ def _dtype_of(kind: Kind) -> np.dtype:
     return np.dtype(np.bool_)
 
 
-def _grown(array: np.ndarray, used: int, needed: int) -> np.ndarray:
+def _room_for(array: np.ndarray, used: int, needed: int) -> np.ndarray:
     """``array`` with room for ``needed`` items (capacity doubles), keeping the first ``used``."""
     if needed <= len(array):
         return array
-    bigger = np.empty(max(needed, 2 * len(array), _MIN_CAPACITY), dtype=array.dtype)
-    bigger[:used] = array[:used]
-    return bigger
+    return grown(array, max(needed, 2 * len(array), _MIN_CAPACITY), used)
 
 
 class EntryTable:
@@ -104,8 +103,8 @@ class EntryTable:
     def extend(self, rows: list[int], values: list[MetadataScalar]) -> None:
         """Append entries (one numpy assignment per batch, not per value)."""
         start, end = self.size, self.size + len(rows)
-        self.rows = _grown(self.rows, start, end)
-        self.values = _grown(self.values, start, end)
+        self.rows = _room_for(self.rows, start, end)
+        self.values = _room_for(self.values, start, end)
         self.rows[start:end] = rows
         if self.in_order:
             self.in_order = bool(np.array_equal(self.rows[start:end], np.arange(start, end)))
@@ -161,10 +160,8 @@ class EntryTable:
         is now ``i``), so ``searchsorted(kept, old_start)`` relocates any live run."""
         keep = np.flatnonzero(self.rows[: self.size] >= 0)
         capacity = max(_MIN_CAPACITY, 2 * len(keep))
-        rows = np.empty(capacity, dtype=self.rows.dtype)
-        values = np.empty(capacity, dtype=self.values.dtype)
-        rows[: len(keep)] = self.rows[keep]
-        values[: len(keep)] = self.values[keep]
+        rows = grown(self.rows[keep], capacity, len(keep))
+        values = grown(self.values[keep], capacity, len(keep))
         if self.words is not None:
             # Only the words still used stay in the vocabulary.
             used, codes = np.unique(values[: len(keep)], return_inverse=True)
@@ -292,8 +289,8 @@ class MetadataColumns:
         self._n = last
 
     def _reserve_rows(self, needed: int) -> None:
-        self._first = _grown(self._first, self._n, needed)
-        self._count = _grown(self._count, self._n, needed)
+        self._first = _room_for(self._first, self._n, needed)
+        self._count = _room_for(self._count, self._n, needed)
 
     def _key_id(self, key: str) -> int:
         key_id = self._key_ids.get(key)
@@ -348,10 +345,10 @@ class MetadataColumns:
         for table, table_rows, values, _, _ in by_table.values():
             table.extend(table_rows, values)
         start, end = self._slots, self._slots + len(slot_key)
-        self._slot_key = _grown(self._slot_key, start, end)
-        self._slot_kind = _grown(self._slot_kind, start, end)
-        self._slot_start = _grown(self._slot_start, start, end)
-        self._slot_len = _grown(self._slot_len, start, end)
+        self._slot_key = _room_for(self._slot_key, start, end)
+        self._slot_kind = _room_for(self._slot_kind, start, end)
+        self._slot_start = _room_for(self._slot_start, start, end)
+        self._slot_len = _room_for(self._slot_len, start, end)
         self._slot_key[start:end] = slot_key
         self._slot_kind[start:end] = slot_kind
         self._slot_start[start:end] = slot_start
@@ -393,10 +390,7 @@ class MetadataColumns:
         # Old position of new slot j: its row's old first slot plus its offset within the row.
         old = np.repeat(self._first[:n] - firsts, counts) + np.arange(total)
         for name in ("_slot_key", "_slot_kind", "_slot_start", "_slot_len"):
-            array = getattr(self, name)
-            fresh = np.empty(max(_MIN_CAPACITY, 2 * total), dtype=array.dtype)
-            fresh[:total] = array[old]
-            setattr(self, name, fresh)
+            setattr(self, name, grown(getattr(self, name)[old], max(_MIN_CAPACITY, 2 * total), total))
         self._first[:n] = firsts
         self._slots = self._live_slots = total
 

@@ -32,6 +32,8 @@ from typing import Literal, NamedTuple, TypeGuard
 import numpy as np
 from numpy.typing import NDArray
 
+from s3vectors_emulator.store.arrays import grown
+
 Metric = Literal["cosine", "euclidean"]
 METRICS: tuple[Metric, ...] = ("cosine", "euclidean")
 
@@ -125,11 +127,9 @@ class RowNorms:
 
     def resize(self, capacity: int, n: int) -> None:
         """New capacity keeping rows [0, n); the norm bounds become exact again (amortised O(n))."""
-        for name in ("sq", "neg_inv", "half_sq"):
-            old = getattr(self, name)
-            new = np.empty(capacity, dtype=old.dtype)
-            new[:n] = old[:n]
-            setattr(self, name, new)
+        self.sq = grown(self.sq, capacity, n)
+        self.neg_inv = grown(self.neg_inv, capacity, n)
+        self.half_sq = grown(self.half_sq, capacity, n)
         norms = np.sqrt(self.sq[:n])
         self.max_norm = float(norms.max()) if n else 0.0
         self.min_norm = float(norms.min()) if n else math.inf

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from s3vectors_emulator.store.analysis import Analysis, analyzer_for
+from s3vectors_emulator.store.arrays import grown
 
 # behaviour.md#decision-text-search / Lucene BM25Similarity defaults.
 K1 = 1.2
@@ -55,12 +56,6 @@ class _Postings:
         self.tfs = array("i")
 
 
-def _grow(values: NDArray[Any], capacity: int, fill: int) -> NDArray[Any]:
-    grown = np.full(capacity, fill, dtype=values.dtype)
-    grown[: len(values)] = values
-    return grown
-
-
 class TextField:
     """The inverted index of one searchable metadata key."""
 
@@ -79,8 +74,8 @@ class TextField:
         self.dead_entries = 0
 
     def grow(self, capacity: int) -> None:
-        self.doc_len = _grow(self.doc_len, capacity, 0)
-        self.doc_terms = _grow(self.doc_terms, capacity, 0)
+        self.doc_len = grown(self.doc_len, capacity, len(self.doc_len), 0)
+        self.doc_terms = grown(self.doc_terms, capacity, len(self.doc_terms), 0)
 
     def add(self, doc: int, analysis: Analysis) -> None:
         terms, length = analysis
@@ -183,11 +178,11 @@ class TextIndex:
         doc = self.next_doc
         if doc >= len(self.row_of_doc):
             capacity = 2 * len(self.row_of_doc)
-            self.row_of_doc = _grow(self.row_of_doc, capacity, -1)
+            self.row_of_doc = grown(self.row_of_doc, capacity, len(self.row_of_doc), -1)
             for fld in self.fields.values():
                 fld.grow(capacity)
         if row >= len(self.doc_of_row):
-            self.doc_of_row = _grow(self.doc_of_row, max(row + 1, 2 * len(self.doc_of_row)), -1)
+            self.doc_of_row = grown(self.doc_of_row, max(row + 1, 2 * len(self.doc_of_row)), len(self.doc_of_row), -1)
         self.next_doc += 1
         self.live_docs += 1
         self.row_of_doc[doc] = row
@@ -235,10 +230,10 @@ class TextIndex:
         for fld in self.fields.values():
             fld.compact(new_id, alive)
         capacity = max(16, 2 * self.live_docs)
-        self.row_of_doc = _grow(rows[alive], capacity, -1)
+        live_rows = rows[alive]
+        self.row_of_doc = grown(live_rows, capacity, len(live_rows), -1)
         for fld in self.fields.values():
             fld.grow(capacity)
-        live_rows = rows[alive]
         self.doc_of_row[live_rows] = np.arange(self.live_docs)
         self.next_doc = self.live_docs
 
