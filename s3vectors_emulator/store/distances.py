@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from s3vectors_emulator.store.arrays import grown
+from s3vectors_emulator.store.ranking import top_asc
 
 Metric = Literal["cosine", "euclidean"]
 METRICS: tuple[Metric, ...] = ("cosine", "euclidean")
@@ -340,13 +341,6 @@ def rank(
             kth_upper = np.partition(approx + err, k - 1)[k - 1]
             rows = rows[np.flatnonzero(approx - err <= kth_upper)]
     dist = exact_distances(matrix[rows] if len(rows) < n else matrix, query, metric)
-    if len(rows) > k:
-        # Keep everything tied with the k-th distance so that keys settle the boundary
-        # (behaviour.md#decision-query-results).
-        kth = np.partition(dist, k - 1)[k - 1]
-        keep = np.flatnonzero(dist <= kth)
-        rows, dist = rows[keep], dist[keep]
-    order = np.lexsort((keys[rows], dist))[
-        :k
-    ]  # behaviour.md#decision-query-results: ascending distance, ties by key ascending
-    return rows[order], dist[order]
+    # behaviour.md#decision-query-results: ascending distance, ties by key ascending.
+    best = top_asc(dist, keys, k, rows)
+    return rows[best], dist[best]
