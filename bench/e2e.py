@@ -13,20 +13,10 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.common import (
-    Column,
-    Section,
-    Target,
-    client_for,
-    create_index,
-    gaussian,
-    generator,
-    http_put,
-    interleaved,
-    median,
-    percentile,
-    put_matrix,
-)
+from bench.data import gaussian, generator, put_matrix
+from bench.report import Column, Section, Target
+from bench.servers import client_for, create_index, http_put
+from bench.stats import interleaved, median, percentile
 from s3vectors_emulator.server import EmulatorServer
 from s3vectors_emulator.store.index import Index
 from s3vectors_emulator.testing import running_emulator

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.common import Column, Section, Target, fill_index, generator, interleaved, median, queries
+from bench.data import fill_index, generator, queries
+from bench.report import Column, Section, Target
+from bench.stats import interleaved, median
 from s3vectors_emulator.store.index import Index
 
 # Each metadata key matches one row in `every` (rows are random vectors, so which rows does not matter).

@@ -9,18 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import (
-    Column,
-    Section,
-    Target,
-    available_bytes,
-    estimate_generation_seconds,
-    fill_index,
-    generator,
-    interleaved,
-    median,
-    queries,
-)
+from bench.data import estimate_generation_seconds, fill_index, generator, queries
+from bench.machine import available_bytes
+from bench.report import Column, Section, Target
+from bench.stats import interleaved, median
 from s3vectors_emulator.store.index import Index
 
 FULL_CELLS = [(n, d) for n in (10_000, 100_000, 1_000_000) for d in (128, 1024)]

@@ -15,7 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, Column, Section, Target, fill_index, generator, key_of, median
+from bench import ROOT
+from bench.data import fill_index, generator, key_of
+from bench.report import Column, Section, Target
+from bench.stats import median
 
 DIM = 1024
 TARGET = 1.1

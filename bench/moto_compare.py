@@ -9,20 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    Column,
-    Section,
-    client_for,
-    create_index,
-    emulator_process,
-    free_port,
-    gaussian,
-    generator,
-    key_of,
-    median,
-    now,
-    server_process,
-)
+from bench.data import gaussian, generator, key_of
+from bench.report import Column, Section
+from bench.servers import client_for, create_index, emulator_process, free_port, server_process
+from bench.stats import median, now
 
 PUTS, BATCH, DIM = 20, 100, 128
 GETS, GET_KEYS = 100, 10

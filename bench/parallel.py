@@ -7,19 +7,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from bench.common import (
-    Column,
-    Section,
-    Target,
-    client_for,
-    create_index,
-    emulator_process,
-    gaussian,
-    generator,
-    http_put,
-    median,
-    now,
-)
+from bench.data import gaussian, generator
+from bench.report import Column, Section, Target
+from bench.servers import client_for, create_index, emulator_process, http_put
+from bench.stats import median, now
 
 N, DIM, K = 100_000, 128, 10
 BUCKET, INDEX = "bench-parallel", "parallel-100k"

@@ -8,7 +8,10 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bench.common import Column, Section, Target, client_for, create_index, gaussian, generator, key_of, median, now
+from bench.data import gaussian, generator, key_of
+from bench.report import Column, Section, Target
+from bench.servers import client_for, create_index
+from bench.stats import median, now
 from s3vectors_emulator.app import create_app
 from s3vectors_emulator.config import Config
 from s3vectors_emulator.server import EmulatorServer

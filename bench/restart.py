@@ -11,7 +11,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from bench.common import Column, Section, gaussian, generator, key_of, now
+from bench.data import gaussian, generator, key_of
+from bench.report import Column, Section
+from bench.stats import now
 
 DIM = 1024
 

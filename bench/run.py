@@ -18,7 +18,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, Column, Section, format_table, machine, now, print_section
+from bench import ROOT
+from bench.machine import machine
+from bench.report import Column, Section, format_table, print_section
+from bench.stats import now
 
 SECTIONS = {
     "kernel": "bench.kernel",

@@ -14,19 +14,9 @@ from typing import Any
 import numpy as np
 import orjson
 
-from bench.common import (
-    Column,
-    Section,
-    Target,
-    fill_index,
-    gaussian,
-    generator,
-    interleaved,
-    key_of,
-    median,
-    now,
-    queries,
-)
+from bench.data import fill_index, gaussian, generator, key_of, queries
+from bench.report import Column, Section, Target
+from bench.stats import interleaved, median, now
 from s3vectors_emulator.app import create_app
 from s3vectors_emulator.config import Config
 from s3vectors_emulator.store.configuration import ENHANCED, IndexSettings, TextField

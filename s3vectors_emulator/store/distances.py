@@ -32,6 +32,9 @@ from typing import Literal, NamedTuple, TypeGuard
 import numpy as np
 from numpy.typing import NDArray
 
+from s3vectors_emulator.store.arrays import grown
+from s3vectors_emulator.store.ranking import top_asc
+
 Metric = Literal["cosine", "euclidean"]
 METRICS: tuple[Metric, ...] = ("cosine", "euclidean")
 
@@ -125,11 +128,9 @@ class RowNorms:
 
     def resize(self, capacity: int, n: int) -> None:
         """New capacity keeping rows [0, n); the norm bounds become exact again (amortised O(n))."""
-        for name in ("sq", "neg_inv", "half_sq"):
-            old = getattr(self, name)
-            new = np.empty(capacity, dtype=old.dtype)
-            new[:n] = old[:n]
-            setattr(self, name, new)
+        self.sq = grown(self.sq, capacity, n)
+        self.neg_inv = grown(self.neg_inv, capacity, n)
+        self.half_sq = grown(self.half_sq, capacity, n)
         norms = np.sqrt(self.sq[:n])
         self.max_norm = float(norms.max()) if n else 0.0
         self.min_norm = float(norms.min()) if n else math.inf
@@ -340,13 +341,6 @@ def rank(
             kth_upper = np.partition(approx + err, k - 1)[k - 1]
             rows = rows[np.flatnonzero(approx - err <= kth_upper)]
     dist = exact_distances(matrix[rows] if len(rows) < n else matrix, query, metric)
-    if len(rows) > k:
-        # Keep everything tied with the k-th distance so that keys settle the boundary
-        # (behaviour.md#decision-query-results).
-        kth = np.partition(dist, k - 1)[k - 1]
-        keep = np.flatnonzero(dist <= kth)
-        rows, dist = rows[keep], dist[keep]
-    order = np.lexsort((keys[rows], dist))[
-        :k
-    ]  # behaviour.md#decision-query-results: ascending distance, ties by key ascending
-    return rows[order], dist[order]
+    # behaviour.md#decision-query-results: ascending distance, ties by key ascending.
+    best = top_asc(dist, keys, k, rows)
+    return rows[best], dist[best]

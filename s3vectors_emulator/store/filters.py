@@ -22,7 +22,8 @@ from s3vectors_emulator.errors import (
     filter_error,
     too_many_constraints,
 )
-from s3vectors_emulator.store.metadata import Mask, MetadataColumns, is_number, to_float
+from s3vectors_emulator.store.columns import Mask, MetadataColumns
+from s3vectors_emulator.store.metadata import is_number, to_float
 
 Scalar: TypeAlias = str | int | float | bool
 Evaluator: TypeAlias = Callable[[MetadataColumns, int], Mask]

@@ -34,6 +34,16 @@ from s3vectors_emulator.errors import (
     not_searchable,
     wrong_dimension,
 )
+from s3vectors_emulator.store.analysis import (
+    Analysis,
+    Analyzer,
+    analyses_of,
+    analyze_value,
+    analyzer_for,
+    query_terms,
+)
+from s3vectors_emulator.store.arrays import grown
+from s3vectors_emulator.store.columns import MetadataColumns
 from s3vectors_emulator.store.configuration import ENHANCED, Encryption, IndexSettings
 from s3vectors_emulator.store.distances import Metric, RowNorms, rank
 from s3vectors_emulator.store.filters import compile_filter, parse_filter
@@ -41,7 +51,6 @@ from s3vectors_emulator.store.journal import IndexDeleted, Journal, VectorsDelet
 from s3vectors_emulator.store.locks import ReadWriteLock
 from s3vectors_emulator.store.metadata import (
     Metadata,
-    MetadataColumns,
     StoredMetadata,
     pack_metadata,
     unpack_metadata,
@@ -49,15 +58,7 @@ from s3vectors_emulator.store.metadata import (
 )
 from s3vectors_emulator.store.ranking import fuse, rank_text_only
 from s3vectors_emulator.store.records import QueryHit, Record, StoredVector, check_keys, key_fits, to_float32
-from s3vectors_emulator.store.text import (
-    Analysis,
-    Analyzer,
-    TextIndex,
-    analyses_of,
-    analyze_value,
-    analyzer_for,
-    query_terms,
-)
+from s3vectors_emulator.store.text_index import TextIndex
 
 _MIN_CAPACITY = 16
 _MEMORY_ONLY = Journal()
@@ -175,14 +176,10 @@ class Index:
 
     def _resize(self, capacity: int) -> None:
         n = self._n
-        matrix = np.empty((capacity, self.dimension), dtype=np.float32)
-        matrix[:n] = self._matrix[:n]
-        key_col = np.empty(capacity, dtype=StringDType())
-        key_col[:n] = self._key_col[:n]
-        crc = np.empty(capacity, dtype=np.uint32)
-        crc[:n] = self._crc[:n]
+        self._matrix = grown(self._matrix, capacity, n)
+        self._key_col = grown(self._key_col, capacity, n)
+        self._crc = grown(self._crc, capacity, n)
         self._norms.resize(capacity, n)
-        self._matrix, self._key_col, self._crc = matrix, key_col, crc
 
     # -- validation ----------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@ import pytest
 from support import wire_field_list
 
 from s3vectors_emulator.errors import ValidationError
+from s3vectors_emulator.store.columns import MetadataColumns
 from s3vectors_emulator.store.filters import compile_filter, count_constraints, parse_filter
-from s3vectors_emulator.store.metadata import MetadataColumns
 
 INVALID = ("Invalid filter", [{"path": "filter", "message": "Invalid filter"}])
 NON_FILTERABLE = (

@@ -24,6 +24,7 @@ from s3vectors_emulator.config import Config
 from s3vectors_emulator.errors import SerializationError
 from s3vectors_emulator.protocol import model
 from s3vectors_emulator.protocol.validate import validate
+from s3vectors_emulator.store.columns import MetadataColumns
 from s3vectors_emulator.store.metadata import pack_metadata, unpack_metadata
 
 # -- packed metadata ------------------------------------------------------------------------------
@@ -311,10 +312,8 @@ def expected_matches(rows: list[dict[str, Any]], key: str, value: Any) -> list[b
 def test_string_tables_switch_from_codes_to_strings_and_stay_right() -> None:
     import random
 
-    from s3vectors_emulator.store import metadata as md
-
     rng = random.Random(3)
-    cols = md.MetadataColumns()
+    cols = MetadataColumns()
     rows: list[dict[str, Any]] = []
     few = ["red", "green", "blue"]
     for i in range(3000):
@@ -350,9 +349,7 @@ def test_string_tables_switch_from_codes_to_strings_and_stay_right() -> None:
 
 
 def test_tables_in_row_order_answer_without_a_scatter_and_stop_being_so_on_delete() -> None:
-    from s3vectors_emulator.store import metadata as md
-
-    cols = md.MetadataColumns()
+    cols = MetadataColumns()
     rows = [{"s": "a" if i % 3 else "b", "n": i} for i in range(10)]
     cols.append_rows(rows)
     table = cols._fields["s"].tables["string"]
