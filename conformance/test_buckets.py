@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from conformance.helpers import coral_length, error_of, make_client
+from conformance.helpers import coral_length, coral_range, error_of, make_client
 
 BUCKET_NOT_FOUND = ("NotFoundException", "The specified vector bucket could not be found", 404)
 ARN = re.compile(r"^arn:aws[-a-z]*:s3vectors:(?P<region>[-a-z0-9]+):(?P<account>\d{12}):bucket/(?P<name>.+)$")
@@ -141,6 +141,14 @@ def test_name_of_64_characters_is_refused(raw, target, buckets):
     assert err[:3] == ("ValidationException", coral_length("/vectorBucketName", 64, 3, 63), 400)
 
 
+@pytest.mark.decision("decision-wire-details")
+def test_name_length_field_list(raw, target, buckets):
+    name = buckets.exact(target.prefix + "a" * (64 - len(target.prefix)))
+    assert error_of(raw.create_vector_bucket, vectorBucketName=name).fields == [
+        {"path": "/vectorBucketName", "message": "Member must have length between 3 and 63, inclusive"}
+    ]
+
+
 @pytest.mark.ref("names")
 def test_name_of_2_characters_is_refused(raw):
     try:
@@ -162,6 +170,17 @@ def test_name_with_bad_characters(client, raw, buckets, suffix):
     )
 
 
+@pytest.mark.ref("buckets-naming")
+def test_name_starting_with_a_hyphen_is_refused(raw):
+    name = "-" + secrets.token_hex(4)  # cannot carry the run's prefix
+    try:
+        err = error_of(raw.create_vector_bucket, vectorBucketName=name)
+    except pytest.fail.Exception:
+        raw.delete_vector_bucket(vectorBucketName=name)  # only if this run just created it
+        raise
+    assert err[:3] == ("ValidationException", "Invalid vector bucket name", 400)
+
+
 @pytest.mark.decision("compat")
 @pytest.mark.parametrize("suffix", ["UPPER", "dot.ted", "dash-last-"])
 def test_name_outside_documented_alphabet(raw, buckets, suffix):
@@ -181,31 +200,40 @@ def test_uuid_shaped_name_is_accepted(client, target, buckets):
     assert client.get_vector_bucket(vectorBucketName=name)["vectorBucket"]["vectorBucketName"] == name
 
 
+BUCKET_OPERATIONS = [
+    "get_vector_bucket",
+    "delete_vector_bucket",
+    "list_indexes",
+    "get_vector_bucket_policy",
+    "delete_vector_bucket_policy",
+]
+EITHER_BUCKET = ("ValidationException", "Must specify either vectorBucketName or vectorBucketArn but not both", 400)
+
+
 @pytest.mark.ref("errors-catalogue")
-def test_name_and_arn_together_are_refused(raw, bucket):
+@pytest.mark.parametrize("operation", BUCKET_OPERATIONS)
+def test_name_and_arn_together_are_refused(raw, bucket, operation):
     arn = raw.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"]
-    for operation in (raw.get_vector_bucket, raw.list_indexes, raw.get_vector_bucket_policy):
-        assert error_of(operation, vectorBucketName=bucket, vectorBucketArn=arn)[:3] == (
-            "ValidationException",
-            "Must specify either vectorBucketName or vectorBucketArn but not both",
-            400,
-        )
+    assert error_of(getattr(raw, operation), vectorBucketName=bucket, vectorBucketArn=arn)[:3] == EITHER_BUCKET
+    assert raw.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketName"] == bucket
 
 
 @pytest.mark.decision("compat")
-def test_neither_name_nor_arn_is_refused(raw):
-    assert error_of(raw.get_vector_bucket)[:3] == (
-        "ValidationException",
-        "Must specify either vectorBucketName or vectorBucketArn but not both",
-        400,
-    )
+@pytest.mark.parametrize("operation", BUCKET_OPERATIONS)
+def test_neither_name_nor_arn_is_refused(raw, operation):
+    assert error_of(getattr(raw, operation))[:3] == EITHER_BUCKET
 
 
 @pytest.mark.ref("limits")
 def test_list_max_results_boundary(client, raw, target):
     client.list_vector_buckets(maxResults=500, prefix=target.prefix)
-    err = error_of(raw.list_vector_buckets, maxResults=501)
-    assert err.code == "ValidationException" and "Member must be between 1 and 500, inclusive" in err.message
+    client.list_vector_buckets(maxResults=1, prefix=target.prefix)
+    for value in (0, 501):
+        assert error_of(raw.list_vector_buckets, maxResults=value)[:3] == (
+            "ValidationException",
+            coral_range("/maxResults", 1, 500),
+            400,
+        )
 
 
 @pytest.mark.ref("listing")
@@ -231,9 +259,31 @@ def test_error_wire_format(client, target):
     assert re.fullmatch(r"[0-9a-fA-F-]{36}", headers["x-amzn-requestid"])
 
 
+def other_region(target):
+    return "us-west-2" if target.region != "us-west-2" else "us-east-1"
+
+
 @pytest.mark.ref("listing")
 @pytest.mark.decision("decision-accounts-regions")
 def test_buckets_are_regional(client, target, bucket):
-    other = make_client(target, region="us-west-2" if target.region != "us-west-2" else "us-east-1")
+    region = other_region(target)
+    other = make_client(target, region=region)
     assert other.list_vector_buckets(prefix=bucket)["vectorBuckets"] == []
     assert error_of(other.get_vector_bucket, vectorBucketName=bucket)[:3] == BUCKET_NOT_FOUND
+    # The same name is free in the other region, and its ARN names that region.
+    arn = other.create_vector_bucket(vectorBucketName=bucket)["vectorBucketArn"]
+    try:
+        assert ARN.match(arn)["region"] == region
+        assert (
+            ARN.match(arn)["account"]
+            == client.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"].split(":")[4]
+        )
+    finally:
+        other.delete_vector_bucket(vectorBucketName=bucket)
+
+
+@pytest.mark.decision("decision-name-or-arn")
+def test_arn_of_another_region_is_not_found(client, target, bucket):
+    arn = client.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"]
+    other = make_client(target, region=other_region(target))
+    assert error_of(other.get_vector_bucket, vectorBucketArn=arn)[:3] == BUCKET_NOT_FOUND

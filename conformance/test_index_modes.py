@@ -57,6 +57,7 @@ def test_enhanced_is_accepted_everywhere(client, buckets, bucket):
         == 200
     )
     assert client.get_index(**where)["index"]["indexMode"] == "ENHANCED"
+    assert client.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["defaultIndexMode"] == "ENHANCED"
 
 
 @pytest.mark.ref("modes")
@@ -111,8 +112,14 @@ def test_query_mode_enhanced_on_enhanced_changes_nothing(client, buckets, bucket
         {"$or": [{"n": i} for i in range(100)]},
         {"n": {"$in": list(range(100))}},
         {"$and": [{"n": {"$nin": list(range(50, 148))}}, {"n": {"$gte": 0, "$lte": 10}}]},
+        {
+            "$and": [
+                {"path": {"$exists": True}},
+                {"$or": [{"n": {"$in": list(range(97))}}, {"n": {"$gte": 0, "$lte": 9}}]},
+            ]
+        },
     ],
-    ids=["or-of-100", "in-of-100", "nin-98-and-range-2"],
+    ids=["or-of-100", "in-of-100", "nin-98-and-range-2", "nested-1-in-97-range-2"],
 )
 def test_100_constraints_are_accepted(client, buckets, bucket, filter_):
     where = seeded(client, buckets, bucket)
@@ -126,8 +133,15 @@ def test_100_constraints_are_accepted(client, buckets, bucket, filter_):
         {"$or": [{"n": i} for i in range(101)]},
         {"n": {"$in": list(range(101))}},
         {"$and": [{"n": {"$nin": list(range(50, 149))}}, {"n": {"$gte": 0, "$lte": 10}}]},
+        {
+            "$and": [
+                {"path": {"$exists": True}},
+                {"$or": [{"n": {"$in": list(range(98))}}, {"n": {"$gte": 0, "$lte": 9}}]},
+            ]
+        },
+        {"$or": [{"n": {"$nin": list(range(60))}}, {"n": {"$in": list(range(41))}}]},
     ],
-    ids=["or-of-101", "in-of-101", "nin-99-and-range-2"],
+    ids=["or-of-101", "in-of-101", "nin-99-and-range-2", "nested-1-in-98-range-2", "nin-60-or-in-41"],
 )
 def test_101_constraints_are_refused(client, buckets, bucket, filter_):
     where = seeded(client, buckets, bucket)
@@ -216,9 +230,17 @@ def test_legacy_limit_applies_with_query_mode_enhanced(legacy, legacy_buckets):
 def test_legacy_startswith_refusal_is_invalid_filter(legacy, legacy_buckets):
     client = legacy.client()
     where = seeded(client, legacy_buckets, legacy_buckets.create())
-    assert error_of(client.query_vectors, **where, queryVector=QUERY, topK=5, filter={"path": {"$startsWith": "/"}})[
-        :3
-    ] == ("ValidationException", "Invalid filter", 400)
+    starts = {"path": {"$startsWith": "/"}}
+    for filter_, mode in ((starts, {}), (starts, {"queryMode": "CLASSIC"}), ({"$or": [{"n": 3}, starts]}, {})):
+        err = error_of(client.query_vectors, **where, queryVector=QUERY, topK=5, filter=filter_, **mode)
+        assert err[:3] == ("ValidationException", "Invalid filter", 400)
+        assert err.fields == [{"path": "filter", "message": "Invalid filter"}]
+    nested = {"$or": [{"n": 2}, {"path": {"$startsWith": "/docs/"}}]}
+    assert keys(client.query_vectors(**where, queryVector=QUERY, topK=5, filter=nested, queryMode="ENHANCED")) == [
+        "docs",
+        "img",
+    ]
+    assert client.get_index(**where)["index"]["indexMode"] == "CLASSIC"  # queryMode changed nothing
 
 
 @pytest.mark.decision("compat")

@@ -53,6 +53,14 @@ def test_get_missing_index_and_missing_bucket(client, bucket, target):
     )
 
 
+@pytest.mark.decision("decision-deleting-absent")
+def test_delete_index_of_missing_bucket_is_not_found(client, target):
+    assert (
+        error_of(client.delete_index, vectorBucketName=f"{target.prefix}missing", indexName="nope")[:3]
+        == INDEX_NOT_FOUND
+    )
+
+
 @pytest.mark.ref("errors-catalogue")
 @pytest.mark.decision("decision-deleting-absent")
 def test_delete_missing_index_is_not_found(client, bucket):
@@ -110,7 +118,7 @@ def test_dimension_at_limits_is_accepted(client, bucket, dimension):
 
 
 @pytest.mark.ref("errors-catalogue")
-@pytest.mark.parametrize("dimension", [0, 4097])
+@pytest.mark.parametrize("dimension", [0, 4097, 99999])
 def test_dimension_out_of_range(raw, bucket, dimension):
     assert error_of(create, raw, bucket, dimension=dimension)[:3] == (
         "ValidationException",
@@ -118,6 +126,31 @@ def test_dimension_out_of_range(raw, bucket, dimension):
         "Member must be between 1 and 4096, inclusive",
         400,
     )
+
+
+@pytest.mark.decision("decision-wire-details")
+def test_missing_required_member(raw, bucket):
+    err = error_of(
+        raw.create_index, vectorBucketName=bucket, indexName="idx", dataType="float32", distanceMetric="cosine"
+    )
+    assert err[:3] == (
+        "ValidationException",
+        "1 validation error detected. Value null at '/dimension' failed to satisfy constraint: Member must not be null",
+        400,
+    )
+    assert err.fields == [{"path": "/dimension", "message": "Member must not be null"}]
+
+
+@pytest.mark.decision("decision-wire-details")
+def test_several_constraint_failures_are_reported_together(raw, bucket):
+    err = error_of(create, raw, bucket, "ab", dataType="float16")
+    assert err.message.startswith(
+        "2 validation errors detected. Value with length 2 at '/indexName' failed to satisfy constraint: "
+    )
+    assert "Value at '/dataType' failed to satisfy constraint: Member must satisfy enum value set: [float32]" in (
+        err.message
+    )
+    assert [f["path"] for f in err.fields] == ["/indexName", "/dataType"]
 
 
 @pytest.mark.ref("errors-catalogue")
@@ -171,6 +204,12 @@ def test_non_filterable_key_of_64_characters_is_refused(raw, bucket):
     assert "Member must have length between 1 and 63, inclusive" in err.message
 
 
+@pytest.mark.decision("decision-unseen-messages")
+def test_non_filterable_key_of_64_characters_message(raw, bucket):
+    err = error_of(create, raw, bucket, metadataConfiguration={"nonFilterableMetadataKeys": ["k" * 64]})
+    assert err.message == coral_length("/metadataConfiguration/nonFilterableMetadataKeys/0", 64, 1, 63)
+
+
 @pytest.mark.decision("compat")
 @pytest.mark.parametrize("configuration", [{}, {"nonFilterableMetadataKeys": []}])
 def test_empty_metadata_configuration_is_accepted(client, bucket, configuration):
@@ -185,25 +224,31 @@ def test_no_metadata_configuration_is_omitted(client, bucket):
     assert "metadataConfiguration" not in client.get_index(vectorBucketName=bucket, indexName="idx")["index"]
 
 
+EITHER_INDEX = ("ValidationException", "Must specify either indexArn or both vectorBucketName and indexName", 400)
+
+
 @pytest.mark.ref("errors-catalogue")
-def test_name_and_arn_together_are_refused(raw, bucket):
+@pytest.mark.parametrize("operation", ["get_index", "delete_index"])
+def test_name_and_arn_together_are_refused(raw, bucket, operation):
     create(raw, bucket)
     arn = raw.get_index(vectorBucketName=bucket, indexName="idx")["index"]["indexArn"]
-    for operation in (raw.get_index, raw.delete_index):
-        assert error_of(operation, vectorBucketName=bucket, indexName="idx", indexArn=arn)[:3] == (
-            "ValidationException",
-            "Must specify either indexArn or both vectorBucketName and indexName",
-            400,
-        )
+    assert error_of(getattr(raw, operation), vectorBucketName=bucket, indexName="idx", indexArn=arn)[:3] == EITHER_INDEX
+    assert raw.get_index(indexArn=arn)["index"]["indexName"] == "idx"
 
 
 @pytest.mark.decision("compat")
-def test_bucket_name_without_index_name_is_refused(raw, bucket):
-    assert error_of(raw.get_index, vectorBucketName=bucket)[:3] == (
-        "ValidationException",
-        "Must specify either indexArn or both vectorBucketName and indexName",
-        400,
-    )
+@pytest.mark.parametrize("operation", ["get_index", "delete_index"])
+@pytest.mark.parametrize("names", ["index-and-arn", "bucket", "index", "none"])
+def test_other_mixes_of_names_are_refused(raw, bucket, operation, names):
+    create(raw, bucket)
+    arn = raw.get_index(vectorBucketName=bucket, indexName="idx")["index"]["indexArn"]
+    given = {
+        "index-and-arn": {"indexName": "idx", "indexArn": arn},
+        "bucket": {"vectorBucketName": bucket},
+        "index": {"indexName": "idx"},
+        "none": {},
+    }[names]
+    assert error_of(getattr(raw, operation), **given)[:3] == EITHER_INDEX
 
 
 @pytest.mark.ref("listing")
@@ -257,6 +302,63 @@ def test_ten_text_configurations_accepted_eleven_refused(client, raw, bucket):
         metadataConfiguration={"textSearchConfigurations": [{"metadataKey": f"k{i}"} for i in range(11)]},
     )
     assert err.code == "ValidationException"
+
+
+@pytest.mark.decision("decision-text-configurations")
+def test_text_configurations_are_echoed_as_given(client, bucket):
+    create(
+        client,
+        bucket,
+        metadataConfiguration={
+            "textSearchConfigurations": [{"metadataKey": "body", "language": "en"}, {"metadataKey": "title"}]
+        },
+    )
+    where = {"vectorBucketName": bucket, "indexName": "idx"}
+    assert client.get_index(**where)["index"]["metadataConfiguration"] == {
+        "textSearchConfigurations": [
+            {"metadataKey": "body", "language": "en", "status": "ACTIVE"},
+            {"metadataKey": "title", "status": "ACTIVE"},  # no language given: none shown
+        ]
+    }
+    client.update_metadata_configuration(
+        **where, delete={"textSearchConfigurations": [{"metadataKey": "body"}, {"metadataKey": "title"}]}
+    )
+    client.update_metadata_configuration(
+        **where, add={"textSearchConfigurations": [{"metadataKey": "body", "language": "de"}]}
+    )
+    assert client.get_index(**where)["index"]["metadataConfiguration"] == {
+        "textSearchConfigurations": [{"metadataKey": "body", "language": "de", "status": "ACTIVE"}]
+    }
+    client.update_metadata_configuration(**where, delete={"textSearchConfigurations": [{"metadataKey": "body"}]})
+    assert client.get_index(**where)["index"]["metadataConfiguration"] == {"textSearchConfigurations": []}
+
+
+@pytest.mark.decision("decision-text-configurations")
+def test_one_key_twice_at_creation_is_refused(raw, bucket):
+    configurations = [{"metadataKey": "body"}, {"metadataKey": "body", "language": "fr"}]
+    err = error_of(create, raw, bucket, metadataConfiguration={"textSearchConfigurations": configurations})
+    assert err[:3] == ("ValidationException", "Duplicate text search configuration for metadata key 'body'", 400)
+
+
+@pytest.mark.decision("decision-unseen-messages")
+def test_eleven_text_configurations_message(raw, bucket):
+    eleven = {"textSearchConfigurations": [{"metadataKey": f"k{i}"} for i in range(11)]}
+    assert error_of(create, raw, bucket, metadataConfiguration=eleven).message == coral_length(
+        "/metadataConfiguration/textSearchConfigurations", 11, 0, 10
+    )
+
+
+@pytest.mark.decision("decision-text-configurations")
+def test_at_most_ten_text_configurations_after_an_add(client, bucket):
+    nine = {"textSearchConfigurations": [{"metadataKey": f"k{i}"} for i in range(9)]}
+    where = {"vectorBucketName": bucket, "indexName": "idx"}
+    create(client, bucket, metadataConfiguration=nine)
+    client.update_metadata_configuration(**where, add={"textSearchConfigurations": [{"metadataKey": "k9"}]})
+    err = error_of(
+        client.update_metadata_configuration, **where, add={"textSearchConfigurations": [{"metadataKey": "k10"}]}
+    )
+    assert err[:3] == ("ValidationException", "An index can have at most 10 text search configurations", 400)
+    assert len(text_keys(client, bucket)) == 10
 
 
 @pytest.mark.decision("decision-text-search")
@@ -316,25 +418,28 @@ def test_update_metadata_configuration_refusals(raw, bucket, change):
 @pytest.mark.decision("compat")
 def test_adding_a_configured_key_is_conflict(client, bucket):
     create(client, bucket, metadataConfiguration=TEXT)
-    assert (
-        error_of(client.update_metadata_configuration, vectorBucketName=bucket, indexName="idx", add=TEXT).code
-        == "ConflictException"
+    assert error_of(client.update_metadata_configuration, vectorBucketName=bucket, indexName="idx", add=TEXT)[:3] == (
+        "ConflictException",
+        "A text search configuration already exists for metadata key 'body'",
+        409,
     )
 
 
 @pytest.mark.decision("decision-unseen-messages")
-def test_language_enum(raw, bucket):
-    create(raw, bucket)
-    err = error_of(
-        raw.update_metadata_configuration,
-        vectorBucketName=bucket,
-        indexName="idx",
-        add={"textSearchConfigurations": [{"metadataKey": "body", "language": "xx"}]},
-    )
+@pytest.mark.parametrize("at", ["create", "update"])
+def test_language_enum(raw, bucket, at):
+    bad = {"textSearchConfigurations": [{"metadataKey": "body", "language": "xx"}]}
+    if at == "create":
+        err, path = error_of(create, raw, bucket, metadataConfiguration=bad), "/metadataConfiguration"
+    else:
+        create(raw, bucket)
+        err, path = (
+            error_of(raw.update_metadata_configuration, vectorBucketName=bucket, indexName="idx", add=bad),
+            "/add",
+        )
     assert err[:3] == (
         "ValidationException",
-        "1 validation error detected. Value at "
-        "'/add/textSearchConfigurations/0/language' failed to satisfy constraint: Member must satisfy "
-        "enum value set: [en, fr, es, pt, it, de, nl, zh, ja, ko]",
+        f"1 validation error detected. Value at '{path}/textSearchConfigurations/0/language' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [en, fr, es, pt, it, de, nl, zh, ja, ko]",
         400,
     )

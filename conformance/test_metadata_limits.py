@@ -40,6 +40,7 @@ def refused(client, where, metadata, message):
         ({"a": 1}, TYPES),
         (None, TYPES),
         ([{"a": 1}], ARRAYS),
+        ([["a"]], ARRAYS),
         ([True, False], ARRAYS),
         ([1, "a"], ARRAYS),
         (["a", 1], ARRAYS),
@@ -49,6 +50,7 @@ def refused(client, where, metadata, message):
         "object",
         "null",
         "array-of-objects",
+        "array-of-arrays",
         "array-of-booleans",
         "mixed-number-first",
         "mixed-string-first",
@@ -58,6 +60,20 @@ def refused(client, where, metadata, message):
 @pytest.mark.parametrize("key", ["m", "nf"], ids=["filterable", "non-filterable"])
 def test_refused_value_types(client, where, key, value, message):
     refused(client, where, {key: value}, message)
+
+
+@pytest.mark.ref("errors-field-list")
+def test_the_error_names_the_failing_record(client, where):
+    err = error_of(
+        client.put_vectors,
+        **where,
+        vectors=[
+            {"key": "a", "data": unit(4), "metadata": {"m": 1}},
+            {"key": "b", "data": unit(4), "metadata": {"m": []}},
+        ],
+    )
+    assert err[:3] == ("ValidationException", f"Invalid record for key 'b': {EMPTY}", 400)
+    assert err.fields == [{"path": "vectors[1].metadata", "message": EMPTY}]
 
 
 @pytest.mark.ref("metadata")

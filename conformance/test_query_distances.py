@@ -83,46 +83,92 @@ def test_result_shape_follows_the_flags(client, buckets, bucket):
     full = client.query_vectors(**where, queryVector=unit(4), topK=5, returnMetadata=True, returnDistance=True)
     assert [(v["key"], v["metadata"]) for v in full["vectors"]] == [("m", {"genre": "x"}), ("n", {})]
     assert all(set(v) == {"key", "metadata", "distance"} for v in full["vectors"])  # never `data` (behaviour.md#tags)
+    off = client.query_vectors(**where, queryVector=unit(4), topK=5, returnMetadata=False, returnDistance=False)
+    assert [set(v) for v in off["vectors"]] == [{"key"}, {"key"}]
+    metadata = client.query_vectors(**where, queryVector=unit(4), topK=5, returnMetadata=True)
+    assert [set(v) for v in metadata["vectors"]] == [{"key", "metadata"}] * 2
+    distance = client.query_vectors(**where, queryVector=unit(4), topK=5, returnDistance=True)
+    assert [set(v) for v in distance["vectors"]] == [{"key", "distance"}] * 2
 
 
 @pytest.mark.ref("distances")
 def test_top_k_larger_than_index_and_empty_index(client, buckets, bucket):
     where = buckets.index(bucket)
-    assert client.query_vectors(**where, queryVector=unit(4), topK=5)["vectors"] == []
+    empty = client.query_vectors(**where, queryVector=unit(4), topK=5, returnDistance=True, returnMetadata=True)
+    assert empty["vectors"] == [] and empty["distanceMetric"] == "cosine" and "nextToken" not in empty
     client.put_vectors(**where, vectors=[{"key": f"k{i}", "data": unit(4, i)} for i in range(3)])
     assert len(client.query_vectors(**where, queryVector=unit(4), topK=50)["vectors"]) == 3
 
 
 @pytest.mark.ref("distances")
-def test_zero_query_vector_on_cosine(client, buckets, bucket):
+@pytest.mark.parametrize("zero", [[0.0] * 4, [1e-46] * 4], ids=["zero", "rounds-to-zero"])
+def test_zero_query_vector_on_cosine(client, buckets, bucket, zero):
     where = buckets.index(bucket)
-    err = error_of(client.query_vectors, **where, queryVector={"float32": [0.0] * 4}, topK=1)
+    err = error_of(client.query_vectors, **where, queryVector={"float32": zero}, topK=1)
     assert err[:3] == ("ValidationException", INVALID_QUERY, 400)
     assert err.fields == [
         {"path": "vector", "message": "Invalid input: cosine distance does not support vectors with zero norm"}
     ]
 
 
-@pytest.mark.ref("distances")
-def test_infinite_query_value(client, buckets, bucket):
+@pytest.mark.decision("decision-vector-checks")
+def test_zero_query_vector_on_euclidean(client, buckets, bucket):
+    where = buckets.index(bucket, metric="euclidean")
+    client.put_vectors(
+        **where,
+        vectors=[{"key": "origin", "data": {"float32": [0.0] * 4}}, {"key": "p", "data": {"float32": [3, 4, 0, 0]}}],
+    )
+    hits = query(client, where, [0.0] * 4)["vectors"]
+    assert [(v["key"], v["distance"]) for v in hits] == [("origin", 0.0), ("p", 25.0)]
+
+
+@pytest.mark.ref("queries-query-vector")
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 1e39], ids=["nan", "inf", "1e39"])
+def test_non_finite_query_value(client, buckets, bucket, bad):
     where = buckets.index(bucket)
-    err = error_of(client.query_vectors, **where, queryVector={"float32": [1e39, 0.0, 0.0, 0.0]}, topK=1)
+    err = error_of(client.query_vectors, **where, queryVector={"float32": [1.0, bad, 0.0, 0.0]}, topK=1)
     assert err[:3] == ("ValidationException", INVALID_QUERY, 400)
+    assert [f["path"] for f in err.fields] == ["vector"]
 
 
 @pytest.mark.decision("decision-unseen-messages")
-def test_wrong_dimension_query(client, buckets, bucket):
+def test_non_finite_query_value_detail(client, buckets, bucket):
     where = buckets.index(bucket)
-    err = error_of(client.query_vectors, **where, queryVector={"float32": [1.0, 0.0, 0.0]}, topK=1)
+    err = error_of(client.query_vectors, **where, queryVector={"float32": [1.0, float("nan"), 0.0, 0.0]}, topK=1)
+    assert err.fields == [{"path": "vector", "message": "Invalid input: vector contains NaNs or Infs"}]
+
+
+@pytest.mark.decision("decision-unseen-messages")
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+@pytest.mark.parametrize("length", [1, 3, 5])
+def test_wrong_dimension_query(client, buckets, bucket, metric, length):
+    where = buckets.index(bucket, metric=metric)
+    err = error_of(client.query_vectors, **where, queryVector={"float32": [1.0] * length}, topK=1)
     assert err[:3] == ("ValidationException", INVALID_QUERY, 400)
-    assert err.fields == [{"path": "vector", "message": "Invalid input: vector must have length 4, but has length 3"}]
+    assert err.fields == [
+        {"path": "vector", "message": f"Invalid input: vector must have length 4, but has length {length}"}
+    ]
 
 
 @pytest.mark.decision("decision-query-results")
 def test_ties_are_broken_by_key(client, buckets, bucket):
     where = buckets.index(bucket, dimension=2, metric="euclidean")
-    client.put_vectors(**where, vectors=[{"key": k, "data": {"float32": [1.0, 0.0]}} for k in ["d", "b", "a", "c"]])
-    assert [v["key"] for v in query(client, where, [0.0, 0.0])["vectors"]] == ["a", "b", "c", "d"]
+    client.put_vectors(
+        **where,
+        vectors=[{"key": k, "data": {"float32": [1.0, 0.0]}} for k in ["d", "b", "a", "c", "B"]]
+        + [{"key": "z-near", "data": {"float32": [0.5, 0.0]}}, {"key": "0-far", "data": {"float32": [3.0, 0.0]}}],
+    )
+    # Ascending by code point ("B" before "a"); at the topK boundary the smaller keys win.
+    assert [v["key"] for v in query(client, where, [0.0, 0.0])["vectors"]] == [
+        "z-near",
+        "B",
+        "a",
+        "b",
+        "c",
+        "d",
+        "0-far",
+    ]
+    assert [v["key"] for v in query(client, where, [0.0, 0.0], topK=3)["vectors"]] == ["z-near", "B", "a"]
 
 
 @pytest.mark.ref("paging")

@@ -118,9 +118,10 @@ def test_tag_patterns(client, arns):
 def test_tag_length_boundaries(client, raw, arns):
     bucket, _ = arns
     client.tag_resource(resourceArn=bucket, tags={"k" * 128: "v" * 256})
-    for tags in ({"k" * 129: "v"}, {"k": "v" * 257}):
+    for tags, where in (({"k" * 129: "v"}, "Value with length 129 at '/tags'"), ({"k": "v" * 257}, "at '/tags/k'")):
         err = error_of(raw.tag_resource, resourceArn=bucket, tags=tags)
         assert err.code == "ValidationException" and "Member must have length between" in err.message
+        assert where in err.message
 
 
 @pytest.mark.ref("errors-catalogue")
@@ -137,6 +138,21 @@ def test_tags_vanish_with_their_resource(client, arns):
     bucket, index = arns
     client.delete_index(indexArn=index)
     assert error_of(client.list_tags_for_resource, resourceArn=index).code == "NotFoundException"
+    name = bucket.rsplit("/", 1)[1]
+    client.delete_vector_bucket(vectorBucketArn=bucket)
+    assert error_of(client.list_tags_for_resource, resourceArn=bucket).code == "NotFoundException"
+    client.create_vector_bucket(vectorBucketName=name)  # a new bucket of the same name starts untagged
+    assert client.list_tags_for_resource(resourceArn=bucket)["tags"] == {}
+
+
+@pytest.mark.decision("decision-tags")
+def test_tags_of_missing_resources_say_what_is_missing(client, arns):
+    bucket, index = arns
+    for arn, message in (
+        (f"{bucket}-missing", "The specified vector bucket could not be found"),
+        (f"{bucket}/index/missing", "The specified index could not be found"),
+    ):
+        assert error_of(client.list_tags_for_resource, resourceArn=arn)[:3] == ("NotFoundException", message, 404)
 
 
 # -- bucket policies --
@@ -175,12 +191,22 @@ def test_delete_policy_when_none_exists(client, bucket):
 
 
 @pytest.mark.decision("compat")
-def test_policy_that_is_not_json(client, bucket):
-    assert error_of(client.put_vector_bucket_policy, vectorBucketName=bucket, policy="not json")[:3] == (
+@pytest.mark.parametrize("policy", ["not json", "{", "[1, 2]", '"a string"'])
+def test_policy_that_is_not_a_json_object(client, bucket, policy):
+    assert error_of(client.put_vector_bucket_policy, vectorBucketName=bucket, policy=policy)[:3] == (
         "ValidationException",
         "Policy must be a valid JSON document",
         400,
     )
+
+
+@pytest.mark.ref("buckets-policy")
+def test_policy_goes_with_its_bucket(client, bucket):
+    _, policy = policy_for(client, bucket)
+    client.put_vector_bucket_policy(vectorBucketName=bucket, policy=json.dumps(policy))
+    client.delete_vector_bucket(vectorBucketName=bucket)
+    client.create_vector_bucket(vectorBucketName=bucket)
+    assert error_of(client.get_vector_bucket_policy, vectorBucketName=bucket)[:3] == POLICY_NOT_FOUND
 
 
 # -- encryption --
@@ -227,11 +253,21 @@ def test_index_encryption_pairing(client, target, bucket, configuration, message
 
 
 @pytest.mark.decision("compat")
-def test_bucket_encryption_pairing(client, buckets):
-    err = error_of(
-        client.create_vector_bucket, vectorBucketName=buckets.name(), encryptionConfiguration={"sseType": "aws:kms"}
-    )
-    assert err[:3] == ("ValidationException", "kmsKeyArn must be specified when sseType is set to aws:kms", 400)
+@pytest.mark.parametrize(
+    ("configuration", "message"),
+    [
+        ({"sseType": "AES256", "kmsKeyArn": KMS_ARN}, "kmsKeyArn must not be specified when sseType is AES256."),
+        ({"kmsKeyArn": KMS_ARN}, "kmsKeyArn must not be specified when sseType is AES256."),
+        ({"sseType": "aws:kms"}, "kmsKeyArn must be specified when sseType is set to aws:kms"),
+    ],
+    ids=["aes256-with-key", "key-without-type", "kms-without-key"],
+)
+def test_bucket_encryption_pairing(client, target, bucket, buckets, configuration, message):
+    account = account_of(client.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"])
+    configuration = {k: v.format(region=target.region, account=account) for k, v in configuration.items()}
+    err = error_of(client.create_vector_bucket, vectorBucketName=buckets.name(), encryptionConfiguration=configuration)
+    assert err[:3] == ("ValidationException", message, 400)
+    assert err.fields == [{"path": "EncryptionConfiguration", "message": message}]
 
 
 @pytest.mark.decision("compat")
@@ -249,6 +285,9 @@ def test_any_well_formed_kms_key_is_accepted(client, target, buckets):
     )
     index = client.get_index(vectorBucketName=name, indexName="kms")["index"]
     assert index["encryptionConfiguration"] == {"sseType": "aws:kms", "kmsKeyArn": key}
+    kms_bucket = buckets.create(encryptionConfiguration={"sseType": "aws:kms", "kmsKeyArn": key})
+    bucket = client.get_vector_bucket(vectorBucketName=kms_bucket)["vectorBucket"]
+    assert bucket["encryptionConfiguration"] == {"sseType": "aws:kms", "kmsKeyArn": key}
 
 
 @pytest.mark.ref("names")
@@ -261,33 +300,34 @@ def test_lone_surrogate_in_a_tag(raw, arns):
     )
 
 
-@pytest.mark.ref("tags")
-def test_kms_key_must_be_a_key_arn(raw, target, bucket):
-    account = account_of(raw.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"])
-    alias = f"arn:aws:kms:{target.region}:{account}:alias/conformance"
-    err = error_of(
-        raw.create_index,
+def create_with(raw, buckets, bucket, resource, configuration):
+    """CreateVectorBucket (a new bucket) or CreateIndex (in ``bucket``) with ``configuration``."""
+    if resource == "bucket":
+        return raw.create_vector_bucket(vectorBucketName=buckets.name(), encryptionConfiguration=configuration)
+    return raw.create_index(
         vectorBucketName=bucket,
         indexName="idx",
         dataType="float32",
         dimension=2,
         distanceMetric="cosine",
-        encryptionConfiguration={"sseType": "aws:kms", "kmsKeyArn": alias},
+        encryptionConfiguration=configuration,
     )
+
+
+@pytest.mark.ref("buckets-encryption")
+@pytest.mark.parametrize("resource", ["bucket", "index"])
+@pytest.mark.parametrize("key", ["arn:aws:kms:{region}:{account}:alias/conformance", "alias/conformance"])
+def test_kms_key_must_be_a_key_arn(raw, target, buckets, bucket, resource, key):
+    account = account_of(raw.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"])
+    configuration = {"sseType": "aws:kms", "kmsKeyArn": key.format(region=target.region, account=account)}
+    err = error_of(create_with, raw, buckets, bucket, resource, configuration)
     assert err.code == "ValidationException" and "Member must satisfy regular expression pattern" in err.message
 
 
-@pytest.mark.ref("tags")
-def test_sse_type_enum(raw, bucket):
-    err = error_of(
-        raw.create_index,
-        vectorBucketName=bucket,
-        indexName="idx",
-        dataType="float32",
-        dimension=2,
-        distanceMetric="cosine",
-        encryptionConfiguration={"sseType": "AES512"},
-    )
+@pytest.mark.ref("buckets-encryption")
+@pytest.mark.parametrize("resource", ["bucket", "index"])
+def test_sse_type_enum(raw, buckets, bucket, resource):
+    err = error_of(create_with, raw, buckets, bucket, resource, {"sseType": "AES512"})
     assert err[:3] == (
         "ValidationException",
         "1 validation error detected. Value at "

@@ -148,6 +148,9 @@ def test_deleted_configuration_refuses_queries_and_keeps_metadata(client, bucket
     assert client.get_vectors(**where, keys=["a"], returnMetadata=True)["vectors"][0]["metadata"] == {
         "body": "some text"
     }
+    # Added back, the key is built again from the stored metadata.
+    client.update_metadata_configuration(**where, add={"textSearchConfigurations": [{"metadataKey": "body"}]})
+    assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="text"))) == ["a"]
 
 
 # -- refused queries (behaviour.md#search-scores, behaviour.md#search-validation)
@@ -209,6 +212,52 @@ def test_query_texts_length_messages(raw, buckets, bucket):
         "1 validation error detected. Value with length 11 at '/queryTexts' failed to satisfy constraint: "
         "Member must have length between 1 and 10, inclusive"
     )
+
+
+@pytest.mark.decision("decision-unseen-messages")
+def test_query_texts_refusal_messages(client, buckets, bucket):
+    where = text_index(buckets, bucket, "body")
+    plain = text_index(buckets, bucket, name="plain")  # no text configuration at all
+    not_configured = "Metadata key '{}' is not configured for full-text search"
+    for index, query_texts, vector, message, path in (
+        (plain, texts(body="hello"), {}, not_configured.format("body"), "queryTexts[0].metadataKey"),
+        (
+            plain,
+            texts(body="hello"),
+            {"queryVector": ORIGIN},
+            not_configured.format("body"),
+            "queryTexts[0].metadataKey",
+        ),
+        (where, texts(body="a", title="b"), {}, not_configured.format("title"), "queryTexts[1].metadataKey"),
+        (
+            where,
+            texts(body="a") + texts(body="b"),
+            {},
+            "Duplicate metadataKey 'body' in queryTexts: each key may appear only once",
+            "queryTexts[1].metadataKey",
+        ),
+    ):
+        err = error_of(client.query_vectors, **index, topK=5, queryTexts=query_texts, **vector)
+        assert err[:3] == ("ValidationException", message, 400)
+        assert err.fields == [{"path": path, "message": message}]
+
+
+@pytest.mark.decision("decision-query-checks")
+def test_query_checks_come_in_order_and_before_any_data(client, buckets, bucket):
+    where = text_index(buckets, bucket, "body")  # empty: every refusal below comes from the checks alone
+    duplicate = texts(body="a") + texts(body="b")
+    for params, message in (
+        (
+            {"queryTexts": texts(body="x"), "queryMode": "CLASSIC"},
+            "Query mode CLASSIC cannot be used on a vector index in ENHANCED index mode",
+        ),
+        (
+            {"queryTexts": duplicate, "filter": {"$bad": 1}, "queryVector": {"float32": [1.0]}},
+            "Duplicate metadataKey 'body' in queryTexts: each key may appear only once",
+        ),
+        ({"queryTexts": texts(body="a"), "filter": {"$bad": 1}}, "Invalid filter"),
+    ):
+        assert error_of(client.query_vectors, **where, topK=5, **params)[:2] == ("ValidationException", message)
 
 
 @pytest.mark.ref("search-scores")
@@ -294,6 +343,43 @@ def test_hybrid_results_carry_a_fused_score(client, buckets, bucket):
         assert set(v["scores"]) <= {"fused", "bm25Scores", "vectorDistance"}
 
 
+@pytest.mark.decision("decision-text-answers")
+def test_bm25_scores_hold_the_matched_keys_in_query_order(client, buckets, bucket):
+    where = text_index(buckets, bucket, "title", "body")
+    put(
+        client,
+        where,
+        {
+            "both": {"title": "solar power", "body": "solar panels"},
+            "title": {"title": "solar"},
+            "body": {"body": "power tools"},
+            "none": {"title": "wind"},
+        },
+    )
+    result = client.query_vectors(**where, topK=10, queryTexts=texts(title="solar", body="solar"), returnScores=True)
+    assert keys(result)[0] == "both" and set(keys(result)) == {"both", "title"}  # the per-key scores add up
+    scores = {v["key"]: [s["metadataKey"] for s in v["scores"]["bm25Scores"]] for v in result["vectors"]}
+    assert scores == {"both": ["title", "body"], "title": ["title"]}  # only the keys scoring above 0
+
+
+@pytest.mark.decision("decision-text-answers")
+def test_filter_restricts_every_list_of_a_hybrid_query(client, buckets, bucket):
+    where = text_index(buckets, bucket, "body")
+    put(
+        client,
+        where,
+        {
+            "old": ([0.0, 0.0], {"body": "red fox", "year": 2020}),
+            "new": ([1.0, 0.0], {"body": "red fox fox", "year": 2021}),
+            "other": ([2.0, 0.0], {"body": "blue whale", "year": 2021}),
+        },
+    )
+    recent = {"year": {"$gte": 2021}}
+    hybrid = client.query_vectors(**where, topK=5, queryVector=ORIGIN, queryTexts=texts(body="fox"), filter=recent)
+    assert keys(hybrid) == ["new", "other"]
+    assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="fox"), filter={"year": 1999})) == []
+
+
 @pytest.mark.ref("search-scores")
 def test_filter_applies_to_text_and_hybrid_queries(client, buckets, bucket):
     where = text_index(buckets, bucket, "body")
@@ -332,6 +418,37 @@ def test_english_analyzer_stems(client, buckets, bucket):
     assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="running"))) == ["runner"]
     assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="runs"))) == ["runner"]
     assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="pool"))) == ["swimmer"]
+    assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="the and of"))) == []  # stop words only
+
+
+@pytest.mark.decision("decision-text-search")
+def test_chinese_analyzer_makes_bigrams(client, buckets, bucket):
+    where = text_index(buckets, bucket, {"metadataKey": "body", "language": "zh"})
+    put(client, where, {"pku": {"body": "北京大学"}, "tokyo": {"body": "东京大学"}, "city": {"body": "北京市"}})
+    # 北京 is a bigram of pku and city, not of tokyo (a character match on 京 would find it too);
+    # city's text is shorter, so it ranks first.
+    assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="北京"))) == ["city", "pku"]
+    assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="京市"))) == ["city"]
+    assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="大学"))) == ["pku", "tokyo"]
+    assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="京"))) == []  # a lone character is a term
+
+
+@pytest.mark.decision("decision-text-configurations")
+def test_string_elements_are_searchable_numbers_and_booleans_are_not(client, buckets, bucket):
+    where = text_index(buckets, bucket, "body")
+    put(
+        client,
+        where,
+        {
+            "arr": {"body": ["red apple", "green pear"]},
+            "num": {"body": 12},
+            "flag": {"body": True},
+            "nums": {"body": [1, 2]},
+            "s": {"body": "12 true"},
+        },
+    )
+    assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="pear"))) == ["arr"]
+    assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="12 true"))) == ["s"]
 
 
 @pytest.mark.decision("decision-text-search")
@@ -434,9 +551,10 @@ def test_distance_only_on_results_of_the_vector_list(client, buckets, bucket):
     # Vector list near0, near1, near2; text list far. near0 and far tie first (ties by key), near1 next.
     assert keys(hybrid) == ["far", "near0", "near1"]
     far, near0, near1 = hybrid["vectors"]
-    assert "distance" not in far and "vectorDistance" not in far["scores"]
+    assert "distance" not in far and set(far["scores"]) == {"fused", "bm25Scores"}
     assert near0["distance"] == near0["scores"]["vectorDistance"] == 0.0
     assert near1["distance"] == near1["scores"]["vectorDistance"] == 1.0
+    assert "bm25Scores" not in near0["scores"]  # no positive score on the queried key
 
 
 @pytest.mark.decision("decision-text-search")
@@ -454,6 +572,37 @@ def test_text_query_pages_of_100(client, buckets, bucket):
     assert sorted(v["key"] for v in flat) == [f"k{i:03d}" for i in range(250)]  # each once, no non-match
     ranked = [(-v["scores"]["bm25Scores"][0]["score"], v["key"]) for v in flat]
     assert ranked == sorted(ranked)  # descending score across pages, ties by key
+    token = client.query_vectors(**where, topK=1000, queryTexts=texts(body="word"), returnScores=True)["nextToken"]
+    err = error_of(
+        client.query_vectors, **where, topK=1000, queryTexts=texts(body="pad"), returnScores=True, nextToken=token
+    )
+    assert err[:2] == ("ValidationException", "Invalid nextToken")  # bound to its request's texts
+
+
+@pytest.mark.decision("decision-text-answers")
+def test_hybrid_pages_are_a_snapshot(client, buckets, bucket):
+    where = text_index(buckets, bucket, "body")
+    put(client, where, {f"k{i:03d}": ([float(i), 0.0], {"body": "term"}) for i in range(150)})
+    params = {"queryTexts": texts(body="term"), "queryVector": ORIGIN, "topK": 150, "returnScores": True}
+    first = client.query_vectors(**where, **params)
+    client.delete_vectors(**where, keys=[v["key"] for v in first["vectors"]])  # writes between pages
+    second = client.query_vectors(**where, **params, nextToken=first["nextToken"])
+    got = first["vectors"] + second["vectors"]
+    assert len(got) == 150 and len({v["key"] for v in got}) == 150
+    fused = [v["scores"]["fused"] for v in got]
+    assert fused == sorted(fused, reverse=True)
+
+
+@pytest.mark.decision("decision-consistency")
+def test_deleted_and_overwritten_vectors_leave_the_text_index_at_once(client, buckets, bucket):
+    where = text_index(buckets, bucket, "body")
+    put(client, where, {"a": {"body": "apple"}, "b": {"body": "apple"}, "c": {"body": "apple"}, "d": {"body": "pear"}})
+    client.delete_vectors(**where, keys=["a"])
+    put(client, where, {"b": {"body": "pear"}})
+    assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="apple"))) == ["c"]
+    assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="pear"))) == ["b", "d"]
+    put(client, where, {"c": {"other": "apple"}})
+    assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="apple"))) == []
 
 
 # -- CLASSIC indexes (emulator only, behaviour.md#decision-post-cutoff-buckets)
@@ -467,10 +616,12 @@ def test_legacy_classic_index_refuses_query_texts(legacy, legacy_buckets):
     where = legacy_buckets.index(legacy_buckets.create(), dimension=2)
     client.put_vectors(**where, vectors=[{"key": "a", "data": {"float32": [1.0, 0.0]}, "metadata": {"body": "x"}}])
     assert client.get_index(**where)["index"]["indexMode"] == "CLASSIC"
+    message = "Full-text search requires a vector index in ENHANCED index mode"
     for mode in ({}, {"queryMode": "CLASSIC"}, {"queryMode": "ENHANCED"}):
         for vector in ({}, {"queryVector": {"float32": [1.0, 0.0]}}):
             err = error_of(client.query_vectors, **where, topK=3, queryTexts=texts(body="x"), **mode, **vector)
-            assert (err.code, err.status) == ("ValidationException", 400)
+            assert err[:3] == ("ValidationException", message, 400)
+            assert err.fields == [{"path": "queryTexts", "message": message}]
 
 
 @pytest.mark.ref("search-scores")

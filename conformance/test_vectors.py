@@ -46,6 +46,28 @@ def test_put_then_get_with_data_and_metadata(client, where):
 def test_get_without_return_flags_gives_keys_only(client, where):
     client.put_vectors(**where, vectors=[vector("a", metadata={"m": 1})])
     assert client.get_vectors(**where, keys=["a"])["vectors"] == [{"key": "a"}]
+    assert client.get_vectors(**where, keys=["a"], returnData=False, returnMetadata=False)["vectors"] == [{"key": "a"}]
+
+
+@pytest.mark.ref("vectors-get")
+def test_get_returns_data_and_metadata_each_only_when_asked(client, where):
+    client.put_vectors(**where, vectors=[vector("a", metadata={"m": 1})])
+    assert client.get_vectors(**where, keys=["a"], returnData=True)["vectors"] == [
+        {"key": "a", "data": {"float32": [1.0, 0.0, 0.0, 0.0]}}
+    ]
+    assert client.get_vectors(**where, keys=["a"], returnMetadata=True)["vectors"] == [
+        {"key": "a", "metadata": {"m": 1}}
+    ]
+
+
+@pytest.mark.ref("vectors-float32")
+def test_integers_are_read_as_float32(client, buckets, bucket):
+    where = buckets.index(bucket, metric="euclidean")
+    client.put_vectors(**where, vectors=[{"key": "ints", "data": {"float32": [1, 2, -3, 0]}}])
+    (got,) = client.get_vectors(**where, keys=["ints"], returnData=True)["vectors"]
+    assert got["data"]["float32"] == [1.0, 2.0, -3.0, 0.0]
+    result = client.query_vectors(**where, queryVector={"float32": [1, 2, -3, 2]}, topK=1, returnDistance=True)
+    assert [(v["key"], v["distance"]) for v in result["vectors"]] == [("ints", 4.0)]
 
 
 @pytest.mark.ref("metadata")
@@ -62,6 +84,11 @@ def test_overwrite_replaces_vector_and_metadata(client, where):
     (got,) = client.get_vectors(**where, keys=["a"], returnData=True, returnMetadata=True)["vectors"]
     assert got["data"]["float32"] == [0.0, 1.0, 0.0, 0.0]
     assert got["metadata"] == {"new": 2}
+    # The old version stops being searchable at once.
+    assert client.query_vectors(**where, queryVector=unit(4, 1), topK=5, filter={"old": 1})["vectors"] == []
+    client.put_vectors(**where, vectors=[vector("a", 2)])  # no metadata at all: none kept
+    (got,) = client.get_vectors(**where, keys=["a"], returnData=True, returnMetadata=True)["vectors"]
+    assert got == {"key": "a", "data": {"float32": [0.0, 0.0, 1.0, 0.0]}, "metadata": {}}
 
 
 @pytest.mark.ref("errors-catalogue")
@@ -76,6 +103,9 @@ def test_get_omits_absent_keys_and_collapses_duplicates(client, where):
 def test_get_keeps_request_order(client, where):
     client.put_vectors(**where, vectors=[vector(k) for k in "abcd"])
     assert [v["key"] for v in client.get_vectors(**where, keys=["c", "a", "d", "b"])["vectors"]] == list("cadb")
+    # Duplicates collapse to their first place; absent keys are left out.
+    got = client.get_vectors(**where, keys=["d", "zz", "b", "d", "a", "b"])["vectors"]
+    assert [v["key"] for v in got] == list("dba")
 
 
 @pytest.mark.decision("decision-duplicates-and-order")
@@ -85,11 +115,23 @@ def test_duplicate_keys_in_one_put_last_wins(client, where):
     assert got["data"]["float32"] == [0.0, 0.0, 1.0, 0.0] and got["metadata"] == {"n": 2}
 
 
+@pytest.mark.decision("decision-duplicates-and-order")
+def test_every_occurrence_of_a_duplicate_key_is_validated(client, where):
+    err = error_of(client.put_vectors, **where, vectors=[{"key": "k", "data": {"float32": [0.0] * 4}}, vector("k")])
+    assert err[:3] == (
+        "ValidationException",
+        "Invalid record for key 'k': cosine distance does not support vectors with zero norm",
+        400,
+    )
+    assert err.fields == [{"path": "vectors[0]", "message": "cosine distance does not support vectors with zero norm"}]
+    assert client.get_vectors(**where, keys=["k"])["vectors"] == []
+
+
 @pytest.mark.ref("errors-catalogue")
 @pytest.mark.decision("decision-deleting-absent")
 def test_delete_is_visible_at_once_and_absent_keys_are_fine(client, where):
     client.put_vectors(**where, vectors=[vector("a"), vector("b")])
-    response = client.delete_vectors(**where, keys=["a", "never-there"])
+    response = client.delete_vectors(**where, keys=["a", "never-there", "a"])
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert client.get_vectors(**where, keys=["a", "b"])["vectors"] == [{"key": "b"}]
     assert [v["key"] for v in client.list_vectors(**where)["vectors"]] == ["b"]
@@ -125,18 +167,27 @@ def test_key_length_boundaries(client, raw, where):
 
 
 @pytest.mark.ref("names")
-def test_key_over_1024_utf8_bytes(client, where):
-    key = "中" * 342  # 342 characters, 1,026 bytes
+@pytest.mark.parametrize("key", ["中" * 342, "😀" * 512], ids=["1026-bytes", "1024-utf16-units-2048-bytes"])
+def test_key_over_1024_utf8_bytes(client, where, key):
     for call, kwargs in (
         (client.put_vectors, {"vectors": [vector(key)]}),
-        (client.get_vectors, {"keys": [key]}),
-        (client.delete_vectors, {"keys": [key]}),
+        (client.get_vectors, {"keys": ["x", key]}),
+        (client.delete_vectors, {"keys": ["x", key]}),
     ):
         assert error_of(call, **where, **kwargs)[:3] == (
             "ValidationException",
             "Record key length exceeds the maximum allowed",
             400,
         )
+
+
+@pytest.mark.ref("vectors-keys")
+def test_keys_of_exactly_1024_utf8_bytes(client, where):
+    keys = ["😀" * 256, "中" * 341 + "a"]
+    client.put_vectors(**where, vectors=[vector(k) for k in keys])
+    assert sorted(v["key"] for v in client.get_vectors(**where, keys=keys)["vectors"]) == sorted(keys)
+    client.delete_vectors(**where, keys=keys)
+    assert client.get_vectors(**where, keys=keys)["vectors"] == []
 
 
 @pytest.mark.ref("limits")
@@ -178,17 +229,29 @@ def test_key_list_length_messages(raw, where):
 
 @pytest.mark.ref("errors-catalogue")
 def test_wrong_dimension_put(client, where):
-    assert error_of(client.put_vectors, **where, vectors=[{"key": "k", "data": {"float32": [1.0, 0.0, 0.0]}}])[:3] == (
+    err = error_of(client.put_vectors, **where, vectors=[{"key": "k", "data": {"float32": [1.0, 0.0, 0.0]}}])
+    assert err[:3] == (
         "ValidationException",
         "Invalid record for key 'k': vector must have length 4, but has length 3",
         400,
     )
+    assert err.fields == [{"path": "vectors[0]", "message": "vector must have length 4, but has length 3"}]
+    err = error_of(client.put_vectors, **where, vectors=[vector("ok"), {"key": "k", "data": {"float32": [1.0] * 5}}])
+    assert err.message == "Invalid record for key 'k': vector must have length 4, but has length 5"
+    assert err.fields == [{"path": "vectors[1]", "message": "vector must have length 4, but has length 5"}]
 
 
-@pytest.mark.ref("metadata")
-def test_float32_overflow_is_refused(client, where):
-    err = error_of(client.put_vectors, **where, vectors=[{"key": "k", "data": {"float32": [1e39, 0.0, 0.0, 0.0]}}])
-    assert err.code == "ValidationException" and err.message.endswith("vector contains NaNs or Infs")
+@pytest.mark.ref("vectors-non-finite")
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+@pytest.mark.parametrize(
+    "bad", [float("nan"), float("inf"), float("-inf"), 1e39, -1e39], ids=["nan", "inf", "-inf", "1e39", "-1e39"]
+)
+def test_non_finite_values_are_refused(client, buckets, bucket, metric, bad):
+    # Values become float32 first, so 1e39 overflows to infinity and is refused as such.
+    where = buckets.index(bucket, metric=metric)
+    err = error_of(client.put_vectors, **where, vectors=[{"key": "k", "data": {"float32": [1.0, bad, 0.0, 0.0]}}])
+    assert err[:3] == ("ValidationException", "Invalid record for key 'k': vector contains NaNs or Infs", 400)
+    assert err.fields == [{"path": "vectors[0]", "message": "vector contains NaNs or Infs"}]
 
 
 @pytest.mark.ref("metadata")
@@ -233,36 +296,82 @@ def test_euclidean_zero_vector_is_accepted(client, buckets, bucket):
 
 @pytest.mark.ref("errors-catalogue")
 def test_one_bad_record_fails_the_whole_batch(client, where):
+    client.put_vectors(**where, vectors=[vector("old", 0, metadata={"v": 1})])
     err = error_of(
-        client.put_vectors, **where, vectors=[vector("good"), vector("bad", metadata={"n": None}), vector("good2")]
+        client.put_vectors,
+        **where,
+        vectors=[
+            vector("old", 1, metadata={"v": 2}),
+            vector("good"),
+            vector("bad", metadata={"n": None}),
+            vector("g2"),
+        ],
     )
     assert err.code == "ValidationException" and err.message.startswith("Invalid record for key 'bad': ")
-    assert client.get_vectors(**where, keys=["good", "good2"])["vectors"] == []
+    assert err.fields[0]["path"] == "vectors[2].metadata"
+    assert client.get_vectors(**where, keys=["good", "g2"])["vectors"] == []
+    (old,) = client.get_vectors(**where, keys=["old"], returnData=True, returnMetadata=True)["vectors"]
+    assert old == {"key": "old", "data": unit(4, 0), "metadata": {"v": 1}}  # the overwrite did not happen
+
+
+VECTOR_OPERATIONS = {
+    "put_vectors": {"vectors": [vector("a")]},
+    "get_vectors": {"keys": ["a"]},
+    "list_vectors": {},
+    "delete_vectors": {"keys": ["a"]},
+    "query_vectors": {"queryVector": unit(4), "topK": 1},
+}
+EITHER_INDEX = ("ValidationException", "Must specify either indexArn or both vectorBucketName and indexName", 400)
 
 
 @pytest.mark.ref("errors-catalogue")
-def test_vector_operations_on_missing_index(client, bucket):
-    where = {"vectorBucketName": bucket, "indexName": "nope"}
-    calls = [
-        (client.put_vectors, {"vectors": [vector("a")]}),
-        (client.get_vectors, {"keys": ["a"]}),
-        (client.list_vectors, {}),
-        (client.delete_vectors, {"keys": ["a"]}),
-        (client.query_vectors, {"queryVector": unit(4), "topK": 1}),
-    ]
-    for call, kwargs in calls:
-        assert error_of(call, **where, **kwargs)[:3] == INDEX_NOT_FOUND, call.__name__
+@pytest.mark.parametrize("operation", VECTOR_OPERATIONS)
+@pytest.mark.parametrize("missing", ["index", "bucket", "index-arn", "bucket-arn"], ids=lambda m: f"missing-{m}")
+def test_vector_operations_on_missing_index(client, target, bucket, operation, missing):
+    bucket_arn = client.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"]
+    other = f"{target.prefix}missing"
+    where = {
+        "index": {"vectorBucketName": bucket, "indexName": "nope"},
+        "bucket": {"vectorBucketName": other, "indexName": "nope"},
+        "index-arn": {"indexArn": f"{bucket_arn}/index/nope"},
+        "bucket-arn": {"indexArn": f"{bucket_arn.rsplit('/', 1)[0]}/{other}/index/nope"},
+    }[missing]
+    assert error_of(getattr(client, operation), **where, **VECTOR_OPERATIONS[operation])[:3] == INDEX_NOT_FOUND
 
 
 @pytest.mark.ref("errors-catalogue")
-def test_vector_operations_by_arn_and_both_forms_refused(client, raw, buckets, bucket):
+def test_vector_operations_by_arn(client, buckets, bucket):
     buckets.index(bucket, "byarn")
     arn = client.get_index(vectorBucketName=bucket, indexName="byarn")["index"]["indexArn"]
-    client.put_vectors(indexArn=arn, vectors=[vector("a")])
+    client.put_vectors(indexArn=arn, vectors=[vector("a", metadata={"x": 1})])
     assert client.get_vectors(indexArn=arn, keys=["a"])["vectors"] == [{"key": "a"}]
-    assert error_of(raw.put_vectors, indexArn=arn, vectorBucketName=bucket, indexName="byarn", vectors=[vector("a")])[
-        :3
-    ] == ("ValidationException", "Must specify either indexArn or both vectorBucketName and indexName", 400)
+    assert client.get_vectors(vectorBucketName=bucket, indexName="byarn", keys=["a"], returnMetadata=True)[
+        "vectors"
+    ] == [{"key": "a", "metadata": {"x": 1}}]
+    client.delete_vectors(indexArn=arn, keys=["a"])
+    assert client.get_vectors(vectorBucketName=bucket, indexName="byarn", keys=["a"])["vectors"] == []
+
+
+@pytest.mark.ref("api-name-or-arn")
+@pytest.mark.parametrize("operation", VECTOR_OPERATIONS)
+def test_vector_operations_refuse_both_forms(raw, where, operation):
+    arn = raw.get_index(**where)["index"]["indexArn"]
+    assert error_of(getattr(raw, operation), **where, indexArn=arn, **VECTOR_OPERATIONS[operation])[:3] == EITHER_INDEX
+
+
+@pytest.mark.decision("decision-name-or-arn")
+@pytest.mark.parametrize("operation", VECTOR_OPERATIONS)
+@pytest.mark.parametrize("names", ["index-and-arn", "bucket-and-arn", "bucket-only", "index-only", "neither"])
+def test_vector_operations_refuse_other_mixes_of_names(raw, where, operation, names):
+    arn = raw.get_index(**where)["index"]["indexArn"]
+    given = {
+        "index-and-arn": {"indexName": where["indexName"], "indexArn": arn},
+        "bucket-and-arn": {"vectorBucketName": where["vectorBucketName"], "indexArn": arn},
+        "bucket-only": {"vectorBucketName": where["vectorBucketName"]},
+        "index-only": {"indexName": where["indexName"]},
+        "neither": {},
+    }[names]
+    assert error_of(getattr(raw, operation), **given, **VECTOR_OPERATIONS[operation])[:3] == EITHER_INDEX
 
 
 # -- the request-size limit (behaviour.md#limits): 20,971,520 bytes accepted, one more refused --

@@ -46,6 +46,9 @@ def test_movies_workflow(client, target, buckets, close):
     assert got["key"] == "doc1" and len(got["data"]["float32"]) == DIM
     assert got["data"]["float32"][0] == 0.10000000149011612
     assert got["metadata"] == {"genre": "mystery", "year": 2020, "raw_text": "hello"}
+    assert client.list_vectors(**movies, returnMetadata=True)["vectors"] == [
+        {"key": "doc1", "metadata": {"genre": "mystery", "year": 2020, "raw_text": "hello"}}
+    ]
 
     result = client.query_vectors(**movies, queryVector=vec(0.19), topK=5, returnDistance=True, returnMetadata=True)
     assert result["distanceMetric"] == "cosine"

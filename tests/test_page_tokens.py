@@ -1,4 +1,5 @@
-"""Page tokens: bound to the identity of what they page, and query snapshots within one byte budget."""
+"""Query snapshots within one byte budget (behaviour.md#decision-snapshot-budget); what page tokens are bound to is
+in conformance/test_pagination.py."""
 
 from __future__ import annotations
 
@@ -38,41 +39,6 @@ def _index(client: Any, vectors: int = 250, metadata_bytes: int = 10) -> None:
                 for i in range(start, min(vectors, start + 500))
             ],
         )
-
-
-def test_a_token_dies_with_the_index_it_pages(client):
-    client.create_vector_bucket(vectorBucketName="paged")
-    _index(client)
-    query = {**WHERE, "queryVector": {"float32": [0.0, 1.0]}, "topK": 250}
-    query_token = client.query_vectors(**query)["nextToken"]
-    list_token = client.list_vectors(**WHERE, maxResults=10)["nextToken"]
-    client.delete_index(**WHERE)
-    _index(client)  # the same name, the same vectors: still another index
-    _refused(client.query_vectors, **query, nextToken=query_token)
-    _refused(client.list_vectors, **WHERE, maxResults=10, nextToken=list_token)
-
-
-def test_a_listing_token_dies_with_its_bucket_and_stays_in_its_region(client, client_for):
-    for name in ("aaa", "bbb", "ccc"):
-        client.create_vector_bucket(vectorBucketName=name)
-        client.create_index(
-            vectorBucketName="aaa", indexName=f"i-{name}", dataType="float32", dimension=2, distanceMetric="cosine"
-        )
-    index_token = client.list_indexes(vectorBucketName="aaa", maxResults=1)["nextToken"]
-    bucket_token = client.list_vector_buckets(maxResults=1)["nextToken"]
-    other = client_for(region="eu-west-1")
-    other.create_vector_bucket(vectorBucketName="aaa")
-    other.create_vector_bucket(vectorBucketName="zzz")
-    _refused(other.list_vector_buckets, maxResults=1, nextToken=bucket_token)
-    for name in ("i-aaa", "i-bbb", "i-ccc"):
-        client.delete_index(vectorBucketName="aaa", indexName=name)
-    client.delete_vector_bucket(vectorBucketName="aaa")
-    client.create_vector_bucket(vectorBucketName="aaa")
-    client.create_index(
-        vectorBucketName="aaa", indexName="i-aaa", dataType="float32", dimension=2, distanceMetric="cosine"
-    )
-    _refused(client.list_indexes, vectorBucketName="aaa", maxResults=1, nextToken=index_token)
-    assert client.list_vector_buckets(maxResults=1, nextToken=bucket_token)["vectorBuckets"]
 
 
 @pytest.fixture
@@ -150,20 +116,3 @@ def test_snapshot_memory_stays_within_the_budget(tmp_path):
     assert snapshots.used <= budget
     # The index's own rewrites account for the rest: 1,000 × 4 KB of new metadata per region.
     assert grown <= budget + 3 * 1000 * 4200 + 2 * 1024 * 1024
-
-
-def test_a_listing_pages_past_keys_that_json_would_escape(client):
-    client.create_vector_bucket(vectorBucketName="paged")
-    client.create_index(**WHERE, dataType="float32", dimension=2, distanceMetric="euclidean")
-    # 1,024 characters each: escaped in JSON they would make tokens past ListVectors' 2,048.
-    keys = sorted(["\x01" * 1024, '"' * 1024, "\\" * 1024, "é" * 512])
-    client.put_vectors(**WHERE, vectors=[{"key": k, "data": {"float32": [1.0, 2.0]}} for k in keys])
-    seen, token = [], None
-    for _ in range(len(keys) + 1):
-        page = client.list_vectors(**WHERE, maxResults=1, **({"nextToken": token} if token else {}))
-        seen += [v["key"] for v in page["vectors"]]
-        token = page.get("nextToken")
-        if token is None:
-            break
-        assert len(token) <= 2048
-    assert seen == keys

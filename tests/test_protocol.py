@@ -67,19 +67,6 @@ def test_every_required_member_is_enforced(op):
     assert paths >= {f"/{name}" for name in shape.required_members}
 
 
-def test_single_and_multiple_error_messages():
-    shape = model.operation("CreateIndex").input_shape
-    with pytest.raises(ValidationError) as exc:
-        validate(shape, {"indexName": "abc", "dataType": "float32", "dimension": 0, "distanceMetric": "cosine"})
-    assert exc.value.message == (
-        "1 validation error detected. Value at '/dimension' failed to satisfy constraint: "
-        "Member must be between 1 and 4096, inclusive"
-    )
-    with pytest.raises(ValidationError) as exc:
-        validate(shape, {"indexName": "ab", "dataType": "x", "dimension": 1, "distanceMetric": "cosine"})
-    assert exc.value.message.startswith("2 validation errors detected. Value with length 2 at '/indexName'")
-
-
 def test_nested_paths_and_unions():
     shape = model.operation("PutVectors").input_shape
     with pytest.raises(ValidationError) as exc:
@@ -108,17 +95,6 @@ def test_integers_accept_integral_floats_only():
     for bad in (4.5, "4", True, [4]):
         with pytest.raises(SerializationError):
             validate(shape, base | {"dimension": bad})
-
-
-def test_top_k_has_the_service_maximum():
-    shape = model.operation("QueryVectors").input_shape
-    validate(shape, {"topK": 10_000})
-    with pytest.raises(ValidationError) as exc:
-        validate(shape, {"topK": 10_001})
-    assert exc.value.message == (
-        "1 validation error detected. Value at '/topK' failed to satisfy constraint: "
-        "Member must be between 1 and 10000, inclusive"
-    )  # behaviour.md#decision-query-results
 
 
 def test_lengths_count_utf16_code_units():

@@ -22,11 +22,11 @@ def assert_aws_error(response, status: int, code: str) -> dict:
     return body
 
 
-def test_success_carries_request_id_and_json(http_call):
+def test_success_is_json(http_call):
+    # The request id on a success is in conformance/test_buckets.py.
     response = http_call("POST", "/ListVectorBuckets", b"{}")
     assert response.status == 200
     assert response.headers["content-type"] == "application/json"
-    uuid.UUID(response.headers["x-amzn-requestid"])
     assert response.json() == {"vectorBuckets": []}
 
 
@@ -41,13 +41,6 @@ def test_malformed_json(http_call, body):
     assert_aws_error(http_call("POST", "/ListVectorBuckets", body), 400, "SerializationException")
 
 
-def test_lone_surrogate(http_call):
-    body = assert_aws_error(
-        http_call("POST", "/CreateVectorBucket", b'{"vectorBucketName": "ab\\ud800c"}'), 400, "SerializationException"
-    )
-    assert body["message"] == "UnknownError"  # behaviour.md#names
-
-
 def test_invalid_utf8(http_call):
     assert_aws_error(
         http_call("POST", "/CreateVectorBucket", b'{"vectorBucketName": "ab\xff\xfec"}'), 400, "SerializationException"
@@ -55,19 +48,19 @@ def test_invalid_utf8(http_call):
 
 
 @pytest.mark.parametrize(
-    "body",
+    "path,body",
     [
-        b'{"vectorBucketName": 5}',
-        b'{"vectorBucketName": ["abc"]}',
-        b'{"vectorBucketName": "abc", "tags": []}',
-        b'{"maxResults": "5"}',
-        b'{"maxResults": 1.5}',
-        b'{"maxResults": true}',
+        ("/CreateVectorBucket", b'{"vectorBucketName": 5}'),
+        ("/CreateVectorBucket", b'{"vectorBucketName": ["abc"]}'),
+        ("/CreateVectorBucket", b'{"vectorBucketName": "abc", "tags": []}'),
+        ("/ListVectorBuckets", b'{"maxResults": "5"}'),
+        ("/ListVectorBuckets", b'{"maxResults": 1.5}'),
+        ("/ListVectorBuckets", b'{"maxResults": true}'),
+        ("/GetVectors", b'{"vectorBucketName": "abc", "indexName": "abc", "keys": ["a"], "returnData": "yes"}'),
     ],
 )
-def test_wrong_member_types(http_call, body):
-    op = "/ListVectorBuckets" if b"maxResults" in body else "/CreateVectorBucket"
-    assert_aws_error(http_call("POST", op, body), 400, "SerializationException")
+def test_wrong_member_types(http_call, path, body):
+    assert_aws_error(http_call("POST", path, body), 400, "SerializationException")
 
 
 def test_unknown_members_are_ignored(http_call):
@@ -133,12 +126,6 @@ def test_oversize_chunked_body(server):
     assert json.loads(body)["message"] == "Request body exceeds max allowed size"
 
 
-def test_body_at_the_limit_is_read(http_call):
-    body = b"{}" + b" " * (MAX_BODY_BYTES - 2)
-    assert len(body) == MAX_BODY_BYTES
-    assert http_call("POST", "/ListVectorBuckets", body).status == 200
-
-
 def test_content_type_is_not_required(http_call):
     for content_type in ("application/json", "text/plain", "application/x-amz-json-1.1", "application/octet-stream"):
         response = http_call("POST", "/ListVectorBuckets", b"{}", {"Content-Type": content_type})
@@ -155,23 +142,21 @@ def test_health_and_reset(http_call):
     assert http_call("POST", "/ListVectorBuckets", b"{}").json() == {"vectorBuckets": []}
 
 
-def test_validation_error_body_has_field_list(http_call):
+def test_validation_error_body_is_a_message_and_a_field_list(http_call):
+    # What the fieldList says is in conformance/test_buckets.py; here, that the body holds nothing else (no __type).
     body = assert_aws_error(
         http_call("POST", "/CreateVectorBucket", json.dumps({"vectorBucketName": "x"}).encode()),
         400,
         "ValidationException",
     )
-    assert body["fieldList"] == [
-        {"path": "/vectorBucketName", "message": "Member must have length between 3 and 63, inclusive"}
-    ]
     assert set(body) == {"message", "fieldList"}
+    assert all(set(entry) == {"path", "message"} for entry in body["fieldList"])
 
 
 def test_not_found_body_is_only_a_message(http_call):
-    body = assert_aws_error(
-        http_call("POST", "/GetVectorBucket", b'{"vectorBucketName": "nope"}'), 404, "NotFoundException"
-    )
-    assert body == {"message": "The specified vector bucket could not be found"}
+    # The headers and the message are in conformance/test_buckets.py; here, that the body holds nothing else.
+    response = http_call("POST", "/GetVectorBucket", b'{"vectorBucketName": "nope"}')
+    assert response.status == 404 and set(response.json()) == {"message"}
 
 
 @pytest.mark.parametrize(
