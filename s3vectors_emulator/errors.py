@@ -128,7 +128,7 @@ class InjectedFaultError(ServiceError):
 # behaviour.md#errors-serialization, behaviour.md#errors-unknown-paths, behaviour.md#errors-body-size,
 # behaviour.md#errors-never-500.
 
-# behaviour.md#names: a lone surrogate (or bytes that are not UTF-8) fails the whole request with this.
+# behaviour.md#errors-serialization: a lone surrogate (or bytes that are not UTF-8) fails the whole request with this.
 BODY_NOT_UTF8 = "UnknownError"
 BODY_NOT_JSON = "Request body is not valid JSON"
 BODY_NOT_OBJECT = "Request body must be a JSON object"
@@ -357,7 +357,7 @@ NON_FILTERABLE_IN_FILTER = "Invalid use of non-filterable metadata in filter"  #
 
 def too_many_constraints(limit: int) -> str:
     """behaviour.md#filters-constraints; behaviour.md#decision-unseen-messages: AWS's wording is unknown
-    (behaviour.md#modes [UNCERTAIN]); this names the documented limit."""
+    (behaviour.md#filters-constraints); this names the documented limit."""
     return f"Filter exceeds the maximum of {limit} constraints"
 
 
@@ -374,8 +374,8 @@ QUERY_VECTOR_INVALID = "Query vector contains invalid values or is invalid for t
 
 
 def invalid_query_vector(detail: str) -> ValidationError:
-    """behaviour.md#decision-unseen-messages / behaviour.md#distances: one top-level message, the detail in the
-    fieldList."""
+    """behaviour.md#decision-unseen-messages / behaviour.md#queries-query-vector: one top-level
+    message, the detail in the fieldList."""
     return ValidationError(QUERY_VECTOR_INVALID, part="vector", detail=f"Invalid input: {detail}")
 
 

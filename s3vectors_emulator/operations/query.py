@@ -45,7 +45,7 @@ def query_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError(QUERY_NEEDS_VECTOR_OR_TEXT)
     requested = params.get("queryMode")
     if requested == CLASSIC and index.mode == ENHANCED:
-        raise ValidationError(CLASSIC_ON_ENHANCED)  # behaviour.md#modes
+        raise ValidationError(CLASSIC_ON_ENHANCED)  # behaviour.md#modes-query-mode
     with located(query_path):
         pairs = _check_texts(index, texts, requested) if texts is not None else None
     enhanced = (requested or index.mode) == ENHANCED

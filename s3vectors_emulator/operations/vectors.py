@@ -12,7 +12,7 @@ from s3vectors_emulator.store.records import StoredVector
 
 
 def record_path(error: ServiceError) -> str:
-    """``vectors[i]`` for its vector, with ``.key`` or ``.metadata`` for those (behaviour.md#errors-catalogue)."""
+    """``vectors[i]`` for its vector, with ``.key`` or ``.metadata`` for those (behaviour.md#errors-field-list)."""
     suffix = {"key": ".key", "metadata": ".metadata"}.get(error.part or "", "")
     return f"vectors[{error.position}]{suffix}"
 
@@ -27,7 +27,7 @@ def vector_out(vector: StoredVector) -> dict[str, Any]:
         # float32 values as Python floats: 0.1 reads back as 0.10000000149011612 (behaviour.md#vectors-float32).
         item["data"] = {"float32": vector.vector.tolist()}
     if vector.metadata is not None:
-        item["metadata"] = vector.metadata  # {} when none (behaviour.md#metadata)
+        item["metadata"] = vector.metadata  # {} when none (behaviour.md#vectors-get)
     return item
 
 

@@ -2,7 +2,7 @@
 
 botocore checks only minimums on the client (behaviour.md#limits), so the server checks every
 constraint the model states: required members, types, lengths, ranges, enums and
-patterns.  Messages follow the Coral template measured on AWS (behaviour.md#errors-catalogue):
+patterns.  Messages follow the Coral template measured on AWS (behaviour.md#errors-coral-templates):
 
     1 validation error detected. Value with length 64 at '/vectorBucketName' failed to
     satisfy constraint: Member must have length between 3 and 63, inclusive
@@ -50,7 +50,7 @@ def _compiled(pattern: str) -> regex.Pattern[str]:
 
 
 def java_length(value: str) -> int:
-    """String length as the service counts it: UTF-16 code units (behaviour.md#names, vector keys)."""
+    """String length as the service counts it: UTF-16 code units (behaviour.md#vectors-keys)."""
     if value.isascii():
         return len(value)
     return len(value.encode("utf-16-le", "surrogatepass")) // 2
@@ -197,7 +197,7 @@ def _map(shape: MapShape, value: Any, path: str, out: _Collector) -> dict[str, A
     _check_length(shape, len(value), path, out)
     result: dict[str, Any] = {}
     for key, item in value.items():
-        # behaviour.md#tags: a bad key is reported at the map's path, a bad value under its key.
+        # behaviour.md#tags-limits: a bad key is reported at the map's path, a bad value under its key.
         _check_string(shape.key, key, path, out)
         result[key] = _value(shape.value, item, f"{path}/{key}", out)
     return result

@@ -1,4 +1,5 @@
-"""The ARNs of buckets and indexes (behaviour.md#names): made from names, and read back."""
+"""The ARNs of buckets and indexes (behaviour.md#buckets-arn, behaviour.md#indexes-arn): made
+from names, and read back."""
 
 from __future__ import annotations
 

@@ -271,7 +271,7 @@ class MetadataColumns:
         self._write([(first_row + i, metadata) for i, metadata in enumerate(rows) if metadata])
 
     def replace_row(self, row: int, metadata: Mapping[str, MetadataValue]) -> None:
-        """Overwrite replaces the metadata entirely, no merge (behaviour.md#metadata overwrite semantics)."""
+        """Overwrite replaces the metadata entirely, no merge (behaviour.md#vectors-overwrite)."""
         self._clear(row)
         self._count[row] = len(metadata)
         self._write([(row, metadata)] if metadata else [])

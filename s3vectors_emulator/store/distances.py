@@ -1,7 +1,7 @@
 """Exact distances and top-k (behaviour.md#distances, behaviour.md#decision-query-results).
 
 cosine    = 1 − cos similarity, clamped to [0, 2];
-euclidean = squared L2 (AWS returns the square, behaviour.md#distances).
+euclidean = squared L2 (AWS returns the square, behaviour.md#distances-euclidean).
 
 Two passes keep the bulk work in one float32 matrix-vector product (BLAS, GIL released) while the
 returned values are exact:
@@ -80,7 +80,7 @@ def exact_distances(vectors: NDArray[np.float32], query: NDArray[np.float32], me
             xx = (x * x).sum(axis=1)
             out[begin : begin + step] = 1.0 - dots / np.sqrt(xx * qq)
     if metric == "cosine":
-        np.clip(out, 0.0, 2.0, out=out)  # behaviour.md#distances: cosine distance lies in [0, 2]
+        np.clip(out, 0.0, 2.0, out=out)  # behaviour.md#distances-cosine: cosine distance lies in [0, 2]
     return out
 
 

@@ -1,8 +1,8 @@
 """The metadata filter language: parse and validate once, then compile to a numpy mask function.
 
-behaviour.md#filters (grammar, operand types, errors), behaviour.md#modes (``$startsWith``, 100 constraints) and
-behaviour.md#decision-filter-semantics
-(the matching semantics AWS leaves open).  Evaluation runs over :class:`MetadataColumns` with
+behaviour.md#filters (grammar, operand types, errors), behaviour.md#filters-starts-with,
+behaviour.md#filters-constraints and behaviour.md#decision-filter-semantics (the matching
+semantics AWS leaves open).  Evaluation runs over :class:`MetadataColumns` with
 numpy and never loops over vectors in Python.
 """
 
@@ -29,7 +29,7 @@ Scalar: TypeAlias = str | int | float | bool
 Evaluator: TypeAlias = Callable[[MetadataColumns, int], Mask]
 
 MAX_CONSTRAINTS = 100
-# AWS documents no nesting limit (behaviour.md#filters); a bound keeps recursion and the page-token
+# AWS documents no nesting limit (behaviour.md#filters-depth); a bound keeps recursion and the page-token
 # fingerprint finite.  Deeper filters are refused as `Invalid filter` (docs/compatibility.md).
 MAX_DEPTH = 100
 
@@ -39,7 +39,7 @@ RANGE_OPERATORS = frozenset({"$gt", "$gte", "$lt", "$lte"})
 
 
 def _invalid() -> ValidationError:
-    # behaviour.md#filters: every structural or type failure is the same message; it never names the operator.
+    # behaviour.md#filters-structure: every structural or type failure is the same message; it never names the operator.
     return filter_error(INVALID_FILTER)
 
 
@@ -85,12 +85,12 @@ def _is_scalar(value: object) -> TypeGuard[Scalar]:
 
 
 def _parse_operand(op: str, operand: object, enhanced: bool) -> Scalar | tuple[Scalar, ...]:
-    """behaviour.md#filters operand-type table; any refusal is ``Invalid filter``."""
+    """behaviour.md#filters-operands: the operand-type table; any refusal is ``Invalid filter``."""
     if op in ("$eq", "$ne"):
         if _is_scalar(operand):
             return operand
     elif op in RANGE_OPERATORS:
-        # Numbers only (bool is not a number); NaN/Infinity refused (behaviour.md#filters, FA T3-16).
+        # Numbers only (bool is not a number); NaN/Infinity refused (behaviour.md#filters-numbers).
         if is_number(operand) and math.isfinite(to_float(operand)):
             return operand
     elif op in ("$in", "$nin"):
@@ -101,7 +101,7 @@ def _parse_operand(op: str, operand: object, enhanced: bool) -> Scalar | tuple[S
         if isinstance(operand, bool):
             return operand
     elif op == "$startsWith":
-        # behaviour.md#modes: $startsWith needs ENHANCED query behaviour (an ENHANCED index, or
+        # behaviour.md#filters-starts-with: $startsWith needs ENHANCED query behaviour (an ENHANCED index, or
         # queryMode=ENHANCED).  Without it AWS returns "a validation error" whose wording is
         # unknown; we answer the generic `Invalid filter`, as for any operator not available.
         if enhanced and isinstance(operand, str):
@@ -110,7 +110,7 @@ def _parse_operand(op: str, operand: object, enhanced: bool) -> Scalar | tuple[S
 
 
 def _parse_node(doc: object, enhanced: bool, depth: int = 0) -> Node:
-    # behaviour.md#filters: a condition object holds exactly one key; {} is not "no filter".
+    # behaviour.md#filters-structure: a condition object holds exactly one key; {} is not "no filter".
     if not isinstance(doc, dict) or len(doc) != 1:
         raise _invalid()
     ((key, value),) = doc.items()
@@ -144,7 +144,7 @@ def _walk_fields(node: Node) -> list[FieldFilter]:
 
 
 def count_constraints(node: Node) -> int:
-    """behaviour.md#modes: every evaluated value is one constraint; $in/$nin with n values count n;
+    """behaviour.md#filters-constraints: every evaluated value is one constraint; $in/$nin with n values count n;
     $and/$or cost nothing; {"price": {"$gte": 10, "$lte": 50}} counts 2."""
     total = 0
     for fld in _walk_fields(node):
@@ -166,7 +166,7 @@ def parse_filter(doc: object, *, enhanced: bool, non_filterable_keys: frozenset[
     if keys & non_filterable_keys:
         raise filter_error(NON_FILTERABLE_IN_FILTER)
     constraints = count_constraints(root)
-    # behaviour.md#modes: the limit applies to ENHANCED behaviour only ("up to 100": exactly 100 passes).
+    # behaviour.md#filters-constraints: the limit applies to ENHANCED behaviour only ("up to 100": exactly 100 passes).
     if enhanced and constraints > MAX_CONSTRAINTS:
         raise filter_error(too_many_constraints(MAX_CONSTRAINTS))
     return ParsedFilter(root, constraints, keys)
@@ -272,8 +272,8 @@ def _compile_condition(key: str, cond: Condition) -> Evaluator:
             ~cols.present(key, n)
         )  # behaviour.md#decision-filter-semantics: $exists:false matches a missing key
     if op == "$startsWith":
-        # behaviour.md#decision-filter-semantics / behaviour.md#modes: case-sensitive; any string element; '' matches
-        # every string value.
+        # behaviour.md#decision-filter-semantics / behaviour.md#filters-starts-with: case-sensitive;
+        # any string element; '' matches every string value.
         prefix = str(operand)
         return lambda cols, n: cols.any_match(key, "string", lambda a: np.strings.startswith(a, prefix), n)
     raise AssertionError(f"unparsed operator {op}")  # parse_filter admits nothing else

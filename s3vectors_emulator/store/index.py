@@ -142,7 +142,7 @@ class Index:
         self.settings = IndexSettings(ENHANCED)
         self.apply_settings(settings or IndexSettings(ENHANCED))
 
-    # -- settings (behaviour.md#text-config-update, behaviour.md#modes) ---------------------------
+    # -- settings (behaviour.md#text-config-update, behaviour.md#modes-update-index-mode) ---------------------------
 
     @property
     def mode(self) -> str:
@@ -229,7 +229,7 @@ class Index:
         return Record(key, vector, checked)
 
     def check_query_vector(self, values: Sequence[Any]) -> NDArray[np.float32]:
-        """behaviour.md#decision-unseen-messages / behaviour.md#distances: the query vector as float32."""
+        """behaviour.md#decision-unseen-messages / behaviour.md#queries-query-vector: the query vector as float32."""
         with np.errstate(over="ignore"):
             query = to_float32(values)
         if query is None:

@@ -1,6 +1,6 @@
 """Vector metadata: its value types, validation, AWS's size model, and the packed form an index keeps.
 
-Validation follows behaviour.md#metadata (types, 50 keys, 2 KB filterable, 40 KB total,
+Validation follows behaviour.md#metadata-check-order (types, 50 keys, 2 KB filterable, 40 KB total,
 in that order, with the measured messages).  Filters read metadata from its columnar form,
 :mod:`s3vectors_emulator.store.columns`.
 """
@@ -29,7 +29,7 @@ MetadataScalar: TypeAlias = str | int | float | bool
 MetadataValue: TypeAlias = MetadataScalar | list[str] | list[int | float]
 Metadata: TypeAlias = dict[str, MetadataValue]
 
-# behaviour.md#limits, behaviour.md#metadata: limits counted by the service's size model.
+# behaviour.md#metadata-key-count, behaviour.md#metadata-size-limits: limits counted by the service's size model.
 MAX_METADATA_KEYS = 50
 MAX_FILTERABLE_BYTES = 2048
 MAX_TOTAL_BYTES = 40960
@@ -38,7 +38,7 @@ MAX_TOTAL_BYTES = 40960
 def utf8_len(text: str) -> int:
     if text.isascii():
         return len(text)  # one byte a character, without encoding a copy
-    # Lone surrogates are refused by the wire layer (behaviour.md#names); surrogatepass keeps this total.
+    # Lone surrogates are refused by the wire layer (behaviour.md#errors-serialization); surrogatepass keeps this total.
     return len(text.encode("utf-8", "surrogatepass"))
 
 
@@ -60,13 +60,13 @@ def _is_metadata_number(value: object) -> bool:
     return is_number(value) and (isinstance(value, int) or math.isfinite(value))
 
 
-# behaviour.md#metadata size model, the scalars by exact type: a number counts 4 bytes, a boolean
+# behaviour.md#metadata-size-model, the scalars by exact type: a number counts 4 bytes, a boolean
 # none (a string counts its UTF-8 length).
 _SCALAR_SIZE: dict[type, int] = {int: 4, float: 4, bool: 0}
 
 
 def value_size(value: MetadataValue) -> int:
-    """behaviour.md#metadata size model: string → UTF-8 length, number → 4, bool → 0, array → Σ(4 + element)."""
+    """behaviour.md#metadata-size-model: string → UTF-8 length, number → 4, bool → 0, array → Σ(4 + element)."""
     if isinstance(value, str):
         return utf8_len(value)
     if isinstance(value, list):
@@ -76,7 +76,7 @@ def value_size(value: MetadataValue) -> int:
 
 
 def metadata_size(metadata: Mapping[str, MetadataValue]) -> int:
-    """behaviour.md#metadata size model: ``4 + Σ (8 + utf8len(key) + valueSize)``; ValueError for a value
+    """behaviour.md#metadata-size-model: ``4 + Σ (8 + utf8len(key) + valueSize)``; ValueError for a value
     of a type metadata cannot hold."""
     scanned = _scan(metadata, frozenset())
     if isinstance(scanned, str):
@@ -91,7 +91,7 @@ def _value_problem(value: object) -> str | None:
     if isinstance(value, list):
         if not value:
             return METADATA_EMPTY_ARRAY
-        # behaviour.md#metadata: arrays hold only strings or only numbers (no booleans, no mixing).
+        # behaviour.md#metadata-types: arrays hold only strings or only numbers (no booleans, no mixing).
         if all(isinstance(element, str) for element in value):
             return None
         if all(_is_metadata_number(element) for element in value):
@@ -127,7 +127,7 @@ def _scan(metadata: Mapping[str, Any], non_filterable_keys: frozenset[str]) -> t
                 arrays = arrays or isinstance(value, list)
         entry = 8 + (len(key) if key.isascii() else utf8_len(key)) + size
         total += entry
-        # Non-filterable keys buy size, not types (behaviour.md#metadata).
+        # Non-filterable keys buy size, not types (behaviour.md#metadata-size-limits).
         if key not in non_filterable_keys:
             filterable += entry
     return total, filterable, arrays

@@ -6,9 +6,9 @@ import re
 
 from s3vectors_emulator.errors import BAD_BUCKET_NAME, BAD_INDEX_NAME, ValidationError
 
-# behaviour.md#names: lowercase letters, digits and hyphens, starting and ending alphanumeric.
+# behaviour.md#buckets-naming: lowercase letters, digits and hyphens, starting and ending alphanumeric.
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9-]*[a-z0-9]")
-# behaviour.md#names: index names may also hold dots.
+# behaviour.md#indexes-naming: index names may also hold dots.
 _INDEX_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*[a-z0-9]")
 
 

@@ -62,7 +62,8 @@ from s3vectors_emulator.store.locks import ReadWriteLock
 from s3vectors_emulator.store.names import check_bucket_name, check_index_name
 from s3vectors_emulator.store.tags import check_tags
 
-# behaviour.md#limits: 10,000 buckets per account and region, 10,000 indexes per bucket.
+# behaviour.md#buckets-quota, behaviour.md#indexes-quota: 10,000 buckets per account and region,
+# 10,000 indexes per bucket.
 MAX_BUCKETS = 10_000
 MAX_INDEXES = 10_000
 
@@ -133,7 +134,7 @@ class Region:
         else:
             raise TypeError(f"not a control-plane change: {change!r}")
 
-    # ARNs of this account and region (behaviour.md#names)
+    # ARNs of this account and region (behaviour.md#buckets-arn, behaviour.md#indexes-arn)
     def bucket_name_from_arn(self, arn: str) -> str:
         name = arns.bucket_of(arn, self.region, self.account)
         if name is None:
@@ -192,7 +193,9 @@ class Region:
         with self.lock:
             bucket = self.bucket(name)
             if mode == CLASSIC and not bucket.legacy:
-                raise ValidationError(CLASSIC_REFUSED)  # behaviour.md#decision-post-cutoff-buckets, behaviour.md#modes
+                raise ValidationError(
+                    CLASSIC_REFUSED
+                )  # behaviour.md#decision-post-cutoff-buckets, behaviour.md#modes-cutoff
             self._commit(BucketChanged(bucket, replace(bucket.settings, default_index_mode=mode)))
 
     def set_policy(self, name: str, policy: str | None) -> None:
@@ -249,7 +252,7 @@ class Region:
 
     def index(self, bucket_name: str, name: str) -> Index:
         bucket = self.buckets.get(bucket_name)
-        # behaviour.md#errors-catalogue: a missing bucket reads as a missing index here.
+        # behaviour.md#errors-catalogue: a missing bucket reads as a missing index here (NotFoundException).
         index = bucket.indexes.get(name) if bucket else None
         if index is None:
             raise NotFoundError(INDEX_NOT_FOUND)
@@ -277,7 +280,7 @@ class Region:
             index = self.index(bucket_name, name)
             if mode == CLASSIC:
                 if not self.bucket(bucket_name).legacy:
-                    # behaviour.md#decision-post-cutoff-buckets, behaviour.md#modes
+                    # behaviour.md#decision-post-cutoff-buckets, behaviour.md#modes-cutoff
                     raise ValidationError(CLASSIC_REFUSED)
                 if index.settings.text_fields:
                     raise ValidationError(TEXT_NEEDS_ENHANCED)  # behaviour.md#search-scores
@@ -315,7 +318,7 @@ class Region:
             self._commit(IndexChanged(index, replace(index.settings, text_fields=tuple(current))))
             return index
 
-    # Tags, by ARN (behaviour.md#tags)
+    # Tags, by ARN (behaviour.md#tags-operations)
     def tagged(self, arn: str) -> Bucket | Index:
         with self.lock:
             if "/index/" in arn:

@@ -1,4 +1,4 @@
-"""Tag rules beyond the model's lengths and patterns (behaviour.md#tags)."""
+"""Tag rules beyond the model's lengths and patterns (behaviour.md#tags-limits, behaviour.md#tags-system-keys)."""
 
 from __future__ import annotations
 

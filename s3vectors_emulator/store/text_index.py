@@ -196,7 +196,7 @@ class TextIndex:
             fld.kill(doc)
 
     def put_row(self, row: int, analyses: Mapping[str, Analysis], overwrite: bool) -> None:
-        """Index ``row``'s values (an overwrite replaces everything of the row, behaviour.md#metadata)."""
+        """Index ``row``'s values (an overwrite replaces everything of the row, behaviour.md#vectors-overwrite)."""
         if overwrite:
             self._kill(int(self.doc_of_row[row]))
         doc = self._new_doc(row)
