@@ -14,36 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import boto3
+import botocore.session
 import pytest
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
-# All 22 operations of the newest service model (behaviour.md#decision-api-surface): the report says which of them the
-# run exercised.
-OPERATIONS = (
-    "CreateVectorBucket",
-    "GetVectorBucket",
-    "ListVectorBuckets",
-    "DeleteVectorBucket",
-    "PutVectorBucketPolicy",
-    "GetVectorBucketPolicy",
-    "DeleteVectorBucketPolicy",
-    "CreateIndex",
-    "GetIndex",
-    "ListIndexes",
-    "DeleteIndex",
-    "PutVectors",
-    "GetVectors",
-    "ListVectors",
-    "DeleteVectors",
-    "QueryVectors",
-    "TagResource",
-    "UntagResource",
-    "ListTagsForResource",
-    "UpdateIndexMode",
-    "PutVectorBucketDefaultIndexMode",
-    "UpdateMetadataConfiguration",
-)
+# Every operation of the installed service model (behaviour.md#decision-api-surface): the report says
+# which of them the run exercised.
+OPERATIONS = tuple(botocore.session.get_session().get_service_model("s3vectors").operation_names)
 # Requests sent per operation, and vectors sent in PutVectors: the report shows them (and what a run costs on AWS).
 CALLS: Counter[str] = Counter()
 # What a clean-up could not delete, for the terminal summary and the report.
