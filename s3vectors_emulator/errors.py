@@ -433,6 +433,17 @@ def no_admin_endpoint(method: str, path: str) -> UnknownOperationError:
     return UnknownOperationError(f"No admin endpoint at {method} {path}")
 
 
+def console_bad_parameter(name: str, problem: str) -> ValidationError:
+    """A console or admin endpoint's own parameter refused (no AWS operation has it)."""
+    return ValidationError(f"Parameter {name} {problem}")
+
+
+# With --auth, the console and the admin endpoints take a signed request or the console's token.
+CONSOLE_TOKEN_NEEDED = (
+    "This emulator checks signatures: sign the request, or open the console with the URL it printed at start"
+)
+
+
 # -- The HTTP server's own refusals, before any operation (behaviour.md#errors-http-limits) ------------
 # The server answers these with its own status codes; the texts live here with the others.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array as stdarray
 from typing import Any, TypeVar, cast
 
 import numpy as np
@@ -18,3 +19,22 @@ def grown(array: A, capacity: int, keep: int, fill: Any = None) -> A:
     out = np.empty(shape, dtype=array.dtype) if fill is None else np.full(shape, fill, dtype=array.dtype)
     out[:keep] = array[:keep]
     return cast(A, out)
+
+
+def held_bytes(owner: object, depth: int = 3) -> int:
+    """The bytes of the numpy and ``array`` arrays ``owner`` holds, also through its attributes'
+    objects, dicts and lists down to ``depth`` levels: what an index's structures cost, roughly
+    (a StringDType array counts its slots, not its strings)."""
+    total = 0
+    values: list[object] = list(vars(owner).values()) if hasattr(owner, "__dict__") else []
+    for value in values:
+        if isinstance(value, np.ndarray):
+            total += value.nbytes
+        elif isinstance(value, stdarray.array):
+            total += value.itemsize * len(value)
+        elif depth > 0 and isinstance(value, dict | list):
+            items = value.values() if isinstance(value, dict) else value
+            total += sum(held_bytes(item, depth - 1) for item in items if hasattr(item, "__dict__"))
+        elif depth > 0 and hasattr(value, "__dict__"):
+            total += held_bytes(value, depth - 1)
+    return total

@@ -42,7 +42,7 @@ from s3vectors_emulator.store.analysis import (
     analyzer_for,
     query_terms,
 )
-from s3vectors_emulator.store.arrays import grown
+from s3vectors_emulator.store.arrays import grown, held_bytes
 from s3vectors_emulator.store.columns import MetadataColumns
 from s3vectors_emulator.store.configuration import ENHANCED, Encryption, IndexSettings
 from s3vectors_emulator.store.distances import Metric, RowNorms, rank
@@ -469,6 +469,69 @@ class Index:
             items = self._vectors(rows.tolist(), with_data, with_metadata)
             last = items[-1].key if more and items else None
             return items, last
+
+    def browse(
+        self,
+        limit: int,
+        after: str | None = None,
+        prefix: str = "",
+        filter_doc: Any = None,
+        enhanced: bool = True,
+    ) -> tuple[list[StoredVector], str | None, int]:
+        """A page of vectors in key order whose key starts with ``prefix`` and whose metadata matches
+        ``filter_doc`` (the QueryVectors filter language, refused as QueryVectors refuses it), after
+        ``after``; returns the page (data and metadata), its last key when more follow, and how
+        many vectors match in all.  For looking at an index (the console): no API operation pages
+        by a filter.
+        """
+        evaluate = None
+        if filter_doc is not None:
+            evaluate = compile_filter(
+                parse_filter(filter_doc, enhanced=enhanced, non_filterable_keys=self.non_filterable_keys)
+            )
+        with self._lock.read():
+            order, sorted_keys = self._key_order()
+            low = bisect.bisect_left(sorted_keys, prefix) if prefix else 0
+            # Every key with the prefix sorts before the prefix followed by the highest code point.
+            high = bisect.bisect_left(sorted_keys, prefix + "\U0010ffff", low) if prefix else len(sorted_keys)
+            in_range = order[low:high]
+            start = 0 if after is None else bisect.bisect_right(sorted_keys, after, low, high) - low
+            if evaluate is None:
+                matched = len(in_range)
+                rows = in_range[start : start + limit]
+                more = start + limit < matched
+            else:
+                keep = evaluate(self._columns, self._n)[in_range]
+                matched = int(np.count_nonzero(keep))
+                following = in_range[start:][keep[start:]]
+                rows = following[:limit]
+                more = len(following) > limit
+            items = self._vectors(rows.tolist(), True, True)
+            return items, (items[-1].key if more and items else None), matched
+
+    def sample(self, limit: int, seed: int = 0) -> tuple[list[str], NDArray[np.float32], list[Metadata]]:
+        """Up to ``limit`` vectors drawn without replacement, the same ones for the same content and
+        seed (rows in key order, so the draw does not depend on the order of writes): keys, a copy
+        of their values, their metadata."""
+        with self._lock.read():
+            order, sorted_keys = self._key_order()
+            n = len(order)
+            picked = (
+                np.arange(n) if n <= limit else np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
+            )
+            rows = order[picked]
+            matrix = self._matrix[rows]
+            metadata = [unpack_metadata(self._metadata[row]) for row in rows.tolist()]
+            return [sorted_keys[i] for i in picked.tolist()], matrix, metadata
+
+    def memory_bytes(self) -> int:
+        """What the index holds in memory, approximately: its arrays, keys, metadata and text indexes."""
+        with self._lock.read():
+            held = self._matrix.nbytes + self._crc.nbytes + held_bytes(self._norms)
+            held += sum(len(k) + 16 for k in self._row_of) * 2  # the key column and the row map
+            held += sum(len(m) + 33 if isinstance(m, bytes) else 0 for m in self._metadata)
+            held += held_bytes(self._columns) + (held_bytes(self._text) if self._text is not None else 0)
+            return held
 
     def search(
         self,
