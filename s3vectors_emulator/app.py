@@ -27,7 +27,7 @@ from s3vectors_emulator.operations.common import Context
 from s3vectors_emulator.paging import Snapshots
 from s3vectors_emulator.protocol import model
 from s3vectors_emulator.protocol.auth import identify, verify_signature
-from s3vectors_emulator.protocol.serialize import decode_body, encode, error_response, shape_output
+from s3vectors_emulator.protocol.serialize import decode_body, encode, error_response
 from s3vectors_emulator.protocol.validate import validate
 from s3vectors_emulator.request_log import RequestRecord
 from s3vectors_emulator.runtime import Runtime
@@ -45,6 +45,11 @@ _READ_CHUNK = 1 << 20
 # lists: its handler serialises its parameters (the page-token fingerprint), and one vector costs
 # nothing to convert twice.
 _ARRAY_OPERATIONS = frozenset({"PutVectors"})
+# Results are encoded as handlers return them (s3vectors_emulator.protocol.serialize).  The walk against
+# the output shape that came before only ever changed one member: GetIndex's index.metadataConfiguration,
+# None for an index made without one (store Index.describe(), passed on by operations/indexes.py).  Dropped
+# here until the handler omits it; tests/test_output_shapes.py fails once it does, to remove this.
+_NONE_LEFT_IN = {"GetIndex": "index"}
 
 
 def create_app(config: Config | None = None, store: Store | None = None) -> Flask:
@@ -194,10 +199,12 @@ def _operation(
     with store.serving():
         context = Context(region=store.region(caller.account, caller.region), snapshots=snapshots)
         result = HANDLERS[name](context, params)
-    output = shape_output(op.output_shape, result)
+    member = _NONE_LEFT_IN.get(name)
+    if member is not None:
+        result[member] = {key: value for key, value in result[member].items() if value is not None}
     if debug:
-        record.response = request_log.summarise(output, op.output_shape)
-    return _json(200, output)
+        record.response = request_log.summarise(result, op.output_shape)
+    return _json(200, result)
 
 
 def _raw_uri() -> str:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from s3vectors_emulator import app as app_module
 from s3vectors_emulator.app import create_app
 from s3vectors_emulator.config import Config
 from s3vectors_emulator.operations import HANDLERS
@@ -85,3 +86,22 @@ def test_the_watch_checks_errors_against_their_exception_shape(monkeypatch: pyte
 
 def _not_found_headers() -> dict[str, str]:
     return {"x-amzn-ErrorType": "NotFoundException", "Content-Type": "application/json"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="GetIndex's handler (operations/indexes.py, Index.describe() in the store) still answers "
+    "index.metadataConfiguration = None for an index made without one; app.py drops it meanwhile "
+    "(_NONE_LEFT_IN). Once the handler omits it, remove both that and this marker.",
+)
+def test_get_index_answers_no_null_of_its_own(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(app_module, "_NONE_LEFT_IN", {})
+    check = watch()
+    client = create_app(Config()).test_client()
+    index = {"vectorBucketName": "bucket", "indexName": "index"}
+    assert client.post("/CreateVectorBucket", json={"vectorBucketName": "bucket"}).status_code == 200
+    settings = {"dataType": "float32", "dimension": 2, "distanceMetric": "cosine"}
+    made = client.post("/CreateIndex", json={**index, **settings})
+    assert made.status_code == 200
+    assert client.post("/GetIndex", json=index).status_code == 200
+    assert check.take() == []
