@@ -16,8 +16,6 @@ from typing import Any
 
 import orjson
 from botocore.model import ListShape, MapShape, Shape, StructureShape
-from flask import Flask, Response, g
-from flask.signals import request_finished
 
 from s3vectors_emulator.protocol import model
 
@@ -129,12 +127,12 @@ def _brief(value: Any) -> str:
 
 
 class OutputCheck:
-    """Records answers of any in-process Flask app whose body leaves the shape the service model gives it.
+    """Records answers of any in-process app whose body leaves the shape the service model gives it.
 
-    Connected to Flask's ``request_finished`` signal, so it sees every app whoever made it
-    (``running_emulator``, a test's own ``create_app``) without a hook in the app.  Successful answers are
-    checked against the operation's output shape, errors against the exception's shape when the model has
-    one.  Admin endpoints (``/_emulator/...``) have no shape and are skipped.
+    Connected to ``s3vectors_emulator.app.answered``, so it sees every app whoever made it (``running_emulator``,
+    a test's own ``create_app``) without a switch in the app.  Successful answers are checked against the
+    operation's output shape, errors against the exception's shape when the model has one.  Admin endpoints
+    (``/_emulator/...``) and unrouted requests have no shape and are skipped.
     """
 
     def __init__(self) -> None:
@@ -147,20 +145,18 @@ class OutputCheck:
             taken, self._problems = self._problems, []
         return taken
 
-    def check(self, sender: Flask, response: Response, **extra: Any) -> None:
-        record = g.get("record")
-        operation = getattr(record, "operation", None)
+    def check(self, sender: Any, *, operation: str | None, answer: Any, **extra: Any) -> None:
         if operation not in model.service_model().operation_names:
             return
         try:
-            modelled, shape = _answer_shape(operation, response)
+            modelled, shape = _answer_shape(operation, answer.status, answer.error_code)
             if not modelled:
                 return
-            problems = output_problems(shape, orjson.loads(response.get_data()))
-        except Exception as exc:  # a signal receiver must not raise into Flask: record it instead
+            problems = output_problems(shape, orjson.loads(answer.body))
+        except Exception as exc:  # a receiver must not raise into the app: record it instead
             problems = [f"body could not be checked: {exc.__class__.__name__}: {exc}"]
         if problems:
-            head = f"{operation} answered {response.status_code} off its shape:"
+            head = f"{operation} answered {answer.status} off its shape:"
             with self._lock:
                 self._problems.append("\n  ".join([head, *problems]))
 
@@ -169,19 +165,20 @@ class OutputCheck:
 def watch() -> OutputCheck:
     """The process's one check, connected on first use: both conftests of a run get the same, so an answer
     is checked once and its problems are reported by the test whose request it answered."""
+    from s3vectors_emulator.app import answered  # the app imports the protocol package, not the reverse
+
     check = OutputCheck()
-    request_finished.connect(check.check, weak=False)
+    answered.connect(check.check, weak=False)
     return check
 
 
-def _answer_shape(operation: str, response: Response) -> tuple[bool, Shape | None]:
+def _answer_shape(operation: str, status: int, error_code: str | None) -> tuple[bool, Shape | None]:
     """(modelled, shape) of an answer: the output's for a success, the exception's for an error.  An error the
     model lacks (UnknownOperationException, SerializationException) is not modelled."""
-    if response.status_code == 200:
+    if status == 200:
         return True, model.operation(operation).output_shape
-    code = response.headers.get("x-amzn-ErrorType")
     try:
-        shape = model.service_model().shape_for(code) if code else None
+        shape = model.service_model().shape_for(error_code) if error_code else None
     except Exception:  # botocore raises NoShapeFoundError
         shape = None
     if shape is None or not shape.metadata.get("exception"):
