@@ -27,6 +27,7 @@ import boto3
 import pytest
 
 from conformance.helpers import CALLS, LEFTOVERS, OPERATIONS, Buckets, Target, make_client, purge
+from s3vectors_emulator.protocol import output_check
 
 HERE = Path(__file__).parent
 # Markers name anchors of docs/behaviour.md: ref("vectors-keys") for AWS's rules, decision("decision-...")
@@ -183,6 +184,16 @@ def _guard(tgt: Target) -> Callable[[], None]:
             atexit.unregister(cleanup)
 
     return finish
+
+
+@pytest.fixture(autouse=True)
+def answers_in_shape() -> Iterator[None]:
+    """On the emulator target, fail a test whose requests got an answer off the service model's shapes (the app
+    no longer walks its answers against them: s3vectors_emulator.protocol.output_check)."""
+    check = output_check.watch()
+    yield
+    if problems := check.take():
+        pytest.fail("answers off their shapes:\n" + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture(scope="session")

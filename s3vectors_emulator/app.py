@@ -1,8 +1,8 @@
 """The wire: HTTP requests → operations → HTTP responses (rest-json, behaviour.md#decision-error-shape).
 
-``create_app(config)`` is the Flask application factory.  Routing, parsing,
-validation and serialisation are generic, driven by the service model; handlers see
-validated dicts only.  Only this module turns a ServiceError into HTTP.
+``create_app(config)`` is the application factory: a Flask app whose WSGI callable is this module's
+own ``_Wire``.  Routing, parsing, validation and serialisation are generic, driven by the service
+model; handlers see validated dicts only.  Only this module turns a ServiceError into HTTP.
 """
 
 from __future__ import annotations
@@ -10,13 +10,17 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
 import orjson
-from flask import Flask, Request, Response, g, request
+from blinker import Namespace
+from flask import Flask
+from werkzeug.datastructures import EnvironHeaders, MultiDict
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wrappers import Request as WerkzeugRequest
+from werkzeug.wsgi import get_content_length, get_input_stream
 
 from s3vectors_emulator import __version__, errors, request_log
 from s3vectors_emulator.config import Config
@@ -26,8 +30,8 @@ from s3vectors_emulator.operations import HANDLERS
 from s3vectors_emulator.operations.common import Context
 from s3vectors_emulator.paging import Snapshots
 from s3vectors_emulator.protocol import model
-from s3vectors_emulator.protocol.auth import identify, verify_signature
-from s3vectors_emulator.protocol.serialize import decode_body, encode, error_response, shape_output
+from s3vectors_emulator.protocol.auth import Caller, identify, verify_signature
+from s3vectors_emulator.protocol.serialize import decode_body, encode, error_response
 from s3vectors_emulator.protocol.validate import validate
 from s3vectors_emulator.request_log import RequestRecord
 from s3vectors_emulator.runtime import Runtime
@@ -38,23 +42,24 @@ log = logging.getLogger("s3vectors_emulator")
 
 ADMIN_PREFIX = "_emulator"  # no operation name starts with an underscore
 HEALTH_PATH = f"/{ADMIN_PREFIX}/health"
-ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 _READ_CHUNK = 1 << 20
 # Operations whose handlers get vectors as numpy arrays from validation (one conversion instead of
 # a type scan and a second conversion: ~8 ms of a 500 × 1024 PutVectors).  QueryVectors keeps
 # lists: its handler serialises its parameters (the page-token fingerprint), and one vector costs
 # nothing to convert twice.
 _ARRAY_OPERATIONS = frozenset({"PutVectors"})
+# Results are encoded as handlers return them (s3vectors_emulator.protocol.serialize); the test suites
+# check them against the output shapes instead (tests/test_output_shapes.py).
+# Sent after every answer with ``operation`` (its name, an admin endpoint's "METHOD /path", or None when
+# unrouted) and ``answer`` (status, body, error code).  Nothing in the emulator listens; the test suites
+# check answers against the service model with it (s3vectors_emulator.protocol.output_check).
+answered = Namespace().signal("s3vectors-emulator.answered")
 
 
 def create_app(config: Config | None = None, store: Store | None = None) -> Flask:
     config = config or Config()
     model.service_model()  # fail at start, not on the first request, if botocore is too old
     app = Flask("s3vectors_emulator")
-    # Every path reaches dispatch(): Werkzeug must not redirect "//X" or "/X/" on its own,
-    # since its answers are not in AWS's shape (behaviour.md#decision-error-shape).
-    app.url_map.merge_slashes = False
-    app.url_map.strict_slashes = False
     app.config["EMULATOR"] = config
     if store is not None:
         state = store
@@ -66,46 +71,176 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     # QueryVectors page snapshots: one byte budget for the whole process (s3vectors_emulator.paging).
     snapshots = app.extensions["s3vectors_snapshots"] = Snapshots(config.snapshot_budget_bytes)
     faults = Faults([FaultRule.parse(spec) for spec in config.faults], seed=config.fault_seed)
-    secrets = dict(config.credentials)
-    runtime = Runtime()
-    started = time.monotonic()
+    # Flask stays the container (config, extensions, test_client), but requests skip its URL map,
+    # request and app contexts and response objects: they were ~30% of the server's time for a small
+    # QueryVectors, measured (bench e2e).  Every path reaches _Wire, so nothing answers outside AWS's
+    # shape (behaviour.md#decision-error-shape), whatever the method or path.
+    app.wsgi_app = _Wire(app, config, state, snapshots, faults)  # type: ignore[method-assign]
+    return app
 
-    @app.route("/", defaults={"path": ""}, methods=ALL_METHODS)
-    @app.route("/<path:path>", methods=ALL_METHODS)
-    def dispatch(path: str) -> Response:
+
+class _Answer(NamedTuple):
+    status: int
+    body: bytes
+    error_code: str | None = None  # x-amzn-ErrorType
+
+
+# As Werkzeug spelled them before this module answered on its own.
+_STATUS_LINES = {code: f"{code} {phrase.upper()}" for code, phrase in HTTP_STATUS_CODES.items()}
+
+
+class Request:
+    """What the wire reads of a request, taken from the WSGI environ as Werkzeug's Request takes it.
+
+    Werkzeug's Request also works out the server address and root path and links itself into the environ
+    on every request: ~20 µs of a small QueryVectors, measured.  It is still made for what is rare, a query
+    string's arguments (tag operations, presigned requests).
+    """
+
+    __slots__ = ("environ", "method", "path", "headers", "query_string", "content_length")
+
+    def __init__(self, environ: dict[str, Any]) -> None:
+        self.environ = environ
+        self.method: str = environ.get("REQUEST_METHOD", "GET").upper()
+        # PATH_INFO holds the path's bytes as latin-1: decoded as UTF-8 (bad bytes replaced), as Werkzeug does.
+        path = (environ.get("PATH_INFO") or "").encode("latin-1").decode(errors="replace")
+        self.path = "/" + path.lstrip("/")
+        self.headers = EnvironHeaders(environ)
+        self.query_string: bytes = environ.get("QUERY_STRING", "").encode("latin-1")
+        self.content_length = get_content_length(environ)
+
+    @property
+    def stream(self) -> Any:
+        return get_input_stream(self.environ)
+
+    @property
+    def args(self) -> MultiDict[str, str]:
+        return WerkzeugRequest(self.environ).args
+
+
+class _Wire:
+    """The WSGI callable: every request, admin or operation, from its environ to its answer."""
+
+    def __init__(self, app: Flask, config: Config, store: Store, snapshots: Snapshots, faults: Faults) -> None:
+        self.app, self.config, self.store, self.snapshots, self.faults = app, config, store, snapshots, faults
+        self.secrets = dict(config.credentials)
+        self.runtime = Runtime()
+        self.started = time.monotonic()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        req = Request(environ)
         request_id = str(uuid.uuid4())
         began = time.perf_counter()
-        record = g.record = RequestRecord(
-            request_id, time.time(), request.method, request.path, user_agent=request.headers.get("User-Agent")
-        )
+        record = RequestRecord(request_id, time.time(), req.method, req.path, user_agent=req.headers.get("User-Agent"))
         try:
             # Routed on the path exactly as sent, which is what a signature covers (never on the
-            # decoded, possibly normalised, PATH_INFO that Flask matched).
-            segment, rest = route_of(_raw_uri())
+            # decoded, possibly normalised, PATH_INFO).
+            segment, rest = route_of(_raw_uri(req))
             if segment == ADMIN_PREFIX:
-                record.operation = f"{request.method} /{ADMIN_PREFIX}/{rest}"
-                response = _admin(rest, state, snapshots, faults, secrets, started)
+                record.operation = f"{req.method} /{ADMIN_PREFIX}/{rest}"
+                answer = self.admin(req, rest)
             else:
-                # The request's objects are freed when _operation returns, inside the pause.
-                large = (request.content_length or 0) >= _PAUSE_FROM_BYTES
-                with runtime.blas(), runtime.collector(large):
-                    response = _operation(config, state, snapshots, faults, secrets, runtime, segment, rest)
+                # The request's objects are freed when operation() returns, inside the pause.
+                large = (req.content_length or 0) >= _PAUSE_FROM_BYTES
+                with self.runtime.blas(), self.runtime.collector(large):
+                    answer = self.operation(req, record, segment, rest)
         except ServiceError as error:
-            response = _error(error)
+            answer = _error(error)
         except Exception:  # a bug, never the caller's fault: log it, answer as AWS would
-            log.exception("unhandled error in %s %s", request.method, request.path)
-            response = _error(InternalServerError(errors.INTERNAL_ERROR))
-        response.headers["x-amzn-RequestId"] = request_id
-        record.status = response.status_code
-        record.error_code = response.headers.get("x-amzn-ErrorType")
+            log.exception("unhandled error in %s %s", req.method, req.path)
+            answer = _error(InternalServerError(errors.INTERNAL_ERROR))
+        record.status = answer.status
+        record.error_code = answer.error_code
         record.duration_ms = (time.perf_counter() - began) * 1000
         if record.error_code and request_log.log.isEnabledFor(logging.DEBUG):
-            record.response = orjson.loads(response.get_data())
+            record.response = orjson.loads(answer.body)
         if record.path != HEALTH_PATH or record.status != 200:  # container health checks would flood it
             request_log.emit(record)
-        return response
+        if answered.receivers:
+            answered.send(self.app, operation=record.operation, answer=answer)
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(answer.body)))]
+        if answer.error_code:
+            headers.append(("x-amzn-ErrorType", answer.error_code))
+        headers.append(("x-amzn-RequestId", request_id))
+        start_response(_STATUS_LINES.get(answer.status) or f"{answer.status} UNKNOWN", headers)
+        return [] if req.method == "HEAD" else [answer.body]
 
-    return app
+    def admin(self, req: Request, action: str) -> _Answer:
+        if action == "health" and req.method == "GET":
+            uptime = round(time.monotonic() - self.started, 3)
+            return _json({"status": "ok", "version": __version__, "uptimeSeconds": uptime})
+        body = _read_body(req, 1 << 20)
+        if self.secrets:
+            # With --auth, every admin endpoint but health needs a request signed by a known key
+            # pair (README, Signatures): reset and faults would otherwise be open to anyone.
+            verify_signature(req.method, _raw_uri(req), req.headers, body, self.secrets)
+        if action == "reset" and req.method == "POST":
+            self.store.reset()
+            self.snapshots.clear()  # their tokens died with the indexes; this frees their memory
+            return _json({"reset": True})
+        if action == "faults":
+            if req.method == "POST":
+                rules = decode_body(body).get("rules", [])
+                if not isinstance(rules, list):
+                    raise ValidationError(errors.FAULT_RULES_NOT_LIST)
+                self.faults.replace([FaultRule.of(rule) for rule in rules])
+            elif req.method == "DELETE":
+                self.faults.replace([])
+            elif req.method != "GET":
+                raise errors.no_admin_endpoint(req.method, f"/{ADMIN_PREFIX}/{action}")
+            return _json({"rules": self.faults.describe()})
+        raise errors.no_admin_endpoint(req.method, f"/{ADMIN_PREFIX}/{action}")
+
+    def operation(self, req: Request, record: RequestRecord, segment: str, rest: str) -> _Answer:
+        config = self.config
+        name = model.routes().get((req.method, segment))
+        if name is None:
+            raise errors.no_operation(f"{req.method} {req.path}")
+        op = model.operation(name)
+        record.operation = name
+        # Parsed only when sent: only tag operations (tagKeys) and presigned requests have one.
+        query = req.args if req.query_string else _NO_QUERY
+        length = req.content_length
+        if length is not None and length > config.max_body_bytes:
+            raise ValidationError(errors.BODY_TOO_LARGE)  # behaviour.md#decision-request-size
+        if length is not None and length >= _BUFFERED_FROM_BYTES:
+            # A view into a reused buffer, valid inside the block only: decoded there.
+            with self.runtime.buffers.read(req.stream, length) as view:
+                caller, params = self.decode(req, record, name, query, view)
+        else:
+            caller, params = self.decode(req, record, name, query, _read_body(req, config.max_body_bytes))
+        debug = request_log.log.isEnabledFor(logging.DEBUG)
+        if debug:
+            record.request = request_log.summarise(params, op.input_shape)
+        if rest:
+            # The only URI member is a tag operation's percent-encoded ARN (behaviour.md#tags).
+            params["resourceArn"] = rest
+        tag_keys = query.getlist("tagKeys")
+        if tag_keys:
+            params["tagKeys"] = tag_keys
+        params = validate(op.input_shape, params, numbers_as_arrays=name in _ARRAY_OPERATIONS)
+        store = self.store
+        with store.serving():
+            context = Context(region=store.region(caller.account, caller.region), snapshots=self.snapshots)
+            result = HANDLERS[name](context, params)
+        if debug:
+            record.response = request_log.summarise(result, op.output_shape)
+        return _json(result)
+
+    def decode(
+        self, req: Request, record: RequestRecord, name: str, query: MultiDict[str, str], body: bytes | memoryview
+    ) -> tuple[Caller, dict[str, Any]]:
+        config = self.config
+        if self.secrets:
+            verify_signature(req.method, _raw_uri(req), req.headers, bytes(body), self.secrets)
+        # Credentials come before the body, as in AWS: a bad scope is refused whatever the body.
+        caller = identify(req.headers, query, config.account_id, config.region)
+        record.account, record.region = caller.account, caller.region
+        self.faults.check(name)
+        return caller, decode_body(body)
+
+
+_NO_QUERY: MultiDict[str, str] = MultiDict()
 
 
 def route_of(raw_uri: str) -> tuple[str, str]:
@@ -129,85 +264,13 @@ def route_of(raw_uri: str) -> tuple[str, str]:
     return segments[0], "/".join(segments[1:])
 
 
-def _admin(
-    action: str, store: Store, snapshots: Snapshots, faults: Faults, secrets: dict[str, str], started: float
-) -> Response:
-    if action == "health" and request.method == "GET":
-        health = {"status": "ok", "version": __version__, "uptimeSeconds": round(time.monotonic() - started, 3)}
-        return _json(200, health)
-    body = _read_body(request, 1 << 20)
-    if secrets:
-        # With --auth, every admin endpoint but health needs a request signed by a known key
-        # pair (README, Signatures): reset and faults would otherwise be open to anyone.
-        verify_signature(request.method, _raw_uri(), request.headers, body, secrets)
-    if action == "reset" and request.method == "POST":
-        store.reset()
-        snapshots.clear()  # their tokens died with the indexes; this frees their memory
-        return _json(200, {"reset": True})
-    if action == "faults":
-        if request.method == "POST":
-            rules = decode_body(body).get("rules", [])
-            if not isinstance(rules, list):
-                raise ValidationError(errors.FAULT_RULES_NOT_LIST)
-            faults.replace([FaultRule.of(rule) for rule in rules])
-        elif request.method == "DELETE":
-            faults.replace([])
-        elif request.method != "GET":
-            raise errors.no_admin_endpoint(request.method, f"/{ADMIN_PREFIX}/{action}")
-        return _json(200, {"rules": faults.describe()})
-    raise errors.no_admin_endpoint(request.method, f"/{ADMIN_PREFIX}/{action}")
-
-
-def _operation(
-    config: Config,
-    store: Store,
-    snapshots: Snapshots,
-    faults: Faults,
-    secrets: dict[str, str],
-    runtime: Runtime,
-    segment: str,
-    rest: str,
-) -> Response:
-    name = model.routes().get((request.method, segment))
-    if name is None:
-        raise errors.no_operation(f"{request.method} {request.path}")
-    op = model.operation(name)
-    record: RequestRecord = g.record
-    record.operation = name
-    with _request_body(request, config.max_body_bytes, runtime) as body:
-        if secrets:
-            verify_signature(request.method, _raw_uri(), request.headers, bytes(body), secrets)
-        # Credentials come before the body, as in AWS: a bad scope is refused whatever the body.
-        caller = identify(request.headers, request.args, config.account_id, config.region)
-        record.account, record.region = caller.account, caller.region
-        faults.check(name)
-        params = decode_body(body)
-    debug = request_log.log.isEnabledFor(logging.DEBUG)
-    if debug:
-        record.request = request_log.summarise(params, op.input_shape)
-    if rest:
-        # The only URI member is a tag operation's percent-encoded ARN (behaviour.md#tags).
-        params["resourceArn"] = rest
-    tag_keys = request.args.getlist("tagKeys")
-    if tag_keys:
-        params["tagKeys"] = tag_keys
-    params = validate(op.input_shape, params, numbers_as_arrays=name in _ARRAY_OPERATIONS)
-    with store.serving():
-        context = Context(region=store.region(caller.account, caller.region), snapshots=snapshots)
-        result = HANDLERS[name](context, params)
-    output = shape_output(op.output_shape, result)
-    if debug:
-        record.response = request_log.summarise(output, op.output_shape)
-    return _json(200, output)
-
-
-def _raw_uri() -> str:
+def _raw_uri(req: Request) -> str:
     """The path and query exactly as sent, which is what the client signed."""
-    raw = request.environ.get("REQUEST_URI") or request.environ.get("RAW_URI")
+    raw = req.environ.get("REQUEST_URI") or req.environ.get("RAW_URI")
     if raw:
         return str(raw)
-    query = request.query_string.decode("latin-1")
-    return quote(request.path, safe="/~:@!$&'()*+,;=") + (f"?{query}" if query else "")
+    query = req.query_string.decode("latin-1")
+    return quote(req.path, safe="/~:@!$&'()*+,;=") + (f"?{query}" if query else "")
 
 
 # Bodies from this size on pause the collector (a small request allocates too little to matter).
@@ -215,27 +278,12 @@ _PAUSE_FROM_BYTES = 1 << 20
 _BUFFERED_FROM_BYTES = 1 << 20
 
 
-@contextmanager
-def _request_body(req: Request, limit: int, runtime: Runtime) -> Iterator[bytes | memoryview]:
-    """The body (behaviour.md#decision-request-size: refused past ``limit``); a large one is a view valid inside the
-    block."""
-    length = req.content_length
-    if length is not None and length > limit:
-        raise ValidationError(errors.BODY_TOO_LARGE)
-    if length is not None and length >= _BUFFERED_FROM_BYTES:
-        with runtime.buffers.read(req.stream, length) as view:
-            yield view
-    else:
-        yield _read_body(req, limit)
-
-
 def _read_body(req: Request, limit: int) -> bytes:
     """The body, refused once it passes ``limit`` bytes without reading the rest
     (behaviour.md#decision-request-size)."""
-    too_big = ValidationError(errors.BODY_TOO_LARGE)
     length = req.content_length
     if length is not None and length > limit:
-        raise too_big
+        raise ValidationError(errors.BODY_TOO_LARGE)
     stream = req.stream
     chunks: list[bytes] = []
     total = 0
@@ -245,18 +293,15 @@ def _read_body(req: Request, limit: int) -> bytes:
             break
         total += len(chunk)
         if total > limit:
-            raise too_big
+            raise ValidationError(errors.BODY_TOO_LARGE)
         chunks.append(chunk)
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def _json(status: int, body: Any) -> Response:
-    return Response(encode(body), status=status, content_type="application/json")
+def _json(body: Any) -> _Answer:
+    return _Answer(200, encode(body))
 
 
-def _error(error: ServiceError) -> Response:
+def _error(error: ServiceError) -> _Answer:
     status, headers, body = error_response(error)
-    response = Response(body, status=status)
-    for key, value in headers.items():
-        response.headers[key] = value
-    return response
+    return _Answer(status, body, headers["x-amzn-ErrorType"])

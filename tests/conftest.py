@@ -14,6 +14,7 @@ import pytest
 
 from s3vectors_emulator.app import create_app
 from s3vectors_emulator.config import Config
+from s3vectors_emulator.protocol import output_check
 from s3vectors_emulator.server import EmulatorServer
 from s3vectors_emulator.testing import client_for as boto_client
 from s3vectors_emulator.testing import reset
@@ -52,6 +53,16 @@ def read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
     lines = head.decode("latin-1").split("\r\n")
     headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
     return int(lines[0].split(" ")[1]), headers, body
+
+
+@pytest.fixture(autouse=True)
+def answers_in_shape() -> Iterator[None]:
+    """Fail a test whose requests got an answer off the service model's shapes: the app no longer walks its
+    answers against them (s3vectors_emulator.protocol.output_check)."""
+    check = output_check.watch()
+    yield
+    if problems := check.take():
+        pytest.fail("answers off their shapes:\n" + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture(scope="session")

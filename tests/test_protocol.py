@@ -7,7 +7,7 @@ import pytest
 from s3vectors_emulator.errors import SerializationError, ValidationError
 from s3vectors_emulator.operations import HANDLERS
 from s3vectors_emulator.protocol import model
-from s3vectors_emulator.protocol.serialize import decode_body, shape_output
+from s3vectors_emulator.protocol.serialize import decode_body
 from s3vectors_emulator.protocol.validate import java_length, validate
 
 OPERATIONS = model.service_model().operation_names
@@ -111,20 +111,3 @@ def test_decode_body():
         decode_body(b'{"a": "\\udc00"}')
     with pytest.raises(SerializationError):
         decode_body(b"[]")
-
-
-def test_output_shaping_drops_unknown_and_none_members():
-    shape = model.operation("GetVectorBucket").output_shape
-    out = shape_output(
-        shape,
-        {
-            "vectorBucket": {
-                "vectorBucketName": "b",
-                "vectorBucketArn": "arn",
-                "creationTime": 1.5,
-                "encryptionConfiguration": None,
-                "internal": "x",
-            }
-        },
-    )
-    assert out == {"vectorBucket": {"vectorBucketName": "b", "vectorBucketArn": "arn", "creationTime": 1.5}}

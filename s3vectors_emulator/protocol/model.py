@@ -33,7 +33,9 @@ def service_model() -> ServiceModel:
     return model
 
 
+@functools.cache
 def operation(name: str) -> OperationModel:
+    # Cached here too: botocore's own per-instance cache builds a key on every call, once per request.
     return service_model().operation_model(name)
 
 

@@ -1,11 +1,16 @@
-"""Output shapes → JSON, and errors → (status, headers, body) exactly as behaviour.md#decision-error-shape describes."""
+"""Request bodies → dicts, handlers' results → JSON, and errors → (status, headers, body) exactly as
+behaviour.md#decision-error-shape describes.
+
+A result is encoded as the handler returns it: handlers build their answers member by member from the output
+shapes, and the test suites check every answer against the model (s3vectors_emulator.protocol.output_check).
+Timestamps need no conversion: the store hands them out as epoch seconds already (behaviour.md#decision-timestamps).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
-from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from s3vectors_emulator import errors
 from s3vectors_emulator.errors import SerializationError, ServiceError
@@ -44,41 +49,9 @@ def decode_body(body: bytes | memoryview) -> dict[str, Any]:
     return value
 
 
-def shape_output(shape: Shape | None, value: dict[str, Any]) -> dict[str, Any]:
-    """Keep the members the output shape names.
-
-    Timestamps need no conversion: the store hands them out as epoch seconds already (behaviour.md#decision-timestamps).
-    """
-    if shape is None:
-        return {}
-    return _shape_value(shape, value)
-
-
-def _shape_value(shape: Shape, value: Any) -> Any:
-    if shape.metadata.get("document"):
-        return value
-    # botocore gives each shape the class of its type ("structure" → StructureShape, ...).
-    if isinstance(shape, StructureShape):
-        members = shape.members
-        return {
-            name: _shape_value(members[name], item)
-            for name, item in value.items()
-            if item is not None and name in members
-        }
-    if isinstance(shape, ListShape):
-        member = shape.member
-        if member.type_name in ("structure", "list", "map"):
-            return [_shape_value(member, item) for item in value]
-        return value
-    if isinstance(shape, MapShape):
-        inner = shape.value
-        if inner.type_name in ("structure", "list", "map"):
-            return {key: _shape_value(inner, item) for key, item in value.items()}
-        return value
-    return value
-
-
 def encode(value: Any) -> bytes:
+    """``value`` as JSON, once: no pass over it beforehand (a walk against the output shape cost ~15 times the
+    encoding of a page of query hits)."""
     return orjson.dumps(value)
 
 
