@@ -7,10 +7,14 @@ model; handlers see validated dicts only.  Only this module turns a ServiceError
 
 from __future__ import annotations
 
+import hmac
 import logging
+import re
+import secrets
 import time
 import uuid
 from collections.abc import Callable
+from http.cookies import CookieError, SimpleCookie
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
@@ -24,6 +28,7 @@ from werkzeug.wsgi import get_content_length, get_input_stream
 
 from s3vectors_emulator import __version__, errors, request_log
 from s3vectors_emulator.config import Config
+from s3vectors_emulator.console_api import ConsoleApi, static_file
 from s3vectors_emulator.errors import InternalServerError, ServiceError, ValidationError
 from s3vectors_emulator.faults import FaultRule, Faults
 from s3vectors_emulator.operations import HANDLERS
@@ -33,6 +38,7 @@ from s3vectors_emulator.protocol import model
 from s3vectors_emulator.protocol.auth import Caller, identify, verify_signature
 from s3vectors_emulator.protocol.serialize import decode_body, encode, error_response
 from s3vectors_emulator.protocol.validate import validate
+from s3vectors_emulator.request_history import RequestHistory
 from s3vectors_emulator.request_log import RequestRecord
 from s3vectors_emulator.runtime import Runtime
 from s3vectors_emulator.store.restore import open_store
@@ -71,6 +77,10 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     # QueryVectors page snapshots: one byte budget for the whole process (s3vectors_emulator.paging).
     snapshots = app.extensions["s3vectors_snapshots"] = Snapshots(config.snapshot_budget_bytes)
     faults = Faults([FaultRule.parse(spec) for spec in config.faults], seed=config.fault_seed)
+    app.extensions["s3vectors_requests"] = RequestHistory(config.request_log_size)
+    # With --auth the console needs a token, printed at start (s3vectors_emulator.cli); given, or made here.
+    token = config.console_token or (secrets.token_urlsafe(24) if config.credentials else None)
+    app.extensions["s3vectors_console_token"] = token
     # Flask stays the container (config, extensions, test_client), but requests skip its URL map,
     # request and app contexts and response objects: they were ~30% of the server's time for a small
     # QueryVectors, measured (bench e2e).  Every path reaches _Wire, so nothing answers outside AWS's
@@ -83,6 +93,8 @@ class _Answer(NamedTuple):
     status: int
     body: bytes
     error_code: str | None = None  # x-amzn-ErrorType
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 # As Werkzeug spelled them before this module answered on its own.
@@ -126,6 +138,10 @@ class _Wire:
         self.secrets = dict(config.credentials)
         self.runtime = Runtime()
         self.started = time.monotonic()
+        self.history = app.extensions["s3vectors_requests"]
+        self.console = ConsoleApi(config, store, snapshots, self.history, self.started)
+        # With --auth the console is opened with this token (printed at start) instead of a signature.
+        self.console_token: str | None = app.extensions["s3vectors_console_token"]
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         req = Request(environ)
@@ -139,6 +155,9 @@ class _Wire:
             if segment == ADMIN_PREFIX:
                 record.operation = f"{req.method} /{ADMIN_PREFIX}/{rest}"
                 answer = self.admin(req, rest)
+            elif segment == "" and req.method == "GET" and "text/html" in (req.headers.get("Accept") or ""):
+                # A browser at the root is shown the console; API clients keep AWS's 404.
+                answer = _Answer(302, b"", content_type="text/plain", headers=(("Location", CONSOLE_PATH),))
             else:
                 # The request's objects are freed when operation() returns, inside the pause.
                 large = (req.content_length or 0) >= _PAUSE_FROM_BYTES
@@ -156,9 +175,14 @@ class _Wire:
             record.response = orjson.loads(answer.body)
         if record.path != HEALTH_PATH or record.status != 200:  # container health checks would flood it
             request_log.emit(record)
+        if self.history.enabled and not record.path.startswith(f"/{ADMIN_PREFIX}/"):
+            response = record.response
+            if response is None and answer.error_code:
+                response = orjson.loads(answer.body)
+            self.history.add(record, record.request, response)
         if answered.receivers:
             answered.send(self.app, operation=record.operation, answer=answer)
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(answer.body)))]
+        headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(answer.body))), *answer.headers]
         if answer.error_code:
             headers.append(("x-amzn-ErrorType", answer.error_code))
         headers.append(("x-amzn-RequestId", request_id))
@@ -169,11 +193,19 @@ class _Wire:
         if action == "health" and req.method == "GET":
             uptime = round(time.monotonic() - self.started, 3)
             return _json({"status": "ok", "version": __version__, "uptimeSeconds": uptime})
+        if action == "ui" or action.startswith("ui/"):
+            return self.console_file(req, action[3:])
         body = _read_body(req, 1 << 20)
-        if self.secrets:
+        if self.secrets and not self._has_console_token(req):
             # With --auth, every admin endpoint but health needs a request signed by a known key
-            # pair (README, Signatures): reset and faults would otherwise be open to anyone.
+            # pair, or the console's token (README, Signatures): they would otherwise be open to anyone.
             verify_signature(req.method, _raw_uri(req), req.headers, body, self.secrets)
+        if action.startswith("api/"):
+            host = req.headers.get("Host") or f"{self.config.host}:{self.config.port}"
+            reply = self.console.handle(req.method, action[4:], _arguments(req), body, f"http://{host}")
+            return _Answer(reply.status, reply.body, content_type=reply.content_type)
+        if action == "requests" or action.startswith("requests/"):
+            return self.requests(req, action[9:])
         if action == "reset" and req.method == "POST":
             self.store.reset()
             self.snapshots.clear()  # their tokens died with the indexes; this frees their memory
@@ -191,6 +223,58 @@ class _Wire:
             return _json({"rules": self.faults.describe()})
         raise errors.no_admin_endpoint(req.method, f"/{ADMIN_PREFIX}/{action}")
 
+    def _has_console_token(self, req: Request) -> bool:
+        token = self.console_token
+        if not token:
+            return False
+        offered = _cookie(req, CONSOLE_COOKIE) or req.headers.get("X-Emulator-Token")
+        return offered is not None and hmac.compare_digest(offered, token)
+
+    def console_file(self, req: Request, name: str) -> _Answer:
+        """The console's page and files (``/_emulator/ui``); with --auth, only with its token."""
+        if req.method not in ("GET", "HEAD"):
+            raise errors.no_admin_endpoint(req.method, f"/{ADMIN_PREFIX}/ui/{name}".rstrip("/"))
+        if self.console_token:
+            offered = _arguments(req).get("token")
+            if offered is not None and hmac.compare_digest(offered, self.console_token):
+                # The token moves into a cookie the page's own requests carry, and out of the address bar.
+                cookie = f"{CONSOLE_COOKIE}={offered}; Path=/{ADMIN_PREFIX}; HttpOnly; SameSite=Strict"
+                return _Answer(
+                    303, b"", content_type="text/plain", headers=(("Location", CONSOLE_PATH), ("Set-Cookie", cookie))
+                )
+            if not self._has_console_token(req):
+                page = _CONSOLE_LOCKED.encode()
+                return _Answer(401, page, errors.UNAUTHORIZED_CONSOLE, content_type="text/html; charset=utf-8")
+        reply = static_file(name)
+        if reply is None:
+            raise errors.no_admin_endpoint(req.method, f"/{ADMIN_PREFIX}/ui/{name}")
+        return _Answer(reply.status, reply.body, content_type=reply.content_type, headers=_NO_CACHE)
+
+    def requests(self, req: Request, call_id: str) -> _Answer:
+        """``GET /_emulator/requests`` (``limit``, ``operation``, ``status``), one call, or ``DELETE`` them all."""
+        if call_id:
+            call = self.history.get(call_id) if req.method == "GET" else None
+            if call is None:
+                raise (
+                    errors.no_request(call_id)
+                    if req.method == "GET"
+                    else errors.no_admin_endpoint(req.method, f"/{ADMIN_PREFIX}/requests/{call_id}")
+                )
+            return _Answer(200, orjson.dumps(call.as_json()))
+        if req.method == "DELETE":
+            return _json({"cleared": self.history.clear()})
+        if req.method != "GET":
+            raise errors.no_admin_endpoint(req.method, f"/{ADMIN_PREFIX}/requests")
+        args = _arguments(req)
+        limit = args.get("limit")
+        if limit is not None and not (limit.isdigit() and int(limit) > 0):
+            raise errors.console_bad_parameter("limit", "must be a positive integer")
+        status = args.get("status")
+        if status and not re.fullmatch(r"[1-5](\d\d|xx)", status.lower()):
+            raise errors.console_bad_parameter("status", "must be an HTTP status (404) or a class (4xx)")
+        calls = self.history.calls(int(limit) if limit else None, args.get("operation") or None, status or None)
+        return _Answer(200, orjson.dumps({"requests": [call.as_json() for call in calls]}))
+
     def operation(self, req: Request, record: RequestRecord, segment: str, rest: str) -> _Answer:
         config = self.config
         name = model.routes().get((req.method, segment))
@@ -200,16 +284,15 @@ class _Wire:
         record.operation = name
         # Parsed only when sent: only tag operations (tagKeys) and presigned requests have one.
         query = req.args if req.query_string else _NO_QUERY
-        length = req.content_length
-        if length is not None and length > config.max_body_bytes:
-            raise ValidationError(errors.BODY_TOO_LARGE)  # behaviour.md#decision-request-size
+        length = _declared_length(req, config.max_body_bytes)
         if length is not None and length >= _BUFFERED_FROM_BYTES:
             # A view into a reused buffer, valid inside the block only: decoded there.
             with self.runtime.buffers.read(req.stream, length) as view:
                 caller, params = self.decode(req, record, name, query, view)
         else:
             caller, params = self.decode(req, record, name, query, _read_body(req, config.max_body_bytes))
-        debug = request_log.log.isEnabledFor(logging.DEBUG)
+        # Summarised for the debug log line and the request history (vectors cut, secrets masked).
+        debug = request_log.log.isEnabledFor(logging.DEBUG) or self.history.enabled
         if debug:
             record.request = request_log.summarise(params, op.input_shape)
         if rest:
@@ -241,6 +324,34 @@ class _Wire:
 
 
 _NO_QUERY: MultiDict[str, str] = MultiDict()
+CONSOLE_PATH = f"/{ADMIN_PREFIX}/ui"
+CONSOLE_COOKIE = "s3vectors_console"
+_NO_CACHE = (("Cache-Control", "no-cache"),)
+_CONSOLE_LOCKED = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>S3 Vectors emulator</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40em; margin: 4em auto; line-height: 1.5">
+<h1>This emulator checks signatures</h1>
+<p>Its console is not open to everyone: open it with the address the emulator printed when it started
+(<code>/_emulator/ui?token=...</code>), which lets this browser in.</p></body></html>
+"""
+
+
+def _arguments(req: Request) -> dict[str, str]:
+    """The query string's arguments, the first value of each."""
+    return {key: values[0] for key, values in req.args.lists()} if req.query_string else {}
+
+
+def _cookie(req: Request, name: str) -> str | None:
+    header = req.headers.get("Cookie")
+    if not header:
+        return None
+    jar = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None else None
 
 
 def route_of(raw_uri: str) -> tuple[str, str]:
@@ -278,12 +389,19 @@ _PAUSE_FROM_BYTES = 1 << 20
 _BUFFERED_FROM_BYTES = 1 << 20
 
 
-def _read_body(req: Request, limit: int) -> bytes:
-    """The body, refused once it passes ``limit`` bytes without reading the rest
+def _declared_length(req: Request, limit: int) -> int | None:
+    """The body's declared length, refused past ``limit`` before any of it is read
     (behaviour.md#decision-request-size)."""
     length = req.content_length
     if length is not None and length > limit:
         raise ValidationError(errors.BODY_TOO_LARGE)
+    return length
+
+
+def _read_body(req: Request, limit: int) -> bytes:
+    """The body, refused once it passes ``limit`` bytes without reading the rest
+    (behaviour.md#decision-request-size)."""
+    _declared_length(req, limit)
     stream = req.stream
     chunks: list[bytes] = []
     total = 0

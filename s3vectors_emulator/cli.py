@@ -109,10 +109,19 @@ def parse_args(argv: list[str] | None = None) -> Config:
         help="memory for the QueryVectors result snapshots behind page tokens, all accounts and regions "
         "together, e.g. 256MiB (the default) or 1GiB; the least recently used are dropped first",
     )
+    parser.add_argument(
+        "--request-log-size",
+        type=int,
+        default=Config.request_log_size,
+        metavar="N",
+        help="how many of the last API calls the console and GET /_emulator/requests keep (default 1000; 0: none)",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     args = parser.parse_args(argv)
     if not (0 <= args.port <= 65535):
         parser.error("--port must be between 0 and 65535")
+    if args.request_log_size < 0:
+        parser.error("--request-log-size must be 0 or more")
     if not (len(args.account_id) == 12 and args.account_id.isdigit()):
         parser.error("--account-id must be 12 digits")
     if not is_region_name(args.region):
@@ -157,6 +166,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         snapshot_budget_bytes=args.query_snapshot_budget,
         log_level=args.log_level,
         quiet=args.quiet,
+        request_log_size=args.request_log_size,
     )
 
 
@@ -235,6 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"S3 Vectors emulator listening on {server.url}", flush=True)
     if not config.quiet:
         print(summary(config), file=sys.stderr, flush=True)
+    token = app.extensions["s3vectors_console_token"]
+    if token or not config.quiet:
+        # With --auth this address is what opens the console, so it is printed even with --quiet.
+        console = f"{server.url}/_emulator/ui" + (f"?token={token}" if token else "")
+        print(f"console: {console}", file=sys.stderr, flush=True)
     server.serve_until_signalled(stopping)
     app.extensions["s3vectors_store"].close()
     return 0

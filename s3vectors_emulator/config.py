@@ -40,3 +40,7 @@ class Config:
     # Request lines on stderr (s3vectors_emulator.request_log): info, debug (with bodies), warning, error.
     log_level: str = "info"
     quiet: bool = False  # no request lines, no start-up summary
+    # The last API calls kept for the console and GET /_emulator/requests (0: none).
+    request_log_size: int = 1000
+    # With credentials (--auth), what opens the console instead of a signature; None: one is made at start.
+    console_token: str | None = None

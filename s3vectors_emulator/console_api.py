@@ -98,11 +98,10 @@ class ConsoleApi:
         snapshots: Snapshots,
         history: RequestHistory,
         started: float,
-        endpoint: Callable[[], str],
     ) -> None:
         self.config, self.store, self.snapshots, self.history = config, store, snapshots, history
         self.started = started
-        self.endpoint = endpoint
+        self.endpoint = ""  # the address the console was reached at, for its "copy as" code
         self._get: dict[str, Callable[[Mapping[str, str]], Any]] = {
             "overview": self.overview,
             "buckets": self.buckets,
@@ -112,7 +111,8 @@ class ConsoleApi:
         }
         self._post: dict[str, Callable[[dict[str, Any]], Any]] = {"query": self.query, "map": self.map}
 
-    def handle(self, method: str, action: str, args: Mapping[str, str], body: bytes) -> Reply:
+    def handle(self, method: str, action: str, args: Mapping[str, str], body: bytes, endpoint: str) -> Reply:
+        self.endpoint = endpoint
         try:
             with self.store.serving():
                 if method == "GET" and action in self._get:
@@ -172,7 +172,7 @@ class ConsoleApi:
             "dataDir": self.config.data_dir,
             "auth": bool(self.config.credentials),
             "requestLogSize": self.history.size,
-            "endpoint": self.endpoint(),
+            "endpoint": self.endpoint,
             "account": self.config.account_id,
             "region": self.config.region,
             "regions": regions,

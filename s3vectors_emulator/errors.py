@@ -438,10 +438,12 @@ def console_bad_parameter(name: str, problem: str) -> ValidationError:
     return ValidationError(f"Parameter {name} {problem}")
 
 
-# With --auth, the console and the admin endpoints take a signed request or the console's token.
-CONSOLE_TOKEN_NEEDED = (
-    "This emulator checks signatures: sign the request, or open the console with the URL it printed at start"
-)
+# With --auth, the console's page needs its token (the error code of that 401 answer).
+UNAUTHORIZED_CONSOLE = "UnauthorizedConsoleAccess"
+
+
+def no_request(call_id: str) -> NotFoundError:
+    return NotFoundError(f"No request {call_id} in the request history")
 
 
 # -- The HTTP server's own refusals, before any operation (behaviour.md#errors-http-limits) ------------

@@ -21,6 +21,8 @@ log = logging.getLogger("s3vectors_emulator.requests")
 SHOWN_VALUES = 4  # a vector shows this many of its values, then its length
 MAX_BODY_CHARS = 4096
 MASK = "***"
+MAX_DEPTH = 24  # nesting levels a summary shows
+DEEPER = "..."
 
 
 @dataclass
@@ -50,22 +52,26 @@ class RequestRecord:
         )
 
 
-def summarise(value: Any, shape: Shape | None = None) -> Any:
-    """``value`` with vectors shortened and sensitive members masked, following ``shape`` if known."""
-    if (
-        shape is not None
-        and shape.serialization.get("sensitive")
-        or (shape is not None and shape.metadata.get("sensitive"))
-    ):
+def summarise(value: Any, shape: Shape | None = None, depth: int = 0) -> Any:
+    """``value`` with vectors shortened and sensitive members masked, following ``shape`` if known.
+
+    Past ``MAX_DEPTH`` levels (a deeply nested filter) the rest is one marker: a summary stays
+    small, and the walk cannot run out of stack whatever the body.
+    """
+    if shape is not None and (shape.serialization.get("sensitive") or shape.metadata.get("sensitive")):
         return MASK
+    if isinstance(value, dict | list) and depth >= MAX_DEPTH:
+        return DEEPER
     if isinstance(value, dict):
         members = shape.members if isinstance(shape, StructureShape) else {}
-        return {key: summarise(item, members.get(key)) for key, item in value.items()}
+        return {key: summarise(item, members.get(key), depth + 1) for key, item in value.items()}
     if isinstance(value, list):
         member = shape.member if isinstance(shape, ListShape) else None
-        if len(value) > SHOWN_VALUES and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        # A vector: judged by its first values only, so a 4,096-value list costs no more than a short one.
+        head = value[: SHOWN_VALUES + 1]
+        if len(value) > SHOWN_VALUES and all(isinstance(v, int | float) and not isinstance(v, bool) for v in head):
             return [*value[:SHOWN_VALUES], f"... {len(value)} values"]
-        return [summarise(item, member) for item in value]
+        return [summarise(item, member, depth + 1) for item in value]
     return value
 
 

@@ -41,3 +41,15 @@ def test_size_zero_keeps_nothing() -> None:
     history = RequestHistory(size=0)
     history.add(_record(1), None, None)
     assert history.calls() == [] and not history.enabled
+
+
+def test_a_deeply_nested_body_is_summarised_to_a_bounded_depth() -> None:
+    from s3vectors_emulator.request_log import DEEPER, MAX_DEPTH, summarise
+
+    body: dict = {"leaf": 1}
+    for _ in range(2000):
+        body = {"$and": [body]}
+    summary = summarise(body)
+    for _ in range(MAX_DEPTH // 2):
+        summary = summary["$and"][0]
+    assert summary == DEEPER
