@@ -24,7 +24,6 @@ import http
 import io
 import json
 import logging
-import queue
 import re
 import signal
 import socket
@@ -550,6 +549,51 @@ class _Connection:
         self.sock.close()
 
 
+class _Slot:
+    """Where one idle worker waits for its next request."""
+
+    __slots__ = ("ready", "job")
+
+    def __init__(self) -> None:
+        self.ready = threading.Lock()
+        self.ready.acquire()  # held until a job is handed over
+        self.job: _Connection | None = None
+
+
+class _Jobs:
+    """Requests handed to workers, each to the worker that went idle last.
+
+    A FIFO queue woke the worker idle longest, so back-to-back requests went round all the threads,
+    each on a thread whose stack, caches and BLAS buffers had gone cold: a 50,000 × 1024 query's
+    server time was ~1 ms slower at the median and ~4 ms at p90 with 16 workers than with one,
+    measured (bench e2e).  The last worker to finish is woken first, so a sequential client is served
+    by one warm thread; requests that find every worker busy wait in order of arrival.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[_Slot] = []  # a stack: the last to go idle is woken first
+        self._waiting: deque[_Connection | None] = deque()
+
+    def put(self, job: _Connection | None) -> None:
+        with self._lock:
+            if not self._idle:
+                self._waiting.append(job)
+                return
+            slot = self._idle.pop()
+        slot.job = job
+        slot.ready.release()
+
+    def take(self, slot: _Slot) -> _Connection | None:
+        """The next job for the worker waiting at ``slot`` (None: stop)."""
+        with self._lock:
+            if self._waiting:
+                return self._waiting.popleft()
+            self._idle.append(slot)
+        slot.ready.acquire()
+        return slot.job
+
+
 class _Core:
     """The I/O loop, the workers and the app."""
 
@@ -570,7 +614,7 @@ class _Core:
         self.max_body_bytes = max_body_bytes
         self.loop = asyncio.new_event_loop()
         self.loop.set_exception_handler(self._on_loop_error)
-        self.jobs: queue.SimpleQueue[_Connection | None] = queue.SimpleQueue()
+        self.jobs = _Jobs()
         self.connections: set[_Connection] = set()
         self.closing = False
         self.grace_until = 0.0
@@ -591,7 +635,8 @@ class _Core:
             loop.close()
 
     def work(self) -> None:
-        while (conn := self.jobs.get()) is not None:
+        slot = _Slot()
+        while (conn := self.jobs.take(slot)) is not None:
             conn.answer()
 
     def accept(self) -> None:
