@@ -62,9 +62,10 @@ def query_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
                 enhanced,
                 return_metadata,
             )
-        offset = 0
+        offset, fingerprint = 0, None
     else:
-        hits, offset = query_page(ctx.snapshots, token, _fingerprint(index, params))
+        fingerprint = _fingerprint(index, params)
+        hits, offset = query_page(ctx.snapshots, token, fingerprint)
     page = hits[offset : offset + QUERY_PAGE_SIZE]
     shape = _Shape(
         return_distance=params.get("returnDistance", False),
@@ -77,9 +78,13 @@ def query_vectors(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         "vectors": [_wire(hit, shape) for hit in page],
         "distanceMetric": index.metric,  # required, so present on text-only answers too
     }
-    following = next_query_token(ctx.snapshots, token, _fingerprint(index, params), hits, offset)
-    if following is not None:
-        result["nextToken"] = following
+    # The fingerprint (the whole request, serialised and hashed) is made only for a page that has
+    # a next one: a one-page answer, the common case, skips it (~60 µs of a small query).
+    if offset + QUERY_PAGE_SIZE < len(hits):
+        fingerprint = fingerprint or _fingerprint(index, params)
+        following = next_query_token(ctx.snapshots, token, fingerprint, hits, offset)
+        if following is not None:
+            result["nextToken"] = following
     return result
 
 
