@@ -121,7 +121,7 @@ def _parse_node(doc: object, enhanced: bool, depth: int = 0) -> Node:
             raise _invalid()
         return Logical(key, tuple(_parse_node(child, enhanced, depth + 1) for child in value))
     if key.startswith("$"):
-        # Unknown or misplaced operators ($eg, $schema, $eq at the top) are refused (FA T3-11).
+        # Unknown or misplaced operators ($eg, $schema, $eq at the top) are refused (behaviour.md#filters-operators).
         raise _invalid()
     if isinstance(value, dict):
         if not value:

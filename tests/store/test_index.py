@@ -1,4 +1,4 @@
-"""Index: put/get/delete/list/query without HTTP, checked against the reference and against a
+"""Index: put/get/delete/list/query without HTTP, checked against the rules of docs/behaviour.md and against a
 brute force written independently here (pure Python, float64, per-vector filter evaluation)."""
 
 from __future__ import annotations
