@@ -68,6 +68,22 @@ def fill_index(
     return spent
 
 
+def store_index(region: Any, bucket: str, name: str, dimension: int, metric: str = "cosine") -> Any:
+    """A new bucket holding a new float32 index, made straight in a store Region (no HTTP)."""
+    region.create_bucket(bucket, None, None)
+    return region.create_index(
+        bucket,
+        name,
+        data_type="float32",
+        dimension=dimension,
+        metric=metric,
+        non_filterable_keys=None,
+        text_fields=None,
+        encryption=None,
+        tags=None,
+    )
+
+
 def estimate_generation_seconds(n: int, d: int) -> float:
     """How long generating (and copying once) ``n`` × ``d`` float32 values would take here."""
     rng = generator(1)

@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from bench.data import gaussian, generator, key_of
+from bench.data import fill_index, generator, store_index
 from bench.report import Column, Section
 from bench.stats import now
 
@@ -23,28 +23,8 @@ def _fill(directory: Path, n: int) -> float:
 
     store = open_store(directory)
     region = store.region("123456789012", "us-east-1")
-    region.create_bucket("bench-restart", None, None)
-    index = region.create_index(
-        "bench-restart",
-        "idx",
-        data_type="float32",
-        dimension=DIM,
-        metric="cosine",
-        non_filterable_keys=None,
-        text_fields=None,
-        encryption=None,
-        tags=None,
-    )
-    rng = generator()
-    start = now()
-    for begin in range(0, n, 10_000):
-        block = gaussian(rng, min(10_000, n - begin), DIM)
-        for b in range(0, len(block), 500):
-            entries = [
-                (key_of(begin + j), block[j], {"g": (begin + j) % 10}) for j in range(b, min(b + 500, len(block)))
-            ]
-            index.put(index.check_records(entries))
-    seconds = now() - start
+    index = store_index(region, "bench-restart", "idx", DIM)
+    seconds = fill_index(index, n, generator(), metadata=lambda i: {"g": i % 10}, chunk=10_000)
     store.close()
     return seconds
 

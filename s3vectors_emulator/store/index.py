@@ -139,6 +139,9 @@ class Index:
         self._columns = MetadataColumns()
         # Key order for ListVectors: (rows in key order, keys in that order); None after a write.
         self._sorted: tuple[NDArray[np.int64], list[str]] | None = None
+        # memory_bytes() walks every key and metadata blob (about 200 ms per million vectors, bench/console.py),
+        # so its answer is kept until a write or a new text index makes it stale: (version, text index, bytes).
+        self._held: tuple[int, TextIndex | None, int] | None = None
         self.settings = IndexSettings(ENHANCED)
         self.apply_settings(settings or IndexSettings(ENHANCED))
 
@@ -527,10 +530,14 @@ class Index:
     def memory_bytes(self) -> int:
         """What the index holds in memory, approximately: its arrays, keys, metadata and text indexes."""
         with self._lock.read():
+            cached = self._held
+            if cached is not None and cached[0] == self._version and cached[1] is self._text:
+                return cached[2]
             held = self._matrix.nbytes + self._crc.nbytes + held_bytes(self._norms)
             held += sum(len(k) + 16 for k in self._row_of) * 2  # the key column and the row map
             held += sum(len(m) + 33 if isinstance(m, bytes) else 0 for m in self._metadata)
             held += held_bytes(self._columns) + (held_bytes(self._text) if self._text is not None else 0)
+            self._held = (self._version, self._text, held)
             return held
 
     def search(

@@ -52,3 +52,17 @@ def test_sample_is_deterministic_and_bounded() -> None:
 def test_memory_grows_with_the_vectors() -> None:
     small, large = _index(10).memory_bytes(), _index(3000).memory_bytes()
     assert 0 < small < large and large >= 3000 * 2 * 4
+
+
+def test_memory_follows_writes_to_the_same_index() -> None:
+    index = _index(10)
+    before = index.memory_bytes()
+    index.put(
+        checked(
+            index,
+            [{"key": f"new-{i}", "data": {"float32": [i, 2]}, "metadata": {"text": "x" * 500}} for i in range(40)],
+        )
+    )
+    grown = index.memory_bytes()
+    index.delete([f"new-{i}" for i in range(40)])
+    assert before < grown and index.memory_bytes() < grown
