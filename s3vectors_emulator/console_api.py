@@ -26,6 +26,7 @@ from s3vectors_emulator.errors import (
     ServiceError,
     console_bad_parameter,
     no_admin_endpoint,
+    no_vector,
 )
 from s3vectors_emulator.operations import HANDLERS
 from s3vectors_emulator.operations.common import Context, located
@@ -286,7 +287,7 @@ class ConsoleApi:
         }
         found = self._call(ctx, "GetVectors", params)["vectors"]
         if not found:
-            raise NotFoundError(f"No vector with key '{key}' in this index")
+            raise no_vector(key)
         data = found[0]["data"]["float32"]
         return {
             "key": found[0]["key"],

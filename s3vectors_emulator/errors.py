@@ -442,6 +442,11 @@ def console_bad_parameter(name: str, problem: str) -> ValidationError:
 UNAUTHORIZED_CONSOLE = "UnauthorizedConsoleAccess"
 
 
+def no_vector(key: str) -> NotFoundError:
+    """The console's vector page for a key the index does not hold (GetVectors itself answers no vector)."""
+    return NotFoundError(f"No vector with key '{key}' in this index")
+
+
 def no_request(call_id: str) -> NotFoundError:
     return NotFoundError(f"No request {call_id} in the request history")
 

@@ -198,6 +198,14 @@ def test_a_browser_at_the_root_is_sent_to_the_console_and_api_clients_get_aws_40
     assert call(seeded.url, "/_emulator/ui/../app.py")[0] == 404
 
 
+def test_the_page_and_its_files_are_served_from_the_package(seeded: EmulatorServer) -> None:
+    status, headers, page = call(seeded.url, "/_emulator/ui")
+    assert status == 200 and headers["Content-Type"].startswith("text/html") and b"<html" in page
+    for name in ("console.js", "map.js", "snippets.js", "console.css"):
+        status, headers, _ = call(seeded.url, f"/_emulator/ui/{name}")
+        assert status == 200 and headers["Cache-Control"] == "no-cache", name
+
+
 def test_with_auth_the_console_needs_its_token_or_a_signature() -> None:
     config = Config(port=0, credentials=(("AKIDCONSOLE", "secret"),), console_token="t0ken")
     with serving(config) as server:
@@ -210,6 +218,8 @@ def test_with_auth_the_console_needs_its_token_or_a_signature() -> None:
         assert status == 303 and headers["Location"] == "/_emulator/ui"
         cookie = headers["Set-Cookie"].split(";")[0]
         assert "HttpOnly" in headers["Set-Cookie"] and cookie == "s3vectors_console=t0ken"
+        status, headers, page = call(url, "/_emulator/ui", Cookie=cookie)
+        assert status == 200 and b"<html" in page
         status, _, overview = call(url, "/_emulator/api/overview", Cookie=cookie)
         assert status == 200 and overview["auth"] is True
         assert call(url, "/_emulator/requests", Cookie="s3vectors_console=nope")[0] == 403

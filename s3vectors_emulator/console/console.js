@@ -1080,7 +1080,7 @@ async function viewMapTab(body, { bucket, index, info, alive }) {
     fill(canvas, loading("Projecting…"));
     errorSlot.replaceChildren();
     try {
-      data = await api(`${API}/map`, { method: "POST", body: { account: scope.account, region: scope.region, bucket, index, colorBy: st.colorBy, queryVector } });
+      data = await api(`${API}/map`, { method: "POST", body: { account: scope.account, region: scope.region, bucket, index, queryVector } });
     } catch (error) {
       if (!alive()) return;
       canvas.replaceChildren();
