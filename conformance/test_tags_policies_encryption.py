@@ -226,8 +226,8 @@ def test_index_without_encryption_shows_the_buckets(client, buckets, bucket):
     assert index["encryptionConfiguration"] == {"sseType": "AES256"}
 
 
-@pytest.mark.ref("errors-catalogue")
-@pytest.mark.parametrize(
+# An encryption configuration's type and key must go together; the same rule for buckets and indexes.
+PAIRINGS = pytest.mark.parametrize(
     ("configuration", "message"),
     [
         ({"sseType": "AES256", "kmsKeyArn": KMS_ARN}, "kmsKeyArn must not be specified when sseType is AES256."),
@@ -236,6 +236,10 @@ def test_index_without_encryption_shows_the_buckets(client, buckets, bucket):
     ],
     ids=["aes256-with-key", "key-without-type", "kms-without-key"],
 )
+
+
+@pytest.mark.ref("errors-catalogue")
+@PAIRINGS
 def test_index_encryption_pairing(client, target, bucket, configuration, message):
     account = account_of(client.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"])
     configuration = {k: v.format(region=target.region, account=account) for k, v in configuration.items()}
@@ -253,15 +257,7 @@ def test_index_encryption_pairing(client, target, bucket, configuration, message
 
 
 @pytest.mark.decision("compat")
-@pytest.mark.parametrize(
-    ("configuration", "message"),
-    [
-        ({"sseType": "AES256", "kmsKeyArn": KMS_ARN}, "kmsKeyArn must not be specified when sseType is AES256."),
-        ({"kmsKeyArn": KMS_ARN}, "kmsKeyArn must not be specified when sseType is AES256."),
-        ({"sseType": "aws:kms"}, "kmsKeyArn must be specified when sseType is set to aws:kms"),
-    ],
-    ids=["aes256-with-key", "key-without-type", "kms-without-key"],
-)
+@PAIRINGS
 def test_bucket_encryption_pairing(client, target, bucket, buckets, configuration, message):
     account = account_of(client.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]["vectorBucketArn"])
     configuration = {k: v.format(region=target.region, account=account) for k, v in configuration.items()}

@@ -362,8 +362,8 @@ def test_bm25_scores_hold_the_matched_keys_in_query_order(client, buckets, bucke
     assert scores == {"both": ["title", "body"], "title": ["title"]}  # only the keys scoring above 0
 
 
-@pytest.mark.decision("decision-text-answers")
-def test_filter_restricts_every_list_of_a_hybrid_query(client, buckets, bucket):
+def foxes_by_year(client, buckets, bucket):
+    """A text index of three vectors: two foxes (2020, 2021) and a whale (2021)."""
     where = text_index(buckets, bucket, "body")
     put(
         client,
@@ -374,27 +374,25 @@ def test_filter_restricts_every_list_of_a_hybrid_query(client, buckets, bucket):
             "other": ([2.0, 0.0], {"body": "blue whale", "year": 2021}),
         },
     )
-    recent = {"year": {"$gte": 2021}}
-    hybrid = client.query_vectors(**where, topK=5, queryVector=ORIGIN, queryTexts=texts(body="fox"), filter=recent)
+    return where
+
+
+RECENT = {"year": {"$gte": 2021}}
+
+
+@pytest.mark.decision("decision-text-answers")
+def test_filter_restricts_every_list_of_a_hybrid_query(client, buckets, bucket):
+    where = foxes_by_year(client, buckets, bucket)
+    hybrid = client.query_vectors(**where, topK=5, queryVector=ORIGIN, queryTexts=texts(body="fox"), filter=RECENT)
     assert keys(hybrid) == ["new", "other"]
-    assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="fox"), filter={"year": 1999})) == []
 
 
 @pytest.mark.ref("search-scores")
 def test_filter_applies_to_text_and_hybrid_queries(client, buckets, bucket):
-    where = text_index(buckets, bucket, "body")
-    put(
-        client,
-        where,
-        {
-            "old": ([0.0, 0.0], {"body": "red fox", "year": 2020}),
-            "new": ([1.0, 0.0], {"body": "red fox fox", "year": 2021}),
-            "other": ([2.0, 0.0], {"body": "blue whale", "year": 2021}),
-        },
-    )
-    recent = {"year": {"$gte": 2021}}
-    assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="fox"), filter=recent)) == ["new"]
-    hybrid = client.query_vectors(**where, topK=5, queryVector=ORIGIN, queryTexts=texts(body="fox"), filter=recent)
+    where = foxes_by_year(client, buckets, bucket)
+    assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="fox"), filter=RECENT)) == ["new"]
+    assert keys(client.query_vectors(**where, topK=5, queryTexts=texts(body="fox"), filter={"year": 1999})) == []
+    hybrid = client.query_vectors(**where, topK=5, queryVector=ORIGIN, queryTexts=texts(body="fox"), filter=RECENT)
     assert set(keys(hybrid)) <= {"new", "other"} and "new" in keys(hybrid)
 
 

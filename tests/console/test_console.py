@@ -62,6 +62,11 @@ def aws_error(call: Any, **params: Any) -> tuple[str, str]:
     return error["Code"], error["Message"]
 
 
+def query_refusal(seeded: Seeded, **params: Any) -> tuple[str, str]:
+    """(code, message) of boto3's QueryVectors refusal on the seeded index."""
+    return aws_error(seeded.client.query_vectors, vectorBucketName=BUCKET, indexName=INDEX, **params)
+
+
 def stored_vector(seeded: Seeded, key: str) -> list[float]:
     """A vector as the server keeps it (float32), which is what the console sends as queryVector."""
     got = seeded.client.get_vectors(vectorBucketName=BUCKET, indexName=INDEX, keys=[key], returnData=True)
@@ -194,15 +199,8 @@ def test_filter_the_vectors_with_the_filter_language(page: Any, seeded: Seeded) 
 
 def test_a_refused_filter_shows_the_code_and_message_aws_gives(page: Any, seeded: Seeded) -> None:
     bogus = {"genre": {"$bogus": 1}}
-    code, message = aws_error(
-        seeded.client.query_vectors,
-        vectorBucketName=BUCKET,
-        indexName=INDEX,
-        topK=1,
-        queryVector={"float32": [1.0] * 8},
-        filter=bogus,
-    )
-    assert (code, message) == ("ValidationException", message) and "Invalid filter" in message
+    code, message = query_refusal(seeded, topK=1, queryVector={"float32": [1.0] * 8}, filter=bogus)
+    assert code == "ValidationException" and "Invalid filter" in message
     open_console(page, seeded, INDEX_ROUTE)
     page.get_by_test_id("filter").fill(json.dumps(bogus))
     page.get_by_test_id("apply").click()
@@ -320,10 +318,8 @@ def test_a_filtered_query_in_the_playground_and_the_code_to_copy(page: Any, seed
 
 def test_a_refused_query_shows_the_code_and_message_aws_gives(page: Any, seeded: Seeded) -> None:
     bogus = {"genre": {"$bogus": 1}}
-    code, message = aws_error(
-        seeded.client.query_vectors,
-        vectorBucketName=BUCKET,
-        indexName=INDEX,
+    code, message = query_refusal(
+        seeded,
         topK=3,
         queryVector={"float32": stored_vector(seeded, "film-001")},
         filter=bogus,
@@ -335,13 +331,7 @@ def test_a_refused_query_shows_the_code_and_message_aws_gives(page: Any, seeded:
     expect_error(page, code, message)
 
     # A vector of the wrong dimension: AWS's own refusal again.
-    code, message = aws_error(
-        seeded.client.query_vectors,
-        vectorBucketName=BUCKET,
-        indexName=INDEX,
-        topK=3,
-        queryVector={"float32": [1.0, 2.0]},
-    )
+    code, message = query_refusal(seeded, topK=3, queryVector={"float32": [1.0, 2.0]})
     page.get_by_test_id("mode-vector").check(force=True)
     page.get_by_test_id("query-filter").fill("")
     page.get_by_test_id("returnMetadata").uncheck()

@@ -3,12 +3,14 @@ operations' view of the store's answers and refusals (so tests can state them as
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from s3vectors_emulator.errors import ServiceError
 from s3vectors_emulator.operations.query import query_path
 from s3vectors_emulator.operations.vectors import record_path, vector_out
+from s3vectors_emulator.store.columns import MetadataColumns
 from s3vectors_emulator.store.configuration import ENHANCED, IndexSettings, TextField
 from s3vectors_emulator.store.index import Index
 from s3vectors_emulator.store.records import Record
@@ -49,3 +51,28 @@ def wire_field_list(error: ServiceError) -> list[dict[str, str]] | None:
         return error.field_list
     on_query = error.part in ("filter", "text") or (error.part == "vector" and error.position is None)
     return error.located(query_path(error) if on_query else record_path(error)).field_list
+
+
+def churn_step(
+    cols: MetadataColumns,
+    rows: list[dict[str, Any]],
+    rng: random.Random,
+    meta: dict[str, Any],
+    shares: tuple[float, float],
+) -> None:
+    """One random change to ``cols``, mirrored in ``rows`` (the expected columns): append ``meta`` with
+    the first share's chance (always when empty), replace a row with it with the second's, else remove a
+    row as the index does (the last row fills the hole)."""
+    roll = rng.random()
+    if roll < shares[0] or not rows:
+        cols.append_rows([meta])
+        rows.append(meta)
+    elif roll < shares[0] + shares[1]:
+        row = rng.randrange(len(rows))
+        cols.replace_row(row, meta)
+        rows[row] = meta
+    else:
+        row = rng.randrange(len(rows))
+        cols.remove_row(row)
+        rows[row] = rows[-1]
+        rows.pop()

@@ -10,6 +10,7 @@ from unittest import mock
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import churn_step
 
 from s3vectors_emulator.store import columns
 from s3vectors_emulator.store.columns import MetadataColumns
@@ -86,20 +87,8 @@ def test_columns_long_random_run_with_compaction() -> None:
     cols = MetadataColumns()
     rows: list[dict] = []
     for step in range(3000):
-        r = rng.random()
         meta = {"k": rng.choice(["a", "b", 1, 2.0, True, ["a", "b"], [1, 3]])} if rng.random() < 0.8 else {}
-        if r < 0.45 or not rows:
-            cols.append_rows([meta])
-            rows.append(meta)
-        elif r < 0.6:
-            row = rng.randrange(len(rows))
-            cols.replace_row(row, meta)
-            rows[row] = meta
-        else:
-            row = rng.randrange(len(rows))
-            cols.remove_row(row)
-            rows[row] = rows[-1]
-            rows.pop()
+        churn_step(cols, rows, rng, meta, (0.45, 0.15))
         if step % 500 == 0:
             assert_columns_match(cols, rows, ["k"])
     assert_columns_match(cols, rows, ["k"])

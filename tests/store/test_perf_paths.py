@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
-from support import checked, got, make_index
+from support import checked, churn_step, got, make_index
 from threadpoolctl import ThreadpoolController
 
 from s3vectors_emulator import app as app_module
@@ -317,20 +317,8 @@ def test_string_tables_switch_from_codes_to_strings_and_stay_right() -> None:
     rows: list[dict[str, Any]] = []
     few = ["red", "green", "blue"]
     for i in range(3000):
-        op = rng.random()
         meta = {"few": rng.choice(few), "many": f"id-{i}", "mixed": rng.choice([f"m{i}", 1, ["a", f"b{i}"]])}
-        if op < 0.7 or not rows:
-            cols.append_rows([meta])
-            rows.append(meta)
-        elif op < 0.85:
-            row = rng.randrange(len(rows))
-            cols.replace_row(row, meta)
-            rows[row] = meta
-        else:
-            row = rng.randrange(len(rows))
-            cols.remove_row(row)
-            rows[row] = rows[-1]
-            rows.pop()
+        churn_step(cols, rows, rng, meta, (0.7, 0.15))
     few_table = cols._fields["few"].tables["string"]
     many_table = cols._fields["many"].tables["string"]
     assert few_table.words is not None and len(few_table.words) <= 3  # still codes
