@@ -177,6 +177,8 @@ class ConsoleApi:
             "account": self.config.account_id,
             "region": self.config.region,
             "regions": regions,
+            # The request log's operation filter: the model's operations, not a list kept in the page.
+            "operations": sorted(model.service_model().operation_names),
         }
 
     def buckets(self, args: Mapping[str, str]) -> dict[str, Any]:

@@ -73,6 +73,7 @@ def test_overview_buckets_and_indexes_describe_what_the_api_describes(seeded: Em
     status, _, overview = call(url, "/_emulator/api/overview")
     assert status == 200 and overview["dataDir"] is None and overview["auth"] is False
     assert overview["endpoint"] == url and overview["requestLogSize"] == 1000
+    assert "QueryVectors" in overview["operations"] and len(overview["operations"]) == len(set(overview["operations"]))
     assert {"account": "123456789012", "region": "us-east-1", "buckets": 1, "indexes": 1, "vectors": 120} in overview[
         "regions"
     ]

@@ -4,23 +4,16 @@ import { api, errorBox } from "./api.js";
 import { add, confirmDialog, crumbs, fill, h, loading, pageHead, table, toast } from "./dom.js";
 import { fmtTime, pad, pretty } from "./format.js";
 import { enc, onLeave } from "./router.js";
-
-const OPERATIONS = [
-  "CreateIndex", "CreateVectorBucket", "DeleteIndex", "DeleteVectorBucket", "DeleteVectorBucketPolicy",
-  "DeleteVectors", "GetIndex", "GetVectorBucket", "GetVectorBucketPolicy", "GetVectors", "ListIndexes",
-  "ListTagsForResource", "ListVectorBuckets", "ListVectors", "PutVectorBucketDefaultIndexMode",
-  "PutVectorBucketPolicy", "PutVectors", "QueryVectors", "TagResource", "UntagResource", "UpdateIndexMode",
-  "UpdateMetadataConfiguration",
-];
-
-// The request log.
+import { loadOverview, overview } from "./scope.js";
 
 const requestState = { operation: "", status: "", text: "", paused: false, selected: null };
-const seenOperations = new Set(OPERATIONS);
+const seenOperations = new Set();
 const seenStatuses = new Set([200, 400, 403, 404, 409, 429, 500, 503]);
 
 export async function viewRequests(root, _params, _query, alive) {
   const st = requestState;
+  if (!overview) await loadOverview().catch(() => null);
+  for (const name of (overview && overview.operations) || []) seenOperations.add(name);
   const opSelect = h("select", { "data-testid": "req-operation", "aria-label": "Operation" });
   const statusSelect = h("select", { "data-testid": "req-status", "aria-label": "Status" });
   const text = h("input", { type: "search", placeholder: "search key, bucket, error, user agent…", value: st.text, "data-testid": "req-text", "aria-label": "Search" });
