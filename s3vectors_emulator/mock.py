@@ -158,13 +158,19 @@ def answer(wire: Wire, request: AWSPreparedRequest) -> AWSResponse:
         headers.append(("Content-Length", str(len(body))))
     environ = wsgi_environ(request.method, target.encode("latin-1"), headers, io.BytesIO(body))
     started: list[Any] = []
+    written: list[bytes] = []
 
     def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         started[:] = [status, response_headers]
-        return None
+        return written.append
 
-    chunks = wire(environ, start_response)
-    content = b"".join(chunks)
+    result = wire(environ, start_response)
+    try:
+        content = b"".join([*written, *result])
+    finally:
+        release = getattr(result, "close", None)
+        if release is not None:
+            release()
     status, response_headers = started
     # The server adds these two: the answer's headers are the same in both modes.
     response_headers = [*response_headers, ("Date", formatdate(usegmt=True))]
