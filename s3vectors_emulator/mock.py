@@ -172,7 +172,7 @@ def answer(wire: Wire, request: AWSPreparedRequest) -> AWSResponse:
         if release is not None:
             release()
     status, response_headers = started
-    # The server adds these two: the answer's headers are the same in both modes.
+    # The server adds it to every answer: the headers botocore sees are the same in both modes.
     response_headers = [*response_headers, ("Date", formatdate(usegmt=True))]
     return AWSResponse(request.url, int(status[:3]), cast(Any, response_headers), _Body(content))
 

@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 import unittest
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -79,6 +80,15 @@ def test_each_activation_starts_empty_unless_given_a_store() -> None:
         assert active.store is store
         assert names(s3v()) == ["kept"]
     store.close()
+
+
+def test_a_data_dir_keeps_state_across_activations(tmp_path: Path) -> None:
+    mock = mock_s3vectors(config=Config(data_dir=str(tmp_path), request_log_size=0))
+    with mock:
+        s3v().create_vector_bucket(vectorBucketName="on-disk")
+    # Stopping closed the database and released its lock, so the next activation opens it again.
+    with mock:
+        assert names(s3v()) == ["on-disk"]
 
 
 def test_leaving_restores_botocore_and_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
