@@ -27,6 +27,7 @@ import threading
 import unittest
 from collections.abc import Callable, Iterable
 from email.utils import formatdate
+from types import MethodType
 from typing import Any, TypeVar, cast, overload
 from urllib.parse import urlsplit
 
@@ -60,45 +61,48 @@ class _Activation:
 
 
 class _Seam:
-    """``Endpoint._do_get_response`` while any mock is active: the innermost activation answers.
+    """What ``Endpoint._do_get_response`` is while any mock is active: the innermost activation answers.
 
-    Process-wide, as botocore's class is; the activations are a tuple replaced under a lock, so a request
-    in another thread reads a consistent one without taking it.
+    The activations live here, in botocore's class attribute, and nowhere else: when the last one stops the
+    original function is put back and no state is left.  They are a tuple replaced under ``_LOCK``, so a
+    request in another thread reads a consistent one without taking it.
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._active: tuple[_Activation, ...] = ()
-        self._original: Any = None
+    def __init__(self, original: Callable[..., Any]) -> None:
+        self.original = original
+        self.active: tuple[_Activation, ...] = ()
 
-    def push(self, activation: _Activation) -> None:
-        with self._lock:
-            if not self._active:
-                self._original = Endpoint.__dict__[SEAM]
-                setattr(Endpoint, SEAM, self._patched(self._original))
-            self._active = (*self._active, activation)
+    def __get__(self, endpoint: Any, owner: Any = None) -> Any:
+        # A method of every endpoint, as the function it stands for.
+        return self if endpoint is None else MethodType(self, endpoint)
 
-    def remove(self, activation: _Activation) -> None:
-        with self._lock:
-            self._active = tuple(a for a in self._active if a is not activation)
-            if not self._active:
-                setattr(Endpoint, SEAM, self._original)
-                self._original = None
+    def __call__(self, endpoint: Endpoint, request: Any, operation_model: Any, context: Any) -> Any:
+        active = self.active
+        if active and operation_model.service_model.service_name == SERVICE:
+            return self.original(_InProcessEndpoint(endpoint, active[-1].wire), request, operation_model, context)
+        return self.original(endpoint, request, operation_model, context)
 
-    def _patched(self, original: Callable[..., Any]) -> Callable[..., Any]:
-        seam = self
+    @staticmethod
+    def push(activation: _Activation) -> None:
+        with _LOCK:
+            seam = Endpoint.__dict__[SEAM]
+            if not isinstance(seam, _Seam):
+                seam = _Seam(seam)
+                setattr(Endpoint, SEAM, seam)
+            seam.active = (*seam.active, activation)
 
-        @functools.wraps(original)
-        def _do_get_response(endpoint: Endpoint, request: Any, operation_model: Any, context: Any) -> Any:
-            active = seam._active
-            if active and operation_model.service_model.service_name == SERVICE:
-                return original(_InProcessEndpoint(endpoint, active[-1].wire), request, operation_model, context)
-            return original(endpoint, request, operation_model, context)
+    @staticmethod
+    def remove(activation: _Activation) -> None:
+        with _LOCK:
+            seam = Endpoint.__dict__[SEAM]
+            if not isinstance(seam, _Seam):
+                return
+            seam.active = tuple(a for a in seam.active if a is not activation)
+            if not seam.active:
+                setattr(Endpoint, SEAM, seam.original)
 
-        return _do_get_response
 
-
-_SEAM = _Seam()
+_LOCK = threading.Lock()
 
 
 class _InProcessEndpoint:
@@ -232,14 +236,14 @@ class MockS3Vectors:
             os.environ.update(FAKE_CREDENTIALS)
         activation = _Activation(app.wsgi_app, store, self._shared is None, environment)
         self._activations.append(activation)
-        _SEAM.push(activation)
+        _Seam.push(activation)
         return self
 
     def stop(self) -> None:
         if not self._activations:
             raise RuntimeError("mock_s3vectors.stop() called while it is not active")
         activation = self._activations.pop()
-        _SEAM.remove(activation)
+        _Seam.remove(activation)
         for name, value in activation.environment.items():
             if value is None:
                 os.environ.pop(name, None)
