@@ -112,7 +112,7 @@ def run(quick: bool) -> Section:
     if moto is None:
         section.notes.append("moto is not installed: no moto column (pip install -e '.[bench]')")
     shared = Store()
-    inprocess = mock_s3vectors(config=Config(request_log_size=0), store=shared)
+    inprocess = mock_s3vectors(store=shared)
     with running_emulator(Config(port=0)) as url, emulator_process() as process_url:
         turns: dict[str, Callable[[], AbstractContextManager[Any]]] = {
             "inprocess": lambda: _turn(inprocess.start, inprocess.stop),

@@ -26,6 +26,7 @@ import os
 import threading
 import unittest
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from email.utils import formatdate
 from types import MethodType
 from typing import Any, TypeVar, cast, overload
@@ -213,11 +214,11 @@ class MockS3Vectors:
     Each activation (``start``, a ``with`` block, a decorated call) starts from an empty store, unless the
     mock was given one (``store``), which every activation then shares and none closes.  ``config`` holds
     the emulator's settings (``legacy_buckets``, ``credentials`` for SigV4 checks, ``faults``, ``data_dir``,
-    ``account_id``, ...); by default no request history is kept (nothing can read it without a server).
+    ``account_id``, ...), less the request history, which nothing could read without a server: it is never kept.
     """
 
     def __init__(self, config: Config | None = None, store: Store | None = None) -> None:
-        self.config = config or Config(request_log_size=0)
+        self.config = replace(config or Config(), request_log_size=0)
         self._shared = store
         self._activations: list[_Activation] = []
 

@@ -84,7 +84,7 @@ def test_each_activation_starts_empty_unless_given_a_store() -> None:
 
 
 def test_a_data_dir_keeps_state_across_activations(tmp_path: Path) -> None:
-    mock = mock_s3vectors(config=Config(data_dir=str(tmp_path), request_log_size=0))
+    mock = mock_s3vectors(config=Config(data_dir=str(tmp_path)))
     with mock:
         s3v().create_vector_bucket(vectorBucketName="on-disk")
     # Stopping closed the database and released its lock, so the next activation opens it again.
@@ -203,7 +203,7 @@ def test_decorated_unittest_case_shares_set_up_and_test_only() -> None:
 
 
 def test_signatures_checked_as_configured() -> None:
-    with mock_s3vectors(config=Config(credentials=(("AKIDEXAMPLE", "right"),), request_log_size=0)):
+    with mock_s3vectors(config=Config(credentials=(("AKIDEXAMPLE", "right"),))):
         assert names(s3v(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="right")) == []
         with pytest.raises(ClientError) as refused:
             s3v(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="wrong").list_vector_buckets()
