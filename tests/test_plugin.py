@@ -59,6 +59,7 @@ def test_state_is_reset_between_tests(s3vectors_client_for, s3vectors_endpoint):
 IN_PROCESS_TEST = """
 import boto3
 import pytest
+from moto import mock_aws
 
 import s3vectors_emulator
 from s3vectors_emulator import mock_s3vectors
@@ -93,6 +94,20 @@ class TestDecoratedClass:
     def test_second(self):
         self.expected = "second"
         assert names() == ["second"]
+
+
+@mock_aws
+@mock_s3vectors
+class TestBesideMoto:
+    def setup_method(self):
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="documents")
+        boto3.client("s3vectors", region_name="us-east-1").create_vector_bucket(vectorBucketName="embeddings")
+
+    def test_each_service_answered_by_its_mock(self):
+        assert [b["Name"] for b in boto3.client("s3", region_name="us-east-1").list_buckets()["Buckets"]] == [
+            "documents"
+        ]
+        assert names() == ["embeddings"]
 
 
 def test_lazy_attribute():
@@ -142,11 +157,11 @@ def test_fixtures_beside_a_user_package_named_emulator(tmp_path: Path) -> None:
     assert "2 passed" in result.stdout
 
 
-def test_in_process_fixture_and_decorated_class(tmp_path: Path) -> None:
+def test_in_process_fixture_and_decorated_classes(tmp_path: Path) -> None:
     (tmp_path / "test_in_process.py").write_text(IN_PROCESS_TEST)
     result = run_pytest(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "5 passed" in result.stdout
+    assert "6 passed" in result.stdout
 
 
 def test_disabled_with_p_no_s3vectors(tmp_path: Path) -> None:
