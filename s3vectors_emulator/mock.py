@@ -55,10 +55,11 @@ T = TypeVar("T")
 
 
 class _Activation:
-    """One start() of a mock: the app that answers, its store, and the environment to put back."""
+    """One start() of a mock: the app that answers, its store, and what the environment held before the
+    credentials it set (empty when it set none)."""
 
-    def __init__(self, wire: Wire, store: Store, owns_store: bool, environment: dict[str, str | None]) -> None:
-        self.wire, self.store, self.owns_store, self.environment = wire, store, owns_store, environment
+    def __init__(self, wire: Wire, store: Store, owns_store: bool, replaced: dict[str, str | None]) -> None:
+        self.wire, self.store, self.owns_store, self.replaced = wire, store, owns_store, replaced
 
 
 class _Seam:
@@ -232,10 +233,11 @@ class MockS3Vectors:
     def start(self) -> MockS3Vectors:
         app = create_app(self.config, self._shared)
         store: Store = app.extensions["s3vectors_store"]
-        environment = {name: os.environ.get(name) for name in FAKE_CREDENTIALS}
-        if environment["AWS_ACCESS_KEY_ID"] is None:
+        replaced: dict[str, str | None] = {}
+        if "AWS_ACCESS_KEY_ID" not in os.environ:
+            replaced = {name: os.environ.get(name) for name in FAKE_CREDENTIALS}
             os.environ.update(FAKE_CREDENTIALS)
-        activation = _Activation(app.wsgi_app, store, self._shared is None, environment)
+        activation = _Activation(app.wsgi_app, store, self._shared is None, replaced)
         self._activations.append(activation)
         _Seam.push(activation)
         return self
@@ -245,7 +247,9 @@ class MockS3Vectors:
             raise RuntimeError("mock_s3vectors.stop() called while it is not active")
         activation = self._activations.pop()
         _Seam.remove(activation)
-        for name, value in activation.environment.items():
+        for name, value in activation.replaced.items():
+            if os.environ.get(name) != FAKE_CREDENTIALS[name]:
+                continue  # set since by someone else (another mock, left out of order): theirs now
             if value is None:
                 os.environ.pop(name, None)
             else:
