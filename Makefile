@@ -1,6 +1,6 @@
 # Development tasks.  Each target that needs the virtualenv creates it when missing.
 #   make run   [ARGS="--port 0 --legacy-buckets"]
-#   make test  [PYTEST_ARGS="-k buckets -x"]
+#   make test  [PYTEST_ARGS="-k buckets -x"]   (without PYTEST_ARGS it also runs conformance/ in-process)
 #   make conformance [ARGS="--target aws --conformance-report report.md"]   (docs/conformance.md)
 #   make bench [BENCH_ARGS="--only kernel"]   (make bench-quick: small sizes, under two minutes)
 
@@ -38,8 +38,9 @@ test: $(STAMP)
 	$(BIN)/ruff format --check s3vectors_emulator tests conformance bench tools
 	$(BIN)/python -m mypy s3vectors_emulator
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(if $(PYTEST_ARGS),,$(BIN)/python -m pytest -q conformance --target inprocess)
 
-# The conformance suite alone; ARGS go to pytest (--target emulator|aws|http://..., --conformance-report FILE).
+# The conformance suite alone; ARGS go to pytest (--target emulator|inprocess|aws|http://..., --conformance-report FILE).
 conformance: $(STAMP)
 	$(BIN)/ruff check conformance
 	$(BIN)/python -m pytest -q conformance $(ARGS)

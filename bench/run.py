@@ -34,6 +34,7 @@ SECTIONS = {
     "parallel": "bench.parallel",
     "moto": "bench.moto_compare",
     "console": "bench.console",
+    "inprocess": "bench.inprocess",
 }
 
 

@@ -3,6 +3,7 @@
 ``--target`` (or ``S3V_TARGET``) picks where requests go:
 
 - ``emulator`` (default): the emulator, started in this process on a free port for the session;
+- ``inprocess``: the emulator's in-process mode (``mock_s3vectors``): no server, clients without ``endpoint_url``;
 - ``aws``: real AWS, through boto3's standard credential chain and region;
 - ``http://...`` / ``https://...``: an endpoint already running (dummy credentials, us-east-1).
 
@@ -66,7 +67,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--target",
         default=None,
-        help="emulator (default), aws, or an http(s):// endpoint; also the S3V_TARGET environment variable",
+        help="emulator (default), inprocess, aws, or an http(s):// endpoint; also the S3V_TARGET environment variable",
     )
     group.addoption(
         "--conformance-report",
@@ -128,6 +129,13 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
             url = stack.enter_context(running_emulator(Config(port=0)))
             yield Target("emulator", label, url, "us-east-1", prefix)
             return
+        if label == "inprocess":
+            from s3vectors_emulator.mock import mock_s3vectors
+
+            # The emulator's own rules either way: only the front end differs (no socket, no endpoint_url).
+            stack.enter_context(mock_s3vectors())
+            yield Target("emulator", label, None, "us-east-1", prefix)
+            return
         if label == "aws":
             region = boto3.session.Session().region_name
             if not region:
@@ -136,7 +144,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         elif re.match(r"^https?://", label):
             tgt = Target("endpoint", label, label.rstrip("/"), "us-east-1", prefix)
         else:
-            raise pytest.UsageError(f"--target must be emulator, aws or an http(s):// URL, not {label!r}")
+            raise pytest.UsageError(f"--target must be emulator, inprocess, aws or an http(s):// URL, not {label!r}")
         stack.callback(_guard(tgt))
         yield tgt
 
@@ -242,13 +250,26 @@ def close(target: Target) -> Callable[[float], Any]:
 @pytest.fixture(scope="session")
 def legacy(target: Target) -> Iterator[Target]:
     """An emulator whose new buckets count as made before 2026-09-30 (behaviour.md#decision-post-cutoff-buckets); only
-    on the emulator target."""
+    on the emulator targets."""
     if not target.is_emulator:
         pytest.skip("buckets made before 2026-09-30 exist only on the emulator (--legacy-buckets)")
     from s3vectors_emulator.config import Config
+
+    config = Config(port=0, legacy_buckets=True)
+    if target.label == "inprocess":
+        from s3vectors_emulator.mock import mock_s3vectors
+        from s3vectors_emulator.store.store import Store
+
+        # One mock answers a process's clients at a time: this one while a test uses legacy buckets
+        # (legacy_buckets), over the session's, with one store for the session as the server keeps.
+        store = Store(legacy_buckets=True)
+        mock = mock_s3vectors(config=config, store=store)
+        yield Target("emulator", "inprocess --legacy-buckets", None, "us-east-1", target.prefix, answering=lambda: mock)
+        store.close()
+        return
     from s3vectors_emulator.testing import running_emulator
 
-    with running_emulator(Config(port=0, legacy_buckets=True)) as url:
+    with running_emulator(config) as url:
         yield Target("emulator", "emulator --legacy-buckets", url, "us-east-1", target.prefix)
 
 
@@ -256,9 +277,10 @@ def legacy(target: Target) -> Iterator[Target]:
 def legacy_buckets(legacy: Target) -> Iterator[Buckets]:
     """Buckets that count as made before 2026-09-30: default index mode CLASSIC
     (behaviour.md#decision-post-cutoff-buckets)."""
-    factory = Buckets(legacy)
-    yield factory
-    factory.delete_all()
+    with legacy.answering():
+        factory = Buckets(legacy)
+        yield factory
+        factory.delete_all()
 
 
 # ----------------------------------------------------------------------------------------------------------------

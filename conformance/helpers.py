@@ -10,6 +10,7 @@ import secrets
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -44,6 +45,8 @@ class Target:
     url: str | None  # None for real AWS (the SDK's own endpoint)
     region: str
     prefix: str  # every bucket this run creates starts with it
+    # What must be active while its clients are used: the in-process mode's mock, when not the session's.
+    answering: Callable[[], AbstractContextManager[Any]] = nullcontext
     _clients: dict[tuple, Any] = field(default_factory=dict)
 
     @property

@@ -6,6 +6,8 @@ Fixtures:
 - ``s3vectors_client``: a boto3 client bound to it; every test that asks for a client starts with no state.
 - ``s3vectors_client_for``: ``factory(region="us-east-1", access_key="test")`` giving clients of other
   regions and accounts on the same server (state reset once per test, shared with ``s3vectors_client``).
+- ``s3vectors_mock``: the in-process mode for one test (``s3vectors_emulator.mock``): every S3 Vectors client
+  answered in this process, from an empty store, with no server; the fixture's value is the active mock.
 
 pytest loads this module in every test run of every project that has the package installed, whether
 or not a test uses it, so at import it loads nothing but pytest: the emulator (numpy, Flask, orjson)
@@ -60,3 +62,13 @@ def s3vectors_client_for(_s3vectors_fresh_state: str) -> Callable[..., Any]:
         return client_for(url, region=region, access_key=access_key)
 
     return factory
+
+
+@pytest.fixture
+def s3vectors_mock() -> Iterator[Any]:
+    """While the test runs, every botocore S3 Vectors client, whenever made, is answered in this process
+    from an empty store (``mock_s3vectors``); moto's ``mock_aws`` keeps every other service."""
+    from s3vectors_emulator.mock import mock_s3vectors
+
+    with mock_s3vectors() as mock:
+        yield mock

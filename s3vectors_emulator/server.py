@@ -24,10 +24,8 @@ import http
 import io
 import json
 import logging
-import re
 import signal
 import socket
-import sys
 import threading
 import time
 import uuid
@@ -36,12 +34,12 @@ from collections.abc import Callable, Iterable
 from email.utils import formatdate
 from types import FrameType
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 import httptools
 
 from s3vectors_emulator import errors
 from s3vectors_emulator.config import Config
+from s3vectors_emulator.wsgi_environ import wsgi_environ
 
 log = logging.getLogger("s3vectors_emulator.server")
 
@@ -53,7 +51,6 @@ _LINGER = 2.0  # after refusing a request, its remaining bytes are read and drop
 _SWEEP = 0.25  # how often deadlines are checked
 _GRACE = 5.0  # how long stop() lets requests in progress finish
 _CHUNK_LINE = 4096  # a chunk-size line with its extensions
-_QUOTED_SLASH = re.compile(b"(?i)%2F")
 
 # Connection states.
 _IDLE, _HEAD, _BODY, _CHUNKED, _BUSY, _WRITING, _DRAIN, _CLOSED = range(8)
@@ -751,37 +748,15 @@ class _Core:
             raise _Refusal(400, "BadRequestException", errors.URI_ABSOLUTE)
         if not target.startswith(b"/"):
             raise _Refusal(400, "BadRequestException", errors.URI_NOT_ABSOLUTE_PATH)
-        path, _, query = target.partition(b"?")
-        # As cheroot did: percent-decoded, except an encoded slash, which stays inside its segment.
-        path = b"%2F".join(unquote_to_bytes(atom) for atom in _QUOTED_SLASH.split(path))
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": request.method,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": path.decode("latin-1"),
-            "QUERY_STRING": query.decode("latin-1"),
-            "REQUEST_URI": target.decode("latin-1"),  # what a signature covers (s3vectors_emulator/app.py)
-            "SERVER_NAME": self.server_name,
-            "SERVER_PORT": self.server_port,
-            "SERVER_PROTOCOL": f"HTTP/{request.version}",
-            "SERVER_SOFTWARE": "s3vectors-emulator",
-            "REMOTE_ADDR": str(remote[0]),
-            "REMOTE_PORT": str(remote[1]),
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http",
-            "wsgi.input": _Body(request.body),
-            "wsgi.input_terminated": True,  # the whole body is here: the app may read it to the end
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-        }
-        for name, value in request.headers:
-            key = name.decode("latin-1").upper().replace("-", "_")
-            text = value.decode("latin-1")
-            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                key = "HTTP_" + key
-            environ[key] = f"{environ[key]}, {text}" if key in environ else text
-        return environ
+        return wsgi_environ(
+            request.method,
+            target,
+            ((name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers),
+            _Body(request.body),
+            version=request.version,
+            server=(self.server_name, self.server_port),
+            remote=(str(remote[0]), str(remote[1])),
+        )
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -13,7 +13,16 @@ import textwrap
 from pathlib import Path
 
 # What the plugin must not cost a run whose tests never ask for its fixtures.
-HEAVY = ("numpy", "flask", "botocore", "boto3", "werkzeug", "orjson", "s3vectors_emulator.app")
+HEAVY = (
+    "numpy",
+    "flask",
+    "botocore",
+    "boto3",
+    "werkzeug",
+    "orjson",
+    "s3vectors_emulator.app",
+    "s3vectors_emulator.mock",
+)
 
 TRIVIAL_TEST = f"""
 import sys
@@ -45,6 +54,66 @@ def test_own_package_and_both_fixtures(s3vectors_client, s3vectors_client_for):
 def test_state_is_reset_between_tests(s3vectors_client_for, s3vectors_endpoint):
     assert s3vectors_endpoint.startswith("http://127.0.0.1:")
     assert s3vectors_client_for().list_vector_buckets()["vectorBuckets"] == []
+"""
+
+IN_PROCESS_TEST = """
+import boto3
+import pytest
+from moto import mock_aws
+
+import s3vectors_emulator
+from s3vectors_emulator import mock_s3vectors
+
+
+def names():
+    client = boto3.client("s3vectors", region_name="us-east-1")
+    return [b["vectorBucketName"] for b in client.list_vector_buckets()["vectorBuckets"]]
+
+
+@pytest.mark.parametrize("run", [1, 2])
+def test_fixture_starts_empty(s3vectors_mock, run):
+    assert names() == []
+    boto3.client("s3vectors", region_name="us-east-1").create_vector_bucket(vectorBucketName="from-the-fixture")
+    assert [b.name for b in s3vectors_mock.store.region("123456789012", "us-east-1").buckets.values()] == [
+        "from-the-fixture"
+    ]
+
+
+@mock_s3vectors
+class TestDecoratedClass:
+    def setup_method(self, method):
+        boto3.client("s3vectors", region_name="us-east-1").create_vector_bucket(vectorBucketName=method.__name__[5:])
+
+    def teardown_method(self):
+        assert names() == [self.expected]
+
+    def test_first(self):
+        self.expected = "first"
+        assert names() == ["first"]
+
+    def test_second(self):
+        self.expected = "second"
+        assert names() == ["second"]
+
+
+@mock_aws
+@mock_s3vectors
+class TestBesideMoto:
+    def setup_method(self):
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="documents")
+        boto3.client("s3vectors", region_name="us-east-1").create_vector_bucket(vectorBucketName="embeddings")
+
+    def test_each_service_answered_by_its_mock(self):
+        assert [b["Name"] for b in boto3.client("s3", region_name="us-east-1").list_buckets()["Buckets"]] == [
+            "documents"
+        ]
+        assert names() == ["embeddings"]
+
+
+def test_lazy_attribute():
+    assert s3vectors_emulator.mock_s3vectors is mock_s3vectors
+    with pytest.raises(AttributeError):
+        s3vectors_emulator.no_such_thing
 """
 
 NEEDS_CLIENT_TEST = """
@@ -86,6 +155,13 @@ def test_fixtures_beside_a_user_package_named_emulator(tmp_path: Path) -> None:
     result = run_pytest(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+def test_in_process_fixture_and_decorated_classes(tmp_path: Path) -> None:
+    (tmp_path / "test_in_process.py").write_text(IN_PROCESS_TEST)
+    result = run_pytest(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "6 passed" in result.stdout
 
 
 def test_disabled_with_p_no_s3vectors(tmp_path: Path) -> None:
