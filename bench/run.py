@@ -33,6 +33,7 @@ SECTIONS = {
     "restart": "bench.restart",
     "parallel": "bench.parallel",
     "moto": "bench.moto_compare",
+    "transfer": "bench.transfer",
 }
 
 

@@ -1,0 +1,50 @@
+"""import: a dump directory into an endpoint, making missing buckets and indexes and refusing mismatching ones.
+
+Run again after an interruption, it finishes the job: PutVectors replaces a vector by key
+(behaviour.md#vectors-overwrite), so batches sent twice change nothing, and buckets and indexes already made
+are checked, not made again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from s3vectors_emulator.transfer.catalog import Builder, Selection
+from s3vectors_emulator.transfer.client import Endpoint, RateLimit
+from s3vectors_emulator.transfer.dump import MANIFEST_NAME, read_lines, read_manifest
+from s3vectors_emulator.transfer.progress import Progress
+from s3vectors_emulator.transfer.vectors import BATCH, MAX_BODY, Putter
+
+
+def import_dump(
+    target: Endpoint,
+    directory: Path,
+    selection: Selection,
+    quiet: bool = False,
+    connections: int = 8,
+    max_rate: float | None = None,
+) -> int:
+    """Import the selected part of the dump in ``directory``; returns the number of vectors written."""
+    manifest = read_manifest(directory)
+    buckets = selection.keep(manifest.buckets)
+    progress = Progress("imported", sum(i.vector_count for b in buckets for i in b.indexes), quiet)
+    rate = RateLimit(max_rate)
+    where = str(directory / MANIFEST_NAME)
+    try:
+        for bucket in buckets:
+            builder = Builder(target, bucket, where)
+            builder.make_bucket()
+            for index in bucket.indexes:
+                builder.make_index(index)
+                progress.describe(f"{bucket.name}/{index.name}")
+                putter = Putter(target, bucket.name, index.name, index.dimension, progress, connections, rate)
+                try:
+                    for batch in read_lines(directory, index, BATCH, MAX_BODY):
+                        putter.put(batch)
+                finally:
+                    putter.close()
+            builder.finish()
+        progress.finish(f"into {target.url} ({target.retries} calls retried)")
+    finally:
+        progress.close()
+    return progress.done
