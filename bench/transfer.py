@@ -27,7 +27,7 @@ from bench.servers import client_for, create_index, emulator_process, http_put
 from bench.stats import now
 
 DIM = 1024
-FULL, QUICK = 100_000, 10_000
+FULL, QUICK = 100_000, 20_000
 # boto3's loops: how many calls each makes (at most the whole index).
 PARTIAL_PUTS, PARTIAL_PAGES = 20, 20
 BUCKET, INDEX = "bench-transfer", "vectors-1024"

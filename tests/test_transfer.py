@@ -306,14 +306,19 @@ def test_existing_index_with_another_configuration_is_refused(capsys, two, tmp_p
     assert _count(destination, "docs", "pages") == 0
 
 
-def test_existing_bucket_with_other_encryption_is_refused(capsys, two, tmp_path: Path):
+def test_mismatch_is_refused_before_anything_is_written(capsys, two, tmp_path: Path):
     source, target = two
     _populate(_client(source))
     assert _run(capsys, "export", "--endpoint-url", source, str(tmp_path))[0] == 0
-    _client(target).create_vector_bucket(vectorBucketName="docs")
+    destination = _client(target)
+    # The dump's second bucket: the first ("docs") must not be made either.
+    destination.create_vector_bucket(
+        vectorBucketName="plain", encryptionConfiguration={"sseType": "aws:kms", "kmsKeyArn": KMS}
+    )
     status, err = _run(capsys, "import", "--endpoint-url", target, str(tmp_path))
     assert status == 1
-    assert err.startswith(f"s3vectors-emulator import: bucket docs on {target} already exists with another encryption")
+    assert err.startswith(f"s3vectors-emulator import: bucket plain on {target} already exists with another encryption")
+    assert [b["vectorBucketName"] for b in destination.list_vector_buckets()["vectorBuckets"]] == ["plain"]
 
 
 def _rewrite_line(path: Path, number: int, line: bytes) -> None:

@@ -46,12 +46,7 @@ def describe(endpoint: Endpoint, selection: Selection) -> tuple[list[BucketEntry
     for name in names:
         bucket = endpoint.call("GetVectorBucket", {"vectorBucketName": name})["vectorBucket"]
         account = bucket["vectorBucketArn"].split(":")[4] or None
-        try:
-            policy = endpoint.call("GetVectorBucketPolicy", {"vectorBucketName": name}).get("policy")
-        except ServiceError as exc:
-            if exc.code != "NotFoundException":  # no policy (behaviour.md#buckets-policy)
-                raise
-            policy = None
+        policy = (found(endpoint, "GetVectorBucketPolicy", {"vectorBucketName": name}) or {}).get("policy")
         if selection.index is not None:
             index_names = [selection.index]
         else:
@@ -69,6 +64,17 @@ def describe(endpoint: Endpoint, selection: Selection) -> tuple[list[BucketEntry
             )
         )
     return buckets, account
+
+
+def found(endpoint: Endpoint, operation: str, body: dict[str, Any]) -> Any:
+    """The answer, or None for a 404: no such bucket, index or policy (behaviour.md#buckets-lifecycle,
+    behaviour.md#buckets-policy)."""
+    try:
+        return endpoint.call(operation, body)
+    except ServiceError as exc:
+        if exc.code != "NotFoundException":
+            raise
+        return None
 
 
 def _describe_index(endpoint: Endpoint, bucket: str, name: str) -> IndexEntry:
@@ -115,7 +121,18 @@ class Builder:
         self._there = f"{bucket.name} on {endpoint.url}"
         self._mode: str | None = None
 
+    def check(self) -> None:
+        """Refuse, before anything is written, the bucket or one of its indexes if it is already there with
+        another configuration."""
+        existing = self._found("GetVectorBucket", {"vectorBucketName": self.bucket.name})
+        if existing is None:
+            return
+        self._check_bucket(existing["vectorBucket"])
+        for index in self.bucket.indexes:
+            self._found_index(index)
+
     def make_bucket(self) -> None:
+        """Create the bucket with its policy, or check the existing one and give it the policy if it has none."""
         entry = self.bucket
         try:
             self.endpoint.call("CreateVectorBucket", entry.create_members())
@@ -123,39 +140,39 @@ class Builder:
             if exc.code != "ConflictException":
                 raise
         existing = self.endpoint.call("GetVectorBucket", {"vectorBucketName": entry.name})["vectorBucket"]
-        theirs = existing.get("encryptionConfiguration") or DEFAULT_ENCRYPTION
-        ours = entry.encryption or DEFAULT_ENCRYPTION
-        if theirs != ours:
-            raise self._differs(f"bucket {self._there}", "encryption", theirs, ours)
         self._mode = existing.get("defaultIndexMode")
-        if entry.policy is not None:
-            try:
-                policy = self.endpoint.call("GetVectorBucketPolicy", {"vectorBucketName": entry.name}).get("policy")
-            except ServiceError as exc:
-                if exc.code != "NotFoundException":
-                    raise
-                policy = None
-            if policy is None:
-                self.endpoint.call("PutVectorBucketPolicy", {"vectorBucketName": entry.name, "policy": entry.policy})
-            elif policy != entry.policy:
-                raise self._differs(f"bucket {self._there}", "policy", policy, entry.policy)
+        if self._check_bucket(existing) is None and entry.policy is not None:
+            self.endpoint.call("PutVectorBucketPolicy", {"vectorBucketName": entry.name, "policy": entry.policy})
 
     def make_index(self, index: IndexEntry) -> None:
         """Create the index, or check that the existing one has the manifest's configuration."""
-        where = f"index {self.bucket.name}/{index.name} on {self.endpoint.url}"
-        try:
-            existing = self.endpoint.call("GetIndex", {"vectorBucketName": self.bucket.name, "indexName": index.name})[
-                "index"
-            ]
-        except ServiceError as exc:
-            if exc.code != "NotFoundException":
-                raise
-        else:
-            self._compare(where, existing, index)
+        if self._found_index(index):
             return
         if index.index_mode is not None:
             self._set_mode(index.index_mode, f"index {self.bucket.name}/{index.name}")
         self.endpoint.call("CreateIndex", {"vectorBucketName": self.bucket.name, **index.create_members()})
+
+    def _check_bucket(self, existing: dict[str, Any]) -> str | None:
+        """Compare an existing bucket's encryption and policy with the manifest's; returns its policy."""
+        theirs = existing.get("encryptionConfiguration") or DEFAULT_ENCRYPTION
+        ours = self.bucket.encryption or DEFAULT_ENCRYPTION
+        if theirs != ours:
+            raise self._differs(f"bucket {self._there}", "encryption", theirs, ours)
+        found = self._found("GetVectorBucketPolicy", {"vectorBucketName": self.bucket.name})
+        policy = found.get("policy") if found else None
+        if policy is not None and self.bucket.policy is not None and policy != self.bucket.policy:
+            raise self._differs(f"bucket {self._there}", "policy", policy, self.bucket.policy)
+        return policy
+
+    def _found_index(self, index: IndexEntry) -> bool:
+        """Whether the index exists; refused if it does with another configuration."""
+        found = self._found("GetIndex", {"vectorBucketName": self.bucket.name, "indexName": index.name})
+        if found is not None:
+            self._compare(f"index {self.bucket.name}/{index.name} on {self.endpoint.url}", found["index"], index)
+        return found is not None
+
+    def _found(self, operation: str, body: dict[str, Any]) -> Any:
+        return found(self.endpoint, operation, body)
 
     def finish(self) -> None:
         """Give the bucket the manifest's default index mode."""

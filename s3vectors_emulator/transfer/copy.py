@@ -29,8 +29,10 @@ def copy_between(
     rate = RateLimit(max_rate)
     where = f"{source.url} ({source.region})"
     try:
-        for bucket in buckets:
-            builder = Builder(target, bucket, where)
+        builders = [Builder(target, bucket, where) for bucket in buckets]
+        for builder in builders:
+            builder.check()
+        for bucket, builder in zip(buckets, builders, strict=True):
             builder.make_bucket()
             for index in bucket.indexes:
                 builder.make_index(index)

@@ -31,8 +31,10 @@ def import_dump(
     rate = RateLimit(max_rate)
     where = str(directory / MANIFEST_NAME)
     try:
-        for bucket in buckets:
-            builder = Builder(target, bucket, where)
+        builders = [Builder(target, bucket, where) for bucket in buckets]
+        for builder in builders:
+            builder.check()
+        for bucket, builder in zip(buckets, builders, strict=True):
             builder.make_bucket()
             for index in bucket.indexes:
                 builder.make_index(index)
