@@ -68,6 +68,13 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     return status, capsys.readouterr().err
 
 
+def _bucket_with_index(client: Any, bucket: str, index: str, dimension: int, metric: str) -> None:
+    client.create_vector_bucket(vectorBucketName=bucket)
+    client.create_index(
+        vectorBucketName=bucket, indexName=index, dataType="float32", dimension=dimension, distanceMetric=metric
+    )
+
+
 def _fill(client: Any, bucket: str, index: str, matrix: np.ndarray[Any, Any], metadata: bool = True) -> None:
     for start in range(0, len(matrix), 500):
         client.put_vectors(
@@ -151,10 +158,7 @@ def _populate(client: Any, n: int = 1200) -> np.ndarray[Any, Any]:
         distanceMetric="cosine",
         encryptionConfiguration={"sseType": "AES256"},
     )
-    client.create_vector_bucket(vectorBucketName="plain")
-    client.create_index(
-        vectorBucketName="plain", indexName="bare", dataType="float32", dimension=8, distanceMetric="cosine"
-    )
+    _bucket_with_index(client, "plain", "bare", 8, "cosine")
     _fill(client, "plain", "bare", matrix[:10], metadata=False)
     return matrix
 
@@ -254,10 +258,7 @@ def _count(client: Any, bucket: str, index: str) -> int:
 def test_interrupted_import_is_finished_by_a_second_run(capsys, two, tmp_path: Path):
     source, target = two
     client = _client(source)
-    client.create_vector_bucket(vectorBucketName="big")
-    client.create_index(
-        vectorBucketName="big", indexName="many", dataType="float32", dimension=4, distanceMetric="cosine"
-    )
+    _bucket_with_index(client, "big", "many", 4, "cosine")
     _fill(client, "big", "many", np.random.default_rng(1).standard_normal((5000, 4)).astype(np.float32))
     assert _run(capsys, "export", "--endpoint-url", source, str(tmp_path))[0] == 0
     command = [sys.executable, "-m", "s3vectors_emulator", "import", "--endpoint-url", target, "--quiet"]
@@ -288,9 +289,7 @@ def test_interrupted_import_is_finished_by_a_second_run(capsys, two, tmp_path: P
 
 def test_existing_index_with_another_configuration_is_refused(capsys, two, tmp_path: Path):
     source, target = two
-    _populate(_client(source))
-    assert _run(capsys, "export", "--endpoint-url", source, str(tmp_path))[0] == 0
-    destination = _client(target)
+    destination = _exported(capsys, source, target, tmp_path)
     destination.create_vector_bucket(
         vectorBucketName="docs", encryptionConfiguration={"sseType": "aws:kms", "kmsKeyArn": KMS}
     )
@@ -308,9 +307,7 @@ def test_existing_index_with_another_configuration_is_refused(capsys, two, tmp_p
 
 def test_mismatch_is_refused_before_anything_is_written(capsys, two, tmp_path: Path):
     source, target = two
-    _populate(_client(source))
-    assert _run(capsys, "export", "--endpoint-url", source, str(tmp_path))[0] == 0
-    destination = _client(target)
+    destination = _exported(capsys, source, target, tmp_path)
     # The dump's second bucket: the first ("docs") must not be made either.
     destination.create_vector_bucket(
         vectorBucketName="plain", encryptionConfiguration={"sseType": "aws:kms", "kmsKeyArn": KMS}
@@ -319,6 +316,13 @@ def test_mismatch_is_refused_before_anything_is_written(capsys, two, tmp_path: P
     assert status == 1
     assert err.startswith(f"s3vectors-emulator import: bucket plain on {target} already exists with another encryption")
     assert [b["vectorBucketName"] for b in destination.list_vector_buckets()["vectorBuckets"]] == ["plain"]
+
+
+def _exported(capsys: pytest.CaptureFixture[str], source: str, target: str, directory: Path) -> Any:
+    """Populate ``source``, export it into ``directory``; a client of ``target``."""
+    _populate(_client(source))
+    assert _run(capsys, "export", "--endpoint-url", source, str(directory))[0] == 0
+    return _client(target)
 
 
 def _rewrite_line(path: Path, number: int, line: bytes) -> None:
@@ -339,10 +343,7 @@ def _rewrite_line(path: Path, number: int, line: bytes) -> None:
 def test_bad_line_is_refused_with_its_file_and_line(capsys, two, tmp_path: Path, line: bytes, message: str):
     source, target = two
     client = _client(source)
-    client.create_vector_bucket(vectorBucketName="docs")
-    client.create_index(
-        vectorBucketName="docs", indexName="cos", dataType="float32", dimension=8, distanceMetric="cosine"
-    )
+    _bucket_with_index(client, "docs", "cos", 8, "cosine")
     _fill(client, "docs", "cos", np.random.default_rng(2).standard_normal((1000, 8)).astype(np.float32))
     assert _run(capsys, "export", "--endpoint-url", source, str(tmp_path))[0] == 0
     path = tmp_path / "vectors/docs/cos.jsonl"

@@ -27,6 +27,8 @@ from botocore.session import Session
 SERVICE = "s3vectors"
 # Answers worth another try: throttling, the service being busy or failing, a request timed out.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# The same by name, for answers that carry them with another status (botocore's standard retry mode's list).
+RETRY_CODES = frozenset({"ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown"})
 _CONNECTION_ERRORS = (urllib3.exceptions.HTTPError, OSError)
 
 
@@ -152,7 +154,8 @@ class Endpoint:
                 if response.status == 200:
                     return orjson.loads(response.data) if response.data.strip() else {}
                 error = _error(operation, response)
-                if response.status not in RETRY_STATUSES or attempt + 1 >= self._retry.attempts:
+                retryable = response.status in RETRY_STATUSES or error.code in RETRY_CODES
+                if not retryable or attempt + 1 >= self._retry.attempts:
                     raise error
             self.retries += 1
             time.sleep(self._retry.wait(attempt))

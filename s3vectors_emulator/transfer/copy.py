@@ -6,9 +6,10 @@ from typing import Any
 
 import orjson
 
-from s3vectors_emulator.transfer.catalog import Builder, Selection, describe
+from s3vectors_emulator.transfer.catalog import Selection, describe
 from s3vectors_emulator.transfer.client import Endpoint, RateLimit
-from s3vectors_emulator.transfer.dump import LineBatch
+from s3vectors_emulator.transfer.dump import BucketEntry, IndexEntry, LineBatch
+from s3vectors_emulator.transfer.importer import Putting, write_buckets
 from s3vectors_emulator.transfer.progress import Progress
 from s3vectors_emulator.transfer.vectors import BATCH, MAX_BODY, SEGMENTS, Putter, read_index
 
@@ -26,29 +27,19 @@ def copy_between(
     on as the source wrote them: the decimal of each float32's double reads back as the same float32."""
     buckets, _ = describe(source, selection)
     progress = Progress("copied", None, quiet)
-    rate = RateLimit(max_rate)
     where = f"{source.url} ({source.region})"
     try:
-        builders = [Builder(target, bucket, where) for bucket in buckets]
-        for builder in builders:
-            builder.check()
-        for bucket, builder in zip(buckets, builders, strict=True):
-            builder.make_bucket()
-            for index in bucket.indexes:
-                builder.make_index(index)
-                progress.describe(f"{bucket.name}/{index.name}")
-                putter = Putter(target, bucket.name, index.name, index.dimension, progress, connections, rate)
-                origin = f"{where} {bucket.name}/{index.name}"
 
-                def handle(page: list[dict[str, Any]], putter: Putter = putter, origin: str = origin) -> None:
-                    for batch in batches(page, origin):
-                        putter.put(batch)
+        def send(bucket: BucketEntry, index: IndexEntry, putter: Putter) -> None:
+            origin = f"{where} {bucket.name}/{index.name}"
 
-                try:
-                    read_index(source, bucket.name, index.name, handle, segments)
-                finally:
-                    putter.close()
-            builder.finish()
+            def handle(page: list[dict[str, Any]]) -> None:
+                for batch in batches(page, origin):
+                    putter.put(batch)
+
+            read_index(source, bucket.name, index.name, handle, segments)
+
+        write_buckets(target, buckets, where, progress, Putting(connections, RateLimit(max_rate)), send)
         progress.finish(f"from {source.url} to {target.url} ({target.retries} calls retried)")
     finally:
         progress.close()
