@@ -61,11 +61,12 @@ class Retry:
 
 
 class RateLimit:
-    """At most ``rate`` units a second over all threads (a token bucket holding one second's worth)."""
+    """At most ``rate`` units a second over all threads: a token bucket that starts empty (a full one would let
+    the first second carry twice the rate) and holds at most one second's worth."""
 
     def __init__(self, rate: float | None) -> None:
         self.rate = rate
-        self._tokens = rate or 0.0
+        self._tokens = 0.0
         self._last = time.monotonic()
         self._lock = threading.Lock()
 
