@@ -401,3 +401,16 @@ def test_aws_without_credentials_or_region_says_what_to_do(capsys, monkeypatch: 
         1,
         "s3vectors-emulator export: the profile 'nobody' is not in the AWS config or credentials files\n",
     )
+
+
+def test_unreachable_endpoint_is_one_line(capsys, tmp_path: Path):
+    import socket
+
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}"  # bound, never listening: refused at once
+        status, err = _run(capsys, "export", "--endpoint-url", url, str(tmp_path))
+    assert (status, err) == (
+        1,
+        f"s3vectors-emulator export: ListVectorBuckets: cannot reach {url}: [Errno 111] Connection refused\n",
+    )

@@ -122,7 +122,6 @@ class Endpoint:
                 raise TransferError(f"no S3 Vectors endpoint for region {resolved!r}: {exc}") from None
         self.url = endpoint_url.rstrip("/")
         self.region = resolved
-        self.signed = credentials is not None
         self._credentials = credentials
         self._retry = retry or Retry()
         model = session.get_service_model(SERVICE)
@@ -131,6 +130,7 @@ class Endpoint:
             num_pools=4, maxsize=connections, block=True, timeout=urllib3.Timeout(connect=30.0, read=timeout)
         )
         self.retries = 0  # calls retried, for the summary line
+        self._reached = False  # whether any answer came: a first connection refused is a wrong URL, not a blip
 
     def call(self, operation: str, body: dict[str, Any] | bytes | None = None, resource: str | None = None) -> Any:
         """One call, retried with backoff on throttling, unavailability, server errors and broken connections;
@@ -149,9 +149,12 @@ class Endpoint:
                     method, url, body=data or None, headers=self._headers(method, url, data), retries=False
                 )
             except _CONNECTION_ERRORS as exc:
-                if attempt + 1 >= self._retry.attempts:
-                    raise TransferError(f"{operation}: cannot reach {self.url}: {exc}") from None
+                if not self._reached or attempt + 1 >= self._retry.attempts:
+                    reason = str(exc)
+                    reason = reason[reason.index("[Errno") :] if "[Errno" in reason else reason
+                    raise TransferError(f"{operation}: cannot reach {self.url}: {reason}") from None
             else:
+                self._reached = True
                 if response.status == 200:
                     return orjson.loads(response.data) if response.data.strip() else {}
                 error = _error(operation, response)
