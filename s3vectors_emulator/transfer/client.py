@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import urlsplit
 
 import orjson
 import urllib3
@@ -23,6 +23,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 from botocore.session import Session
+from botocore.utils import percent_encode
 
 SERVICE = "s3vectors"
 # Answers worth another try: throttling, the service being busy or failing, a request timed out.
@@ -114,13 +115,15 @@ class Endpoint:
                 "no AWS credentials found (environment, --profile, config files, SSO or instance role); "
                 "configure some, or pass --endpoint-url for the emulator"
             )
-        self.aws = endpoint_url is None
         if endpoint_url is None:
             try:
                 endpoint_url = session.create_client(SERVICE, region_name=resolved).meta.endpoint_url
             except BotoCoreError as exc:
                 raise TransferError(f"no S3 Vectors endpoint for region {resolved!r}: {exc}") from None
         self.url = endpoint_url.rstrip("/")
+        # botocore's endpoint may come from AWS_ENDPOINT_URL_S3VECTORS or the config file: AWS only by its host.
+        host = urlsplit(self.url).hostname or ""
+        self.aws = host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".api.aws"))
         self.region = resolved
         self._credentials = credentials
         self._retry = retry or Retry()
@@ -138,7 +141,8 @@ class Endpoint:
         route = self._routes[operation]
         path = route["requestUri"]
         if resource is not None:
-            path = path.replace("{resourceArn}", quote(resource, safe=""))
+            # As botocore renders a non-greedy label, so the path signed is the one AWS computes.
+            path = path.replace("{resourceArn}", percent_encode(resource))
         method = route["method"]
         data = body if isinstance(body, bytes) else (orjson.dumps(body) if body is not None else b"")
         url = self.url + path
