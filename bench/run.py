@@ -35,6 +35,7 @@ SECTIONS = {
     "moto": "bench.moto_compare",
     "console": "bench.console",
     "inprocess": "bench.inprocess",
+    "transfer": "bench.transfer",
 }
 
 
