@@ -42,6 +42,7 @@ from s3vectors_emulator.protocol.validate import validate
 from s3vectors_emulator.request_history import RequestHistory
 from s3vectors_emulator.request_log import RequestRecord
 from s3vectors_emulator.runtime import Runtime
+from s3vectors_emulator.snapshot import snapshot_archive
 from s3vectors_emulator.store.restore import open_store
 from s3vectors_emulator.store.store import Store
 
@@ -220,8 +221,7 @@ class _Wire:
             # pair, or the console's token (README, Signatures): they would otherwise be open to anyone.
             verify_signature(req.method, _raw_uri(req), req.headers, body, self.secrets)
         if action.startswith("api/"):
-            host = req.headers.get("Host") or f"{self.config.host}:{self.config.port}"
-            reply = self.console.handle(req.method, action[4:], _arguments(req), body, f"http://{host}")
+            reply = self.console.handle(req.method, action[4:], _arguments(req), body, self.endpoint(req))
             return _Answer(reply.status, reply.body, content_type=reply.content_type)
         if action == "requests" or action.startswith("requests/"):
             return self.requests(req, action[9:])
@@ -233,7 +233,7 @@ class _Wire:
                 b"",
                 content_type="application/gzip",
                 headers=(("Content-Disposition", f'attachment; filename="{name}"'),),
-                stream=snapshot_archive(self.store, self.config),
+                stream=snapshot_archive(self.store, self.endpoint(req), self.config),
             )
         if action == "reset" and req.method == "POST":
             self.store.reset()
@@ -251,6 +251,10 @@ class _Wire:
                 raise errors.no_admin_endpoint(req.method, f"/{ADMIN_PREFIX}/{action}")
             return _json({"rules": self.faults.describe()})
         raise errors.no_admin_endpoint(req.method, f"/{ADMIN_PREFIX}/{action}")
+
+    def endpoint(self, req: Request) -> str:
+        """This server's URL as the client reached it."""
+        return f"http://{req.headers.get('Host') or f'{self.config.host}:{self.config.port}'}"
 
     def _has_console_token(self, req: Request) -> bool:
         token = self.console_token

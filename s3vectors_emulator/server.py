@@ -941,8 +941,9 @@ class EmulatorServer:
             worker.join(timeout=0.1)  # idle workers end at once; a stuck one is a daemon thread
 
     def serve_until_signalled(self, stopping: threading.Event) -> None:
-        """Serve until ``stopping`` is set (by :func:`stop_on_signals`), then stop cleanly."""
-        self.start()
+        """Serve until ``stopping`` is set (by :func:`stop_on_signals`), then stop cleanly (started if it is not)."""
+        if self._thread is None:
+            self.start()
         while not stopping.wait(0.5):
             pass
         self.stop()
