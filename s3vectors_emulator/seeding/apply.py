@@ -27,7 +27,7 @@ from s3vectors_emulator.protocol import model
 from s3vectors_emulator.protocol.auth import is_region_name
 from s3vectors_emulator.protocol.validate import validate
 from s3vectors_emulator.seeding.plan import IndexSeed, RegionSeed, SeedError
-from s3vectors_emulator.seeding.vector_files import read_batches
+from s3vectors_emulator.seeding.vector_files import read_batches, resolve
 from s3vectors_emulator.store.index import Index
 from s3vectors_emulator.store.store import Store
 from s3vectors_emulator.transfer.dump import DumpError
@@ -144,7 +144,7 @@ def _load_vectors(job: _Pending) -> int:
                 records = index.check_records(zip(batch.keys, batch.data, batch.metadata, strict=True))
             except ServiceError as exc:  # its position is the record's in the batch: named by its line
                 line = batch.lines[exc.position] if exc.position is not None else batch.lines[0]
-                raise SeedError(f"{job.where}: {source.path}:{line}: {_one_line(exc.message)}") from None
+                raise SeedError(f"{job.where}: {resolve(source.path)}:{line}: {_one_line(exc.message)}") from None
             index.put(records)
     except DumpError as exc:
         raise SeedError(f"{job.where}: {exc}") from None

@@ -19,12 +19,13 @@ values, metadata) is checked afterwards by the store's rules, as PutVectors chec
 
 from __future__ import annotations
 
+import io
 import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import orjson
@@ -84,7 +85,7 @@ def read_batches(source: VectorsFile, dimension: int) -> Iterator[VectorBatch]:
 class _Reader:
     """Decompresses and splits the file into lines in a thread of its own, a few blocks ahead of the parser."""
 
-    def __init__(self, raw: IO[bytes], name: str) -> None:
+    def __init__(self, raw: io.BufferedReader, name: str) -> None:
         self.name = name
         self._raw = raw
         self._queue: queue.Queue[tuple[int, list[bytes]] | BaseException | None] = queue.Queue(_QUEUED)
@@ -95,8 +96,7 @@ class _Reader:
     def _run(self) -> None:
         number = 1  # the 1-based number of the next line
         try:
-            magic = self._raw.read(2)
-            self._raw.seek(0)
+            magic = self._raw.peek(2)[:2]  # not read: the file may be a pipe, which cannot seek back
             stream: Any = igzip.IGzipFile(fileobj=self._raw, mode="rb") if magic == b"\x1f\x8b" else self._raw
             tail = b""
             while not self._stopping.is_set():
@@ -149,22 +149,31 @@ def _parse(
     numbers: list[int] = []
     data: NDArray[np.float32] = np.empty((len(lines), dimension), dtype=np.float32)
     row = 0
-    for offset, line in enumerate(lines):
-        number = first + offset
-        if not line.strip():
-            continue
-        parsed = _fast(parser, line, dimension, data[row])
-        if parsed is None:
-            parsed = _checked(line, number, name, dimension, data[row])
-        key, meta = parsed
-        if key in seen:
-            raise DumpError(f"{name}:{number}: key {key!r} appears a second time in this file")
-        seen.add(key)
-        keys.append(key)
-        metadata.append(meta)
-        numbers.append(number)
-        row += 1
-    return VectorBatch(keys, data[:row], metadata, numbers)
+    with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
+        for offset, line in enumerate(lines):
+            number = first + offset
+            if not line or (line[0] in _BLANK and not line.strip()):
+                continue
+            parsed = _fast(parser, line, dimension, data[row])
+            if parsed is None:
+                parsed = _checked(line, number, name, dimension, data[row])
+            key, meta = parsed
+            if key in seen:
+                raise DumpError(f"{name}:{number}: key {key!r} appears a second time in this file")
+            seen.add(key)
+            keys.append(key)
+            metadata.append(meta)
+            numbers.append(number)
+            row += 1
+    data = data[:row]
+    if not np.isfinite(data).all():  # once per batch: the dump format's message names the line
+        for i in np.flatnonzero(~np.isfinite(data).all(axis=1)).tolist():
+            check_lines(LineBatch([lines[numbers[i] - first]], [numbers[i]], 0, name), dimension)
+    return VectorBatch(keys, data, metadata, numbers)
+
+
+_BLANK = b" \t\r"
+_DATA = b'"float32":['
 
 
 def _fast(parser: simdjson.Parser, line: bytes, dimension: int, out: NDArray[np.float32]) -> Any:
@@ -187,15 +196,15 @@ def _fast(parser: simdjson.Parser, line: bytes, dimension: int, out: NDArray[np.
         document: dict[str, Any] | None = meta.as_dict() if meta is not None else None
     except (ValueError, TypeError, RuntimeError, KeyError):
         return None
-    # as_buffer flattens a nested list ([1, [2]] reads as two numbers): every "[" of the line must belong to the
-    # data list, the key or the metadata.
-    brackets = 1 + key.count("[") + (orjson.dumps(document).count(b"[") if document else 0)
-    if len(buffer) != dimension or line.count(b"[") != brackets:
+    # as_buffer flattens a nested list ([1, [2]] reads as two numbers): the data list, found as the line's one
+    # '"float32":[' (inside a string its quotes would be escaped), must hold no "[" before its "]".
+    start = line.find(_DATA)
+    end = line.find(b"]", start)
+    if start < 0 or line.find(b"[", start + len(_DATA), end) >= 0 or line.find(_DATA, end) >= 0:
         return None
-    with np.errstate(over="ignore"):
-        out[:] = buffer
-    if not np.isfinite(out).all():
-        return None  # beyond float32's range: the dump format's message says so
+    if len(buffer) != dimension:
+        return None
+    out[:] = buffer
     return key, document or None
 
 
@@ -205,6 +214,5 @@ def _checked(
     """A line the fast path passed on: refused with the dump format's message, or read by orjson."""
     check_lines(LineBatch([line], [number], len(line), name), dimension)
     record = orjson.loads(line)
-    with np.errstate(over="ignore"):
-        out[:] = np.asarray(record["data"]["float32"], dtype=np.float32)
+    out[:] = np.asarray(record["data"]["float32"], dtype=np.float32)
     return record["key"], record.get("metadata") or None
