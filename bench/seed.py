@@ -126,7 +126,9 @@ def run(quick: bool) -> Section:
             section.rows.append(row)
         section.notes.append(f"dump written in {written:.1f} s by the dump format's writer (not part of the figure)")
         if quick:
-            section.notes.append(f"quick: {n:,} vectors, no verdict; the 10 s target is for 100,000 (bench.run --only seed)")
+            section.notes.append(
+                f"quick: {n:,} vectors, no verdict; the 10 s target is for 100,000 (bench.run --only seed)"
+            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return section

@@ -107,9 +107,10 @@ def test_declarative_yaml_with_a_vectors_file_and_inline_vectors(tmp_path: Path)
         bucket = client.get_vector_bucket(vectorBucketName="media")["vectorBucket"]
         assert bucket["encryptionConfiguration"] == {"sseType": "AES256"}
         assert client.list_tags_for_resource(resourceArn=bucket["vectorBucketArn"])["tags"] == {"team": "search"}
-        assert json.loads(client.get_vector_bucket_policy(vectorBucketName="media")["policy"]) == seed["buckets"][0][
-            "policy"
-        ]
+        assert (
+            json.loads(client.get_vector_bucket_policy(vectorBucketName="media")["policy"])
+            == seed["buckets"][0]["policy"]
+        )
         index = client.get_index(vectorBucketName="media", indexName="films")["index"]
         assert index["metadataConfiguration"] == {"nonFilterableMetadataKeys": ["body"]}
         assert _values(client, keys).tobytes() == data.tobytes()
@@ -269,7 +270,11 @@ def test_an_invalid_entry_is_one_line_naming_file_entry_and_problem(tmp_path: Pa
     path = tmp_path / "seed.yaml"
     path.write_text(
         yaml.safe_dump(
-            {"buckets": [{"name": "media", "indexes": [{"name": "films", "dimension": 5000, "distanceMetric": "cosine"}]}]}
+            {
+                "buckets": [
+                    {"name": "media", "indexes": [{"name": "films", "dimension": 5000, "distanceMetric": "cosine"}]}
+                ]
+            }
         )
     )
     assert _fails("--init", str(path)) == (
@@ -300,6 +305,15 @@ def test_a_bad_vector_names_its_file_and_line(tmp_path: Path, second: str, probl
     assert line.startswith(where) and problem in line, line
 
 
+def test_a_vectors_file_cut_short_is_refused(tmp_path: Path):
+    _dump(tmp_path / "dump", np.random.default_rng(3).standard_normal((2000, 8)).astype(np.float32))
+    vectors = tmp_path / "dump" / "vectors" / "media" / "films.jsonl.gz"
+    vectors.write_bytes(vectors.read_bytes()[:-5000])
+    line = _fails("--init", str(tmp_path / "dump"))
+    assert line.startswith(f"s3vectors-emulator: {tmp_path / 'dump' / 'manifest.json'}: entry media/films: {vectors}")
+    assert "the gzip stream is damaged or cut short" in line, line
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
@@ -317,7 +331,10 @@ def test_declarative_mistakes(tmp_path: Path, text: str, problem: str):
 
 
 def test_a_missing_path_is_refused(tmp_path: Path):
-    assert _fails("--init", str(tmp_path / "nothing")) == f"s3vectors-emulator: {tmp_path / 'nothing'}: no such file or directory"
+    assert (
+        _fails("--init", str(tmp_path / "nothing"))
+        == f"s3vectors-emulator: {tmp_path / 'nothing'}: no such file or directory"
+    )
 
 
 def test_the_variable_names_the_seed(tmp_path: Path):

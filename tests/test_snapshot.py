@@ -73,7 +73,9 @@ def _fill(url: str) -> dict[str, Any]:
     other.create_index(
         vectorBucketName="elsewhere", indexName="one", dataType="float32", dimension=2, distanceMetric="euclidean"
     )
-    other.put_vectors(vectorBucketName="elsewhere", indexName="one", vectors=[{"key": "z", "data": {"float32": [3, 4]}}])
+    other.put_vectors(
+        vectorBucketName="elsewhere", indexName="one", vectors=[{"key": "z", "data": {"float32": [3, 4]}}]
+    )
     return {"data": data, "metadata": metadata}
 
 
@@ -128,7 +130,10 @@ def test_a_snapshot_restored_by_init_holds_everything_bit_exact(tmp_path: Path):
     with running_emulator(Config(port=0, init=str(path))) as url:
         after = _described(url)
         hits = client_for(url).query_vectors(
-            vectorBucketName="media", indexName="films", queryTexts=[{"metadataKey": "title", "text": "number 7"}], topK=3
+            vectorBucketName="media",
+            indexName="films",
+            queryTexts=[{"metadataKey": "title", "text": "number 7"}],
+            topK=3,
         )["vectors"]
     assert after == before
     films = after["us-east-1 media"]["index films"]["vectors"]

@@ -3,8 +3,8 @@
 A vectors file of that size is ~1.1 GB of JSON text, gzip-compressed.  Python's gzip and orjson took ~8 s each
 for it on the reference machine, and orjson's 100M Python floats cost ~4 s more to become float32.  So:
 
-- the file is decompressed by ISA-L (``isal``, ~2× zlib) in a thread of its own, which releases the GIL, while
-  this thread parses the lines it has already split;
+- the file is decompressed by ISA-L (``isal``, ~3× zlib) in a child process (ISA-L holds the GIL, so a thread
+  would take turns with the parser), while a thread splits its output into lines and this one parses them;
 - each line is parsed by simdjson (``pysimdjson``), whose arrays hand their numbers over as one buffer of
   doubles, with no Python float made; a row is then one cast to float32 (the shortest decimal of a float32 read
   as the nearest double rounds back to the same float32: bit-exact).
@@ -19,8 +19,11 @@ values, metadata) is checked afterwards by the store's rules, as PutVectors chec
 
 from __future__ import annotations
 
+import fcntl
 import io
 import queue
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +33,6 @@ from typing import Any
 import numpy as np
 import orjson
 import simdjson
-from isal import igzip
 from numpy.typing import NDArray
 
 from s3vectors_emulator.transfer.dump import DumpError, LineBatch, VectorBatch, check_lines
@@ -38,6 +40,8 @@ from s3vectors_emulator.transfer.dump import DumpError, LineBatch, VectorBatch, 
 _BLOCK = 4 << 20  # bytes decompressed at a time
 _QUEUED = 4  # blocks read ahead: enough to keep both threads busy, little memory
 _ROWS = 2048  # vectors per batch handed to the store
+_PIPE = 1 << 20  # Linux's largest pipe for an unprivileged process by default
+_SETPIPE_SIZE = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux's, named by fcntl from Python 3.10 on
 
 
 @dataclass(frozen=True)
@@ -83,11 +87,23 @@ def read_batches(source: VectorsFile, dimension: int) -> Iterator[VectorBatch]:
 
 
 class _Reader:
-    """Decompresses and splits the file into lines in a thread of its own, a few blocks ahead of the parser."""
+    """Splits the file into lines in a thread of its own, a few blocks ahead of the parser; a gzip file is
+    decompressed by a child process (s3vectors_emulator.seeding.gunzip), which runs on another core."""
 
     def __init__(self, raw: io.BufferedReader, name: str) -> None:
         self.name = name
         self._raw = raw
+        self._child: subprocess.Popen[bytes] | None = None
+        if raw.peek(2)[:2] == b"\x1f\x8b":  # not read: the file may be a pipe, which cannot seek back
+            command = [sys.executable, "-m", "s3vectors_emulator.seeding.gunzip", "/dev/stdin"]
+            self._child = subprocess.Popen(
+                command, stdin=raw, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            assert self._child.stdout is not None
+            try:  # a larger pipe: fewer wake-ups of the two processes (64 KiB by default)
+                fcntl.fcntl(self._child.stdout.fileno(), _SETPIPE_SIZE, _PIPE)
+            except OSError:
+                pass  # capped by /proc/sys/fs/pipe-max-size: the default works, a little slower
         self._queue: queue.Queue[tuple[int, list[bytes]] | BaseException | None] = queue.Queue(_QUEUED)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="s3vectors-seed-reader", daemon=True)
@@ -95,24 +111,31 @@ class _Reader:
 
     def _run(self) -> None:
         number = 1  # the 1-based number of the next line
+        stream: Any = self._child.stdout if self._child is not None else self._raw
         try:
-            magic = self._raw.peek(2)[:2]  # not read: the file may be a pipe, which cannot seek back
-            stream: Any = igzip.IGzipFile(fileobj=self._raw, mode="rb") if magic == b"\x1f\x8b" else self._raw
             tail = b""
             while not self._stopping.is_set():
                 block = stream.read(_BLOCK)
                 if not block:
                     break
-                lines = (tail + block).split(b"\n")
+                lines = block.split(b"\n")
+                if tail:
+                    lines[0] = tail + lines[0]
                 tail = lines.pop()
-                self._put((number, lines))
-                number += len(lines)
+                if lines:
+                    self._put((number, lines))
+                    number += len(lines)
+            if self._child is not None and not self._stopping.is_set():
+                _, errors = self._child.communicate()
+                if self._child.returncode:
+                    reason = errors.decode(errors="replace").strip()
+                    self._put(DumpError(f"{self.name}: the gzip stream is damaged or cut short ({reason})"))
+                    return
             if tail and not self._stopping.is_set():
                 self._put((number, [tail]))
             self._put(None)
-        except (EOFError, OSError, igzip.BadGzipFile) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            self._put(DumpError(f"{self.name}: the gzip stream is damaged or cut short ({reason})"))
+        except OSError as exc:
+            self._put(DumpError(f"{self.name}: cannot read: {exc.strerror or exc}"))
         except BaseException as exc:  # handed to the parser's thread, which raises it
             self._put(exc)
         finally:
@@ -137,7 +160,14 @@ class _Reader:
 
     def stop(self) -> None:
         self._stopping.set()
+        if self._child is not None and self._child.poll() is None:
+            self._child.kill()  # the parser failed before the end: the rest is not needed
         self._thread.join()
+        if self._child is not None:
+            self._child.wait()
+            for pipe in (self._child.stdout, self._child.stderr):
+                if pipe is not None:
+                    pipe.close()
 
 
 def _parse(
