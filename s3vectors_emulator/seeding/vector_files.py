@@ -96,9 +96,7 @@ class _Reader:
         self._child: subprocess.Popen[bytes] | None = None
         if raw.peek(2)[:2] == b"\x1f\x8b":  # not read: the file may be a pipe, which cannot seek back
             command = [sys.executable, "-m", "s3vectors_emulator.seeding.gunzip", "/dev/stdin"]
-            self._child = subprocess.Popen(
-                command, stdin=raw, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-            )
+            self._child = subprocess.Popen(command, stdin=raw, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             assert self._child.stdout is not None
             try:  # a larger pipe: fewer wake-ups of the two processes (64 KiB by default)
                 fcntl.fcntl(self._child.stdout.fileno(), _SETPIPE_SIZE, _PIPE)
