@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         # the listening line below comes only once it is, so whoever waits for that line waits for the seed.
         server.start()
         try:
-            seed_app(app)
+            seed_app(app, stopping)
         except SeedError as exc:
             server.stop()
             app.extensions["s3vectors_store"].close()

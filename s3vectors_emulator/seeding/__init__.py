@@ -9,6 +9,7 @@ is applied (s3vectors_emulator.cli).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -20,9 +21,10 @@ __all__ = ["Applied", "SeedError", "seed_app"]
 log = logging.getLogger("s3vectors_emulator.seeding")
 
 
-def seed_app(app: Any) -> Applied | None:
+def seed_app(app: Any, stopping: threading.Event | None = None) -> Applied | None:
     """Apply the app's ``--init`` seed, then mark it ready; SeedError (one line) when the seed cannot be applied,
-    and the app stays unready: the caller stops it and discards its store."""
+    or when ``stopping`` is set before it is (a signal), and the app stays unready: the caller stops it and
+    discards its store."""
     config = app.config["EMULATOR"]
     applied = None
     if config.init:
@@ -34,6 +36,7 @@ def seed_app(app: Any) -> Applied | None:
                 seeds,
                 config.account_id,
                 config.region,
+                stopping or threading.Event(),
             )
         log.info(
             "seeded from %s in %.2f s: %d bucket(s), %d index(es), %d vector(s) created; %d left as they were",

@@ -15,6 +15,7 @@ earlier file of the same seed) is left as it is, with a log line.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -56,16 +57,24 @@ class _Pending:
     seed: IndexSeed
 
 
-def apply_seeds(store: Store, snapshots: Snapshots, seeds: list[RegionSeed], account: str, region: str) -> Applied:
+def apply_seeds(
+    store: Store,
+    snapshots: Snapshots,
+    seeds: list[RegionSeed],
+    account: str,
+    region: str,
+    stopping: threading.Event,
+) -> Applied:
     """Apply ``seeds`` in order (``account`` and ``region``: where a seed that names none goes); raises SeedError
-    with one line, and then the caller must discard the store (see the module's docstring)."""
+    with one line, also once ``stopping`` is set (checked between batches of vectors), and then the caller must
+    discard the store (see the module's docstring)."""
     applied = Applied()
     with store.journal.batch():
         pending: list[_Pending] = []
         for seed in seeds:
             pending += _control_plane(store, snapshots, seed, account, region, applied)
         for job in pending:
-            applied.vectors += _load_vectors(job)
+            applied.vectors += _load_vectors(job, stopping)
     return applied
 
 
@@ -127,7 +136,7 @@ def _call(context: Context, operation: str, params: dict[str, Any], where: str) 
         raise SeedError(f"{where}: {_one_line(exc.message)}") from None
 
 
-def _load_vectors(job: _Pending) -> int:
+def _load_vectors(job: _Pending, stopping: threading.Event) -> int:
     index, source = job.index, job.seed.vectors
     if isinstance(source, list):
         named = {"vectorBucketName": index.bucket_name, "indexName": index.name}
@@ -146,6 +155,8 @@ def _load_vectors(job: _Pending) -> int:
                 line = batch.lines[exc.position] if exc.position is not None else batch.lines[0]
                 raise SeedError(f"{job.where}: {resolve(source.path)}:{line}: {_one_line(exc.message)}") from None
             index.put(records)
+            if stopping.is_set():
+                raise SeedError(f"{job.where}: stopped by a signal while loading vectors; nothing of the seed was kept")
     except DumpError as exc:
         raise SeedError(f"{job.where}: {exc}") from None
     log.info("%s: %d vectors loaded in %.2f s", job.where, len(index), time.perf_counter() - began)
