@@ -69,6 +69,12 @@ def _values(client: Any, keys: list[str], bucket: str = "media", index: str = "f
     return np.array([by_key[k] for k in keys], dtype=np.float32)
 
 
+def _films_seed(path: Path, vectors: Any, *more_indexes: dict[str, Any]) -> None:
+    """A declarative seed: bucket media, its index films (2-d, cosine) holding ``vectors``, and ``more_indexes``."""
+    films = {"name": "films", "dimension": 2, "distanceMetric": "cosine", "vectors": vectors}
+    path.write_text(yaml.safe_dump({"buckets": [{"name": "media", "indexes": [films, *more_indexes]}]}))
+
+
 def test_declarative_yaml_with_a_vectors_file_and_inline_vectors(tmp_path: Path):
     data = np.random.default_rng(1).standard_normal((30, 4)).astype(np.float32)
     keys = [f"v{i}" for i in range(30)]
@@ -150,25 +156,7 @@ def test_a_directory_is_applied_in_name_order(tmp_path: Path):
     data = np.ones((3, 2), dtype=np.float32)
     _dump(seeds / "20-dump", data)
     # First by name: makes media/films with one vector; the dump's media and films are then left as they are.
-    (seeds / "10-first.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "buckets": [
-                    {
-                        "name": "media",
-                        "indexes": [
-                            {
-                                "name": "films",
-                                "dimension": 2,
-                                "distanceMetric": "cosine",
-                                "vectors": [{"key": "only", "data": {"float32": [1, 0]}}],
-                            }
-                        ],
-                    }
-                ]
-            }
-        )
-    )
+    _films_seed(seeds / "10-first.yaml", [{"key": "only", "data": {"float32": [1, 0]}}])
     (seeds / "30-last.json").write_text(json.dumps({"buckets": [{"name": "later"}]}))
     (seeds / "README.txt").write_text("not a seed")
     with running_emulator(Config(port=0, init=str(seeds))) as url:
@@ -200,20 +188,7 @@ def test_readiness_goes_from_503_to_200_once_the_seed_is_applied(tmp_path: Path)
     """The vectors file is a pipe the test writes only after looking: the seed waits on it, deterministically."""
     fifo = tmp_path / "vectors.jsonl"
     os.mkfifo(fifo)
-    (tmp_path / "seed.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "buckets": [
-                    {
-                        "name": "media",
-                        "indexes": [
-                            {"name": "films", "dimension": 2, "distanceMetric": "cosine", "vectors": fifo.name}
-                        ],
-                    }
-                ]
-            }
-        )
-    )
+    _films_seed(tmp_path / "seed.yaml", fifo.name)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
@@ -373,25 +348,7 @@ def _serving(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
 def test_with_a_data_dir_what_exists_is_left_as_it_is(tmp_path: Path):
     data_dir = str(tmp_path / "data")
     first = tmp_path / "first.yaml"
-    first.write_text(
-        yaml.safe_dump(
-            {
-                "buckets": [
-                    {
-                        "name": "media",
-                        "indexes": [
-                            {
-                                "name": "films",
-                                "dimension": 2,
-                                "distanceMetric": "cosine",
-                                "vectors": [{"key": "seeded", "data": {"float32": [1, 0]}}],
-                            }
-                        ],
-                    }
-                ]
-            }
-        )
-    )
+    _films_seed(first, [{"key": "seeded", "data": {"float32": [1, 0]}}])
     with _serving("--data-dir", data_dir, "--init", str(first)) as (url, _):
         client_for(url).put_vectors(
             vectorBucketName="media", indexName="films", vectors=[{"key": "added", "data": {"float32": [0, 1]}}]
@@ -414,26 +371,8 @@ def test_with_a_data_dir_a_failed_seed_leaves_nothing(tmp_path: Path):
     data_dir = str(tmp_path / "data")
     path = tmp_path / "seed.yaml"
     # The bucket and the first index are valid and made first; the second index fails the whole seed.
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "buckets": [
-                    {
-                        "name": "media",
-                        "indexes": [
-                            {
-                                "name": "films",
-                                "dimension": 2,
-                                "distanceMetric": "cosine",
-                                "vectors": [{"key": "a", "data": {"float32": [1, 0]}}],
-                            },
-                            {"name": "bad", "dimension": 2, "distanceMetric": "manhattan"},
-                        ],
-                    }
-                ]
-            }
-        )
-    )
+    bad = {"name": "bad", "dimension": 2, "distanceMetric": "manhattan"}
+    _films_seed(path, [{"key": "a", "data": {"float32": [1, 0]}}], bad)
     assert "entry media/bad: " in _fails("--data-dir", data_dir, "--init", str(path))
     with _serving("--data-dir", data_dir) as (url, _):
         assert client_for(url).list_vector_buckets()["vectorBuckets"] == []
