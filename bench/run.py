@@ -34,6 +34,7 @@ SECTIONS = {
     "seed": "bench.seed",
     "parallel": "bench.parallel",
     "moto": "bench.moto_compare",
+    "transfer": "bench.transfer",
 }
 
 

@@ -10,15 +10,14 @@ import re
 import socket
 import sys
 
-from s3vectors_emulator import __version__, request_log
-from s3vectors_emulator.app import create_app
+from s3vectors_emulator import __version__
 from s3vectors_emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Config
 from s3vectors_emulator.errors import ServiceError
 from s3vectors_emulator.faults import FaultRule
 from s3vectors_emulator.protocol.auth import is_region_name
-from s3vectors_emulator.seeding import SeedError, seed_app
-from s3vectors_emulator.server import EmulatorServer, stop_on_signals
-from s3vectors_emulator.store.persistence import DataDirError
+
+# `s3vectors-emulator export|import|copy ...` go to s3vectors_emulator/transfer/commands.py; the rest start the server.
+TRANSFER_COMMANDS = ("export", "import", "copy")
 
 _UNITS = {
     "": 1,
@@ -207,6 +206,8 @@ def listen_error(exc: OSError, host: str, port: int) -> str:
 
 def configure_logging(config: Config) -> None:
     """Problems as ``time LEVEL name: message``; request lines bare (they carry their own time)."""
+    from s3vectors_emulator import request_log
+
     level = getattr(logging, config.log_level.upper())
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     requests = request_log.log
@@ -226,6 +227,18 @@ def summary(config: Config) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments and arguments[0] in TRANSFER_COMMANDS:
+        # Imported here: the server's start-up does not pay for the transfer client (urllib3, tqdm).
+        from s3vectors_emulator.transfer.commands import main as transfer
+
+        return transfer(arguments)
+    # Imported here, not at the top, so that export, import and copy do not load the server (Flask, the store).
+    from s3vectors_emulator.app import create_app
+    from s3vectors_emulator.seeding import SeedError, seed_app
+    from s3vectors_emulator.server import EmulatorServer, stop_on_signals
+    from s3vectors_emulator.store.persistence import DataDirError
+
     try:
         config = parse_args(argv)
         configure_logging(config)
