@@ -451,7 +451,12 @@ class _Connection:
                     self.send_all(b"%x\r\n%b\r\n" % (len(piece), piece))
             self.send_all(b"0\r\n\r\n")
             return True
-        except OSError:
+        except TimeoutError:
+            log.warning(
+                "%s: the client stopped reading its answer for %.0f s: closed", self.peer, self.core.request_timeout
+            )
+            return False
+        except OSError:  # the client went away
             return False
         except Exception:  # the body failed half way: the client sees it cut, without the last chunk
             log.exception("streamed answer failed")

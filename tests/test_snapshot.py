@@ -162,3 +162,27 @@ def test_under_auth_a_snapshot_needs_a_signature():
         assert tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz").getnames() == [
             "123456789012/us-east-1/manifest.json"
         ]
+
+
+def test_a_client_that_leaves_half_way_leaves_the_server_serving():
+    with running_emulator(Config(port=0)) as url:
+        client = client_for(url)
+        client.create_vector_bucket(vectorBucketName="media")
+        client.create_index(
+            vectorBucketName="media", indexName="films", dataType="float32", dimension=1024, distanceMetric="cosine"
+        )
+        rows = np.random.default_rng(9).standard_normal((500, 1024)).astype(np.float32)
+        client.put_vectors(
+            vectorBucketName="media",
+            indexName="films",
+            vectors=[{"key": f"k{i}", "data": {"float32": rows[i].tolist()}} for i in range(500)],
+        )
+        parts = urlsplit(url)
+        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
+        conn.request("GET", "/_emulator/snapshot")
+        answer = conn.getresponse()
+        assert answer.status == 200 and len(answer.read(100)) == 100
+        conn.close()  # the rest is never read
+        status, _, archive = _snapshot(url)
+        assert status == 200 and len(tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz").getnames()) == 2
+        assert client.list_vector_buckets()["vectorBuckets"][0]["vectorBucketName"] == "media"
