@@ -3,6 +3,7 @@ declarative file, a dump, a directory of them, readiness from 503 to 200, errors
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import select
@@ -184,9 +185,10 @@ def _get(url: str) -> tuple[int, dict[str, Any]]:
         return error.code, json.loads(error.read())
 
 
-def test_readiness_goes_from_503_to_200_once_the_seed_is_applied(tmp_path: Path):
+@pytest.mark.parametrize("compressed", [False, True])
+def test_readiness_goes_from_503_to_200_once_the_seed_is_applied(tmp_path: Path, compressed: bool):
     """The vectors file is a pipe the test writes only after looking: the seed waits on it, deterministically."""
-    fifo = tmp_path / "vectors.jsonl"
+    fifo = tmp_path / ("vectors.jsonl.gz" if compressed else "vectors.jsonl")
     os.mkfifo(fifo)
     _films_seed(tmp_path / "seed.yaml", fifo.name)
     port = _free_port()
@@ -210,7 +212,8 @@ def test_readiness_goes_from_503_to_200_once_the_seed_is_applied(tmp_path: Path)
         assert "applying its seed" in json.loads(refused.value.read())["message"]
         assert proc.stdout is not None
         assert select.select([proc.stdout], [], [], 0)[0] == []  # no listening line while seeding
-        fifo.write_bytes(encode_vector("a", np.array([1, 0], dtype=np.float32), None) + b"\n")
+        line = encode_vector("a", np.array([1, 0], dtype=np.float32), None) + b"\n"
+        fifo.write_bytes(gzip.compress(line) if compressed else line)
         assert proc.stdout.readline().startswith(f"S3 Vectors emulator listening on {url}")
         status, health = _get(f"{url}/_emulator/health")
         assert status == 200 and health["ready"] is True and health["status"] == "ok"

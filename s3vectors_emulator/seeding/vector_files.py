@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import fcntl
 import io
+import os
 import queue
+import stat
 import subprocess
 import sys
 import threading
@@ -33,6 +35,7 @@ from typing import Any
 import numpy as np
 import orjson
 import simdjson
+from isal import igzip
 from numpy.typing import NDArray
 
 from s3vectors_emulator.transfer.dump import DumpError, LineBatch, VectorBatch, check_lines
@@ -94,14 +97,22 @@ class _Reader:
         self.name = name
         self._raw = raw
         self._child: subprocess.Popen[bytes] | None = None
-        if raw.peek(2)[:2] == b"\x1f\x8b":  # not read: the file may be a pipe, which cannot seek back
-            command = [sys.executable, "-m", "s3vectors_emulator.seeding.gunzip", "/dev/stdin"]
-            self._child = subprocess.Popen(command, stdin=raw, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            assert self._child.stdout is not None
-            try:  # a larger pipe: fewer wake-ups of the two processes (64 KiB by default)
-                fcntl.fcntl(self._child.stdout.fileno(), _SETPIPE_SIZE, _PIPE)
-            except OSError:
-                pass  # capped by /proc/sys/fs/pipe-max-size: the default works, a little slower
+        self._stream: Any = raw
+        if raw.peek(2)[:2] == b"\x1f\x8b":  # peeked, not read: the file may be a pipe, which cannot seek back
+            if stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
+                command = [sys.executable, "-m", "s3vectors_emulator.seeding.gunzip", name]
+                self._child = subprocess.Popen(
+                    command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+                )
+                assert self._child.stdout is not None
+                self._stream = self._child.stdout
+                try:  # a larger pipe: fewer wake-ups of the two processes (64 KiB by default)
+                    fcntl.fcntl(self._child.stdout.fileno(), _SETPIPE_SIZE, _PIPE)
+                except OSError:
+                    pass  # capped by /proc/sys/fs/pipe-max-size: the default works, a little slower
+            else:
+                # A pipe: decompressed in the reader thread, from the bytes peeked here on.
+                self._stream = igzip.IGzipFile(fileobj=raw, mode="rb")
         self._queue: queue.Queue[tuple[int, list[bytes]] | BaseException | None] = queue.Queue(_QUEUED)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="s3vectors-seed-reader", daemon=True)
@@ -109,7 +120,7 @@ class _Reader:
 
     def _run(self) -> None:
         number = 1  # the 1-based number of the next line
-        stream: Any = self._child.stdout if self._child is not None else self._raw
+        stream = self._stream
         try:
             tail = b""
             while not self._stopping.is_set():
@@ -132,6 +143,8 @@ class _Reader:
             if tail and not self._stopping.is_set():
                 self._put((number, [tail]))
             self._put(None)
+        except (EOFError, igzip.BadGzipFile) as exc:
+            self._put(DumpError(f"{self.name}: the gzip stream is damaged or cut short ({exc})"))
         except OSError as exc:
             self._put(DumpError(f"{self.name}: cannot read: {exc.strerror or exc}"))
         except BaseException as exc:  # handed to the parser's thread, which raises it
