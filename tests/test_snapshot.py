@@ -186,3 +186,16 @@ def test_a_client_that_leaves_half_way_leaves_the_server_serving():
         status, _, archive = _snapshot(url)
         assert status == 200 and len(tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz").getnames()) == 2
         assert client.list_vector_buckets()["vectorBuckets"][0]["vectorBucketName"] == "media"
+
+
+def test_an_archive_that_is_no_snapshot_is_one_line(tmp_path: Path):
+    from test_seed import _fails
+
+    (tmp_path / "garbage.tar.gz").write_bytes(b"\x1f\x8b not really gzip")
+    line = _fails("--init", str(tmp_path / "garbage.tar.gz"))
+    assert line.startswith(f"s3vectors-emulator: {tmp_path / 'garbage.tar.gz'}: not a readable snapshot archive")
+    with tarfile.open(tmp_path / "other.tar.gz", "w:gz") as tar:
+        info = tarfile.TarInfo("README")
+        tar.addfile(info, io.BytesIO(b""))
+    line = _fails("--init", str(tmp_path / "other.tar.gz"))
+    assert line == f"s3vectors-emulator: {tmp_path / 'other.tar.gz'}: holds no <account>/<region>/manifest.json"

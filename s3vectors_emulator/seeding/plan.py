@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 import yaml
+from isal import igzip
 
 from s3vectors_emulator.seeding.vector_files import VectorsFile
 from s3vectors_emulator.transfer.dump import MANIFEST_NAME, BucketEntry, DumpError, IndexEntry, read_manifest
@@ -107,8 +108,11 @@ def _unpack(archive: Path, into: Path) -> Path:
     """The snapshot's files, unpacked with tarfile's ``data`` filter (nothing outside ``into``, no links out)."""
     into.mkdir(parents=True)
     try:
-        with tarfile.open(archive, "r:*") as tar:
-            tar.extractall(into, filter="data")
+        with open(archive, "rb") as raw:
+            # ISA-L reads the gzip layer ~3x faster than tarfile's zlib (a snapshot is mostly vectors files).
+            stream: Any = igzip.IGzipFile(fileobj=raw, mode="rb") if raw.peek(2)[:2] == b"\x1f\x8b" else raw
+            with tarfile.open(fileobj=stream, mode="r|") as tar:
+                tar.extractall(into, filter="data")
     except (tarfile.TarError, OSError, EOFError) as exc:
         shutil.rmtree(into, ignore_errors=True)
         raise SeedError(f"{archive}: not a readable snapshot archive ({exc})") from None
