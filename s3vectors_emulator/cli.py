@@ -47,7 +47,11 @@ def _size(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
-    parser = argparse.ArgumentParser(prog="s3vectors-emulator", description="A local emulator of Amazon S3 Vectors.")
+    parser = argparse.ArgumentParser(
+        prog="s3vectors-emulator",
+        description="A local emulator of Amazon S3 Vectors.",
+        epilog="Moving data: s3vectors-emulator export|import|copy --help (README, Moving data).",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on; 0 picks a free port (default 8000)")
     parser.add_argument("--region", default=DEFAULT_REGION, help="region for unsigned requests (default us-east-1)")

@@ -48,14 +48,14 @@ def two() -> Iterator[tuple[str, str]]:
         yield source, target
 
 
-def _client(url: str) -> Any:
+def _client(url: str, region: str = "us-east-1") -> Any:
     import boto3
     from botocore.config import Config as BotoConfig
 
     return boto3.client(
         "s3vectors",
         endpoint_url=url,
-        region_name="us-east-1",
+        region_name=region,
         aws_access_key_id=KEY,
         aws_secret_access_key=SECRET,
         config=BotoConfig(retries={"total_max_attempts": 1, "mode": "standard"}),
@@ -375,14 +375,17 @@ def test_export_refuses_to_overwrite_a_dump(capsys, two, tmp_path: Path):
     assert _run(capsys, "export", "--endpoint-url", source, "--force", str(tmp_path))[0] == 0
 
 
-def test_unsigned_without_credentials(capsys, monkeypatch: pytest.MonkeyPatch, two, tmp_path: Path):
-    """No credentials anywhere: requests to an endpoint URL go unsigned (behaviour.md#auth-default)."""
-    source, target = two
-    _populate(_client(source))
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"):
-        monkeypatch.delenv(name)
-    assert _run(capsys, "copy", "--from-endpoint-url", source, "--to-endpoint-url", target, "--quiet") == (0, "")
-    assert _everything(_client(target)) == _everything(_client(source))
+def test_unsigned_without_credentials(capsys, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """No credentials anywhere: requests to an endpoint URL go unsigned (behaviour.md#auth-default), so the
+    emulator answers from its own --region, which the manifest records."""
+    with running_emulator(Config(port=0, region="eu-west-1")) as source, running_emulator(Config(port=0)) as target:
+        _populate(_client(source, "eu-west-1"))
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"):
+            monkeypatch.delenv(name)
+        assert _run(capsys, "export", "--endpoint-url", source, "--quiet", str(tmp_path)) == (0, "")
+        assert json.loads((tmp_path / "manifest.json").read_text())["source"]["region"] == "eu-west-1"
+        assert _run(capsys, "import", "--endpoint-url", target, "--quiet", str(tmp_path)) == (0, "")
+        assert _everything(_client(target)) == _everything(_client(source, "eu-west-1"))
 
 
 def test_aws_without_credentials_or_region_says_what_to_do(capsys, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
@@ -397,4 +400,17 @@ def test_aws_without_credentials_or_region_says_what_to_do(capsys, monkeypatch: 
     assert (status, err) == (
         1,
         "s3vectors-emulator export: the profile 'nobody' is not in the AWS config or credentials files\n",
+    )
+
+
+def test_unreachable_endpoint_is_one_line(capsys, tmp_path: Path):
+    import socket
+
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}"  # bound, never listening: refused at once
+        status, err = _run(capsys, "export", "--endpoint-url", url, str(tmp_path))
+    assert (status, err) == (
+        1,
+        f"s3vectors-emulator export: ListVectorBuckets: cannot reach {url}: [Errno 111] Connection refused\n",
     )

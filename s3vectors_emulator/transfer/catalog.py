@@ -34,18 +34,20 @@ class Selection:
         return chosen
 
 
-def describe(endpoint: Endpoint, selection: Selection) -> tuple[list[BucketEntry], str | None]:
+def describe(endpoint: Endpoint, selection: Selection) -> tuple[list[BucketEntry], str | None, str]:
     """The selected buckets and indexes of ``endpoint`` with their whole configuration (vectors not counted),
-    and the account their ARNs name."""
+    and the account and region their ARNs name (unsigned, the emulator answers from its own --region)."""
     if selection.bucket is not None:
         names = [selection.bucket]
     else:
         names = [b["vectorBucketName"] for b in endpoint.pages("ListVectorBuckets", {}, "vectorBuckets")]
     account: str | None = None
+    region = endpoint.region
     buckets = []
     for name in names:
         bucket = endpoint.call("GetVectorBucket", {"vectorBucketName": name})["vectorBucket"]
-        account = bucket["vectorBucketArn"].split(":")[4] or None
+        parts = bucket["vectorBucketArn"].split(":")
+        region, account = parts[3] or region, parts[4] or None
         policy = (found(endpoint, "GetVectorBucketPolicy", {"vectorBucketName": name}) or {}).get("policy")
         if selection.index is not None:
             index_names = [selection.index]
@@ -63,7 +65,7 @@ def describe(endpoint: Endpoint, selection: Selection) -> tuple[list[BucketEntry
                 indexes=indexes,
             )
         )
-    return buckets, account
+    return buckets, account, region
 
 
 def found(endpoint: Endpoint, operation: str, body: dict[str, Any]) -> Any:

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import urlsplit
 
 import orjson
 import urllib3
@@ -23,6 +23,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 from botocore.session import Session
+from botocore.utils import percent_encode
 
 SERVICE = "s3vectors"
 # Answers worth another try: throttling, the service being busy or failing, a request timed out.
@@ -114,15 +115,16 @@ class Endpoint:
                 "no AWS credentials found (environment, --profile, config files, SSO or instance role); "
                 "configure some, or pass --endpoint-url for the emulator"
             )
-        self.aws = endpoint_url is None
         if endpoint_url is None:
             try:
                 endpoint_url = session.create_client(SERVICE, region_name=resolved).meta.endpoint_url
             except BotoCoreError as exc:
                 raise TransferError(f"no S3 Vectors endpoint for region {resolved!r}: {exc}") from None
         self.url = endpoint_url.rstrip("/")
+        # botocore's endpoint may come from AWS_ENDPOINT_URL_S3VECTORS or the config file: AWS only by its host.
+        host = urlsplit(self.url).hostname or ""
+        self.aws = host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".api.aws"))
         self.region = resolved
-        self.signed = credentials is not None
         self._credentials = credentials
         self._retry = retry or Retry()
         model = session.get_service_model(SERVICE)
@@ -131,6 +133,7 @@ class Endpoint:
             num_pools=4, maxsize=connections, block=True, timeout=urllib3.Timeout(connect=30.0, read=timeout)
         )
         self.retries = 0  # calls retried, for the summary line
+        self._reached = False  # whether any answer came: a first connection refused is a wrong URL, not a blip
 
     def call(self, operation: str, body: dict[str, Any] | bytes | None = None, resource: str | None = None) -> Any:
         """One call, retried with backoff on throttling, unavailability, server errors and broken connections;
@@ -138,7 +141,8 @@ class Endpoint:
         route = self._routes[operation]
         path = route["requestUri"]
         if resource is not None:
-            path = path.replace("{resourceArn}", quote(resource, safe=""))
+            # As botocore renders a non-greedy label, so the path signed is the one AWS computes.
+            path = path.replace("{resourceArn}", percent_encode(resource))
         method = route["method"]
         data = body if isinstance(body, bytes) else (orjson.dumps(body) if body is not None else b"")
         url = self.url + path
@@ -149,9 +153,12 @@ class Endpoint:
                     method, url, body=data or None, headers=self._headers(method, url, data), retries=False
                 )
             except _CONNECTION_ERRORS as exc:
-                if attempt + 1 >= self._retry.attempts:
-                    raise TransferError(f"{operation}: cannot reach {self.url}: {exc}") from None
+                if not self._reached or attempt + 1 >= self._retry.attempts:
+                    reason = str(exc)
+                    reason = reason[reason.index("[Errno") :] if "[Errno" in reason else reason
+                    raise TransferError(f"{operation}: cannot reach {self.url}: {reason}") from None
             else:
+                self._reached = True
                 if response.status == 200:
                     return orjson.loads(response.data) if response.data.strip() else {}
                 error = _error(operation, response)

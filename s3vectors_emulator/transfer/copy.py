@@ -25,7 +25,7 @@ def copy_between(
 ) -> int:
     """Copy the selected buckets and indexes with their vectors; returns the number of vectors written.  Values go
     on as the source wrote them: the decimal of each float32's double reads back as the same float32."""
-    buckets, _ = describe(source, selection)
+    buckets, _, _ = describe(source, selection)
     progress = Progress("copied", None, quiet)
     where = f"{source.url} ({source.region})"
     try:

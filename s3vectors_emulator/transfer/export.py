@@ -35,7 +35,7 @@ def export_dump(
     so a directory without one holds no finished dump."""
     if (directory / MANIFEST_NAME).exists() and not force:
         raise TransferError(f"{directory} already holds a dump; pass --force to overwrite it")
-    buckets, account = describe(source, selection)
+    buckets, account, region = describe(source, selection)
     progress = Progress("exported", None, quiet)
     try:
         for bucket in buckets:
@@ -56,7 +56,7 @@ def export_dump(
                     read_index(source, bucket.name, index.name, handle, segments)
                 index.vector_count = writer.count
                 index.file = writer.file
-        manifest = Manifest(Source(None if source.aws else source.url, source.region, account), buckets)
+        manifest = Manifest(Source(None if source.aws else source.url, region, account), buckets)
         write_manifest(directory, manifest)
         count = sum(len(b.indexes) for b in buckets)
         progress.finish(f"of {count} index{'es' if count != 1 else ''} in {len(buckets)} bucket(s) to {directory}")
