@@ -69,12 +69,15 @@ def apply_seeds(
     with one line, also once ``stopping`` is set (checked between batches of vectors), and then the caller must
     discard the store (see the module's docstring)."""
     applied = Applied()
-    with store.journal.batch():
-        pending: list[_Pending] = []
-        for seed in seeds:
-            pending += _control_plane(store, snapshots, seed, account, region, applied)
-        for job in pending:
-            applied.vectors += _load_vectors(job, stopping)
+    try:
+        with store.journal.batch():
+            pending: list[_Pending] = []
+            for seed in seeds:
+                pending += _control_plane(store, snapshots, seed, account, region, applied)
+            for job in pending:
+                applied.vectors += _load_vectors(job, stopping)
+    except ServiceError as exc:  # the journal's own refusal (the data directory was deleted under it)
+        raise SeedError(_one_line(exc.message)) from None
     return applied
 
 
