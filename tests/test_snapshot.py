@@ -199,3 +199,31 @@ def test_an_archive_that_is_no_snapshot_is_one_line(tmp_path: Path):
         tar.addfile(info, io.BytesIO(b""))
     line = _fails("--init", str(tmp_path / "other.tar.gz"))
     assert line == f"s3vectors-emulator: {tmp_path / 'other.tar.gz'}: holds no <account>/<region>/manifest.json"
+
+
+def test_a_legacy_emulator_restores_text_search_on_an_index_made_enhanced_later(tmp_path: Path):
+    """behaviour.md#text-config-create: text search needs ENHANCED, which this index became after its creation."""
+    with running_emulator(Config(port=0, legacy_buckets=True)) as url:
+        client = client_for(url)
+        client.create_vector_bucket(vectorBucketName="old")
+        client.create_index(
+            vectorBucketName="old", indexName="docs", dataType="float32", dimension=2, distanceMetric="cosine"
+        )
+        client.create_index(
+            vectorBucketName="old", indexName="plain", dataType="float32", dimension=2, distanceMetric="cosine"
+        )
+        client.update_index_mode(vectorBucketName="old", indexName="docs", indexMode="ENHANCED")
+        client.update_metadata_configuration(
+            vectorBucketName="old", indexName="docs", add={"textSearchConfigurations": [{"metadataKey": "title"}]}
+        )
+        before = {name: client.get_index(vectorBucketName="old", indexName=name)["index"] for name in ("docs", "plain")}
+        status, _, archive = _snapshot(url)
+    assert status == 200
+    (tmp_path / "legacy.tar.gz").write_bytes(archive)
+    with running_emulator(Config(port=0, legacy_buckets=True, init=str(tmp_path / "legacy.tar.gz"))) as url:
+        client = client_for(url)
+        after = {name: client.get_index(vectorBucketName="old", indexName=name)["index"] for name in ("docs", "plain")}
+    for index in (*before.values(), *after.values()):
+        index.pop("creationTime")
+    assert after == before
+    assert after["docs"]["indexMode"] == "ENHANCED" and after["plain"]["indexMode"] == "CLASSIC"

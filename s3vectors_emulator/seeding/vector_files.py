@@ -173,7 +173,8 @@ class _Reader:
         self._stopping.set()
         if self._child is not None and self._child.poll() is None:
             self._child.kill()  # the parser failed before the end: the rest is not needed
-        self._thread.join()
+        # A pipe whose writer stalls keeps the thread in its read: it is a daemon, left to the process's end.
+        self._thread.join(timeout=5)
         if self._child is not None:
             self._child.wait()
             for pipe in (self._child.stdout, self._child.stderr):
