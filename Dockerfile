@@ -15,6 +15,10 @@ RUN groupadd --system --gid 10001 emulator \
     && mkdir -p /data \
     && chown emulator:emulator /data
 ENV S3VECTORS_DATA_DIR=/data
+# Seeds applied at start (docs/seeding.md): mount a directory of them at /init, e.g. -v "$PWD/init:/init:ro".
+# The image's own /init is empty, so without a mount nothing is seeded.
+RUN mkdir -p /init
+ENV S3VECTORS_INIT=/init
 USER 10001:10001
 
 EXPOSE 8000

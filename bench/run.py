@@ -31,6 +31,7 @@ SECTIONS = {
     "text": "bench.text",
     "memory": "bench.memory",
     "restart": "bench.restart",
+    "seed": "bench.seed",
     "parallel": "bench.parallel",
     "moto": "bench.moto_compare",
     "console": "bench.console",

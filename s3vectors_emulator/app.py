@@ -11,9 +11,10 @@ import hmac
 import logging
 import re
 import secrets
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
@@ -29,7 +30,7 @@ from werkzeug.wsgi import get_content_length, get_input_stream
 from s3vectors_emulator import __version__, errors, request_log
 from s3vectors_emulator.config import Config
 from s3vectors_emulator.console_api import ConsoleApi, static_file
-from s3vectors_emulator.errors import InternalServerError, ServiceError, ValidationError
+from s3vectors_emulator.errors import InternalServerError, ServiceError, ServiceUnavailableError, ValidationError
 from s3vectors_emulator.faults import FaultRule, Faults
 from s3vectors_emulator.operations import HANDLERS
 from s3vectors_emulator.operations.common import Context
@@ -41,6 +42,7 @@ from s3vectors_emulator.protocol.validate import validate
 from s3vectors_emulator.request_history import RequestHistory
 from s3vectors_emulator.request_log import RequestRecord
 from s3vectors_emulator.runtime import Runtime
+from s3vectors_emulator.snapshot import snapshot_archive
 from s3vectors_emulator.store.restore import open_store
 from s3vectors_emulator.store.store import Store
 
@@ -81,6 +83,11 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     # With --auth the console needs a token, printed at start (s3vectors_emulator.cli); given, or made here.
     token = config.console_token or (secrets.token_urlsafe(24) if config.credentials else None)
     app.extensions["s3vectors_console_token"] = token
+    # behaviour.md#consistency-seeding: with --init, set once the seed is applied (s3vectors_emulator.seeding);
+    # until then every request but the health check is answered 503.
+    ready = app.extensions["s3vectors_ready"] = threading.Event()
+    if not config.init:
+        ready.set()
     # Flask stays the container (config, extensions, test_client), but requests skip its URL map,
     # request and app contexts and response objects: they were ~30% of the server's time for a small
     # QueryVectors, measured (bench e2e).  Every path reaches _Wire, so nothing answers outside AWS's
@@ -95,6 +102,8 @@ class _Answer(NamedTuple):
     error_code: str | None = None  # x-amzn-ErrorType
     content_type: str = "application/json"
     headers: tuple[tuple[str, str], ...] = ()
+    # A body streamed piece by piece instead of ``body`` (a snapshot): sent without Content-Length.
+    stream: Iterator[bytes] | None = None
 
 
 # As Werkzeug spelled them before this module answered on its own.
@@ -142,8 +151,9 @@ class _Wire:
         self.console = ConsoleApi(config, store, snapshots, self.history, self.started)
         # With --auth the console is opened with this token (printed at start) instead of a signature.
         self.console_token: str | None = app.extensions["s3vectors_console_token"]
+        self.ready: threading.Event = app.extensions["s3vectors_ready"]
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         req = Request(environ)
         request_id = str(uuid.uuid4())
         began = time.perf_counter()
@@ -152,6 +162,9 @@ class _Wire:
             # Routed on the path exactly as sent, which is what a signature covers (never on the
             # decoded, possibly normalised, PATH_INFO).
             segment, rest = route_of(_raw_uri(req))
+            if not self.ready.is_set() and (segment, rest) != (ADMIN_PREFIX, "health"):
+                # behaviour.md#consistency-seeding: nobody sees a half-applied seed.
+                raise ServiceUnavailableError(errors.SEEDING)
             if segment == ADMIN_PREFIX:
                 record.operation = f"{req.method} /{ADMIN_PREFIX}/{rest}"
                 answer = self.admin(req, rest)
@@ -173,7 +186,7 @@ class _Wire:
         record.duration_ms = (time.perf_counter() - began) * 1000
         if record.error_code and request_log.log.isEnabledFor(logging.DEBUG):
             record.response = orjson.loads(answer.body)
-        if record.path != HEALTH_PATH or record.status != 200:  # container health checks would flood it
+        if record.path != HEALTH_PATH or record.status not in (200, 503):  # container health checks would flood it
             request_log.emit(record)
         if self.history.enabled and not record.path.startswith(f"/{ADMIN_PREFIX}/"):
             response = record.response
@@ -182,17 +195,24 @@ class _Wire:
             self.history.add(record, record.request, response)
         if answered.receivers:
             answered.send(self.app, operation=record.operation, answer=answer)
-        headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(answer.body))), *answer.headers]
+        headers = [("Content-Type", answer.content_type), *answer.headers]
+        if answer.stream is None:
+            headers.append(("Content-Length", str(len(answer.body))))
         if answer.error_code:
             headers.append(("x-amzn-ErrorType", answer.error_code))
         headers.append(("x-amzn-RequestId", request_id))
         start_response(_STATUS_LINES.get(answer.status) or f"{answer.status} UNKNOWN", headers)
+        if answer.stream is not None:
+            return answer.stream
         return [] if req.method == "HEAD" else [answer.body]
 
     def admin(self, req: Request, action: str) -> _Answer:
         if action == "health" and req.method == "GET":
             uptime = round(time.monotonic() - self.started, 3)
-            return _json({"status": "ok", "version": __version__, "uptimeSeconds": uptime})
+            ready = self.ready.is_set()
+            # behaviour.md#consistency-seeding: 503 while the seed is applied, so health checks wait for it.
+            health = {"status": "ok" if ready else "seeding", "ready": ready, "version": __version__}
+            return _Answer(200 if ready else 503, encode(health | {"uptimeSeconds": uptime}))
         if action == "ui" or action.startswith("ui/"):
             return self.console_file(req, action[3:])
         body = _read_body(req, 1 << 20)
@@ -201,11 +221,20 @@ class _Wire:
             # pair, or the console's token (README, Signatures): they would otherwise be open to anyone.
             verify_signature(req.method, _raw_uri(req), req.headers, body, self.secrets)
         if action.startswith("api/"):
-            host = req.headers.get("Host") or f"{self.config.host}:{self.config.port}"
-            reply = self.console.handle(req.method, action[4:], _arguments(req), body, f"http://{host}")
+            reply = self.console.handle(req.method, action[4:], _arguments(req), body, self.endpoint(req))
             return _Answer(reply.status, reply.body, content_type=reply.content_type)
         if action == "requests" or action.startswith("requests/"):
             return self.requests(req, action[9:])
+        if action == "snapshot" and req.method == "GET":
+            # behaviour.md#consistency-snapshots: every account and region, streamed as it is written.
+            name = f"s3vectors-snapshot-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.tar.gz"
+            return _Answer(
+                200,
+                b"",
+                content_type="application/gzip",
+                headers=(("Content-Disposition", f'attachment; filename="{name}"'),),
+                stream=snapshot_archive(self.store, self.endpoint(req), self.config),
+            )
         if action == "reset" and req.method == "POST":
             self.store.reset()
             self.snapshots.clear()  # their tokens died with the indexes; this frees their memory
@@ -222,6 +251,10 @@ class _Wire:
                 raise errors.no_admin_endpoint(req.method, f"/{ADMIN_PREFIX}/{action}")
             return _json({"rules": self.faults.describe()})
         raise errors.no_admin_endpoint(req.method, f"/{ADMIN_PREFIX}/{action}")
+
+    def endpoint(self, req: Request) -> str:
+        """This server's URL as the client reached it."""
+        return f"http://{req.headers.get('Host') or f'{self.config.host}:{self.config.port}'}"
 
     def _has_console_token(self, req: Request) -> bool:
         token = self.console_token

@@ -120,6 +120,13 @@ def parse_args(argv: list[str] | None = None) -> Config:
         metavar="N",
         help="how many of the last API calls the console and GET /_emulator/requests keep (default 1000; 0: none)",
     )
+    parser.add_argument(
+        "--init",
+        default=os.environ.get("S3VECTORS_INIT") or None,
+        metavar="PATH",
+        help="seed at start from a declarative file (.yaml/.json), a dump directory, a snapshot (.tar.gz) or a "
+        "directory of them, before the listening line; existing buckets and indexes are kept (env S3VECTORS_INIT)",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     args = parser.parse_args(argv)
     if not (0 <= args.port <= 65535):
@@ -171,6 +178,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         log_level=args.log_level,
         quiet=args.quiet,
         request_log_size=args.request_log_size,
+        init=args.init,
     )
 
 
@@ -231,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         return transfer(arguments)
     # Imported here, not at the top, so that export, import and copy do not load the server (Flask, the store).
     from s3vectors_emulator.app import create_app
+    from s3vectors_emulator.seeding import SeedError, seed_app
     from s3vectors_emulator.server import EmulatorServer, stop_on_signals
     from s3vectors_emulator.store.persistence import DataDirError
 
@@ -255,6 +264,15 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:
             app.extensions["s3vectors_store"].close()
             raise StartupError(listen_error(exc, config.host, config.port)) from None
+        # behaviour.md#consistency-seeding: listening (the health check answers 503) while the seed is applied;
+        # the listening line below comes only once it is, so whoever waits for that line waits for the seed.
+        server.start()
+        try:
+            seed_app(app, stopping)
+        except SeedError as exc:
+            server.stop()
+            app.extensions["s3vectors_store"].close()
+            raise StartupError(str(exc)) from None
     except StartupError as exc:
         print(f"s3vectors-emulator: {exc}", file=sys.stderr)
         return 1

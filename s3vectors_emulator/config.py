@@ -44,3 +44,6 @@ class Config:
     request_log_size: int = 1000
     # With credentials (--auth), what opens the console instead of a signature; None: one is made at start.
     console_token: str | None = None
+    # What --init names (a declarative file, a dump, a snapshot archive or a folder of them), applied at
+    # start before the emulator is ready (s3vectors_emulator.seeding); None: nothing.
+    init: str | None = None

@@ -107,6 +107,12 @@ class IncompleteSignatureError(ServiceError):
     code = "IncompleteSignatureException"
 
 
+class ServiceUnavailableError(ServiceError):
+    """behaviour.md#consistency-seeding: a request that came while the emulator applies its seed."""
+
+    code = "ServiceUnavailableException"
+
+
 class InjectedFaultError(ServiceError):
     """A failure the user asked the emulator to inject (fault injection), with any code."""
 
@@ -427,6 +433,14 @@ FAULT_RULE_OPERATION = "A fault rule's operation must be an operation name or *"
 FAULT_RULE_RATE = "A fault rule's rate must be a number between 0 and 1"
 FAULT_RULE_COUNT = "A fault rule's count must be a positive integer"
 FAULT_RULE_ERROR = f"A fault rule's error must be one of {', '.join(FAULT_MESSAGES)}"
+
+
+# -- Seeding at start and snapshots (behaviour.md#consistency-seeding) -----------------------------------
+
+SEEDING = (
+    "The emulator is applying its seed (--init) and serves nothing until it is done; "
+    'retry once GET /_emulator/health answers "ready": true'
+)
 
 
 def no_admin_endpoint(method: str, path: str) -> UnknownOperationError:

@@ -24,13 +24,14 @@ import http
 import io
 import json
 import logging
+import select
 import signal
 import socket
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from email.utils import formatdate
 from types import FrameType
 from typing import Any
@@ -405,6 +406,13 @@ class _Connection:
             head, body, close = self.core.call_app(request, self.remote)
         except _Refusal as refusal:
             head, body, close = _error_answer(refusal.status, refusal.error, refusal.message), b"", True
+        if not isinstance(body, bytes):
+            failed = not self.stream(head, body)
+            try:
+                self.core.loop.call_soon_threadsafe(self.answered, [], close or failed, failed)
+            except RuntimeError:  # the server has stopped
+                self.sock.close()
+            return
         pending: list[memoryview] = []
         failed = False
         try:
@@ -425,6 +433,47 @@ class _Connection:
             self.core.loop.call_soon_threadsafe(self.answered, pending, close, failed)
         except RuntimeError:  # the server has stopped
             self.sock.close()
+
+    def stream(self, head: bytes, pieces: Iterator[bytes]) -> bool:
+        """In a worker: send a streamed answer (a snapshot) in chunked transfer coding as the app makes
+        it, waiting for the socket as the client reads; False when it could not be sent to the end.
+
+        The worker is held for the whole answer: a streamed body is made while it is sent, so it cannot
+        be handed to the I/O thread.  A client that reads nothing for ``request_timeout`` is dropped.
+        """
+        try:
+            self.send_all(head)
+            for piece in pieces:
+                if piece:
+                    self.send_all(b"%x\r\n%b\r\n" % (len(piece), piece))
+            self.send_all(b"0\r\n\r\n")
+            return True
+        except TimeoutError:
+            log.warning(
+                "%s: the client stopped reading its answer for %.0f s: closed", self.peer, self.core.request_timeout
+            )
+            return False
+        except OSError:  # the client went away
+            return False
+        except Exception:  # the body failed half way: the client sees it cut, without the last chunk
+            log.exception("streamed answer failed")
+            return False
+        finally:
+            release = getattr(pieces, "close", None)
+            if release is not None:
+                release()
+
+    def send_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                sent = self.sock.send(view)
+            except (BlockingIOError, InterruptedError):
+                _, writable, _ = select.select([], [self.sock], [], self.core.request_timeout)
+                if not writable:
+                    raise TimeoutError("the client stopped reading") from None
+                continue
+            view = view[sent:]
 
     def answered(self, pending: list[memoryview], close: bool, failed: bool) -> None:
         if self.state == _CLOSED:
@@ -690,7 +739,7 @@ class _Core:
 
     # -- the app, in a worker ------------------------------------------------------------------
 
-    def call_app(self, request: _Request, remote: tuple[Any, ...]) -> tuple[bytes, bytes, bool]:
+    def call_app(self, request: _Request, remote: tuple[Any, ...]) -> tuple[bytes, bytes | Iterator[bytes], bool]:
         environ = self.environ(request, remote)
         answer: list[Any] = []
         written: list[bytes] = []
@@ -701,14 +750,19 @@ class _Core:
             answer[:] = [status, headers]
             return written.append
 
+        streamed: Iterator[bytes] | None = None
         try:
             result = self.app(environ, start_response)
-            try:
-                chunks: Iterable[bytes] = [chunk for chunk in result if chunk]
-            finally:
-                release = getattr(result, "close", None)
-                if release is not None:
-                    release()
+            if isinstance(result, list | tuple) or request.method == "HEAD":
+                try:
+                    chunks: Iterable[bytes] = [chunk for chunk in result if chunk]
+                finally:
+                    release = getattr(result, "close", None)
+                    if release is not None:
+                        release()
+            else:
+                # A body the app makes as it goes (a snapshot): sent as chunks, never held whole.
+                streamed, chunks = iter(result), ()
         except Exception:  # the app answers its own errors: this is a bug below it
             log.exception("unhandled error in %s %s", request.method, environ.get("PATH_INFO"))
             return _error_answer(500, "InternalServerException", errors.INTERNAL_ERROR), b"", True
@@ -716,6 +770,12 @@ class _Core:
         body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         status, headers = answer
         close = not request.keep_alive or self.closing
+        if streamed is not None and (written or request.version == "1.0"):
+            # Neither comes from this emulator's app; chunked coding needs HTTP/1.1.
+            release = getattr(result, "close", None)
+            if release is not None:
+                release()
+            return _error_answer(500, "InternalServerException", errors.INTERNAL_ERROR), b"", True
         lines = [f"HTTP/1.1 {status}\r\n"]
         has_length = False
         for key, value in headers:
@@ -730,7 +790,9 @@ class _Core:
             lines.append(f"{key}: {value}\r\n")
         code = int(status[:3])
         no_body = request.method == "HEAD" or code in (204, 304) or code < 200
-        if not has_length and not (code in (204, 304) or code < 200):
+        if streamed is not None:
+            lines.append("Transfer-Encoding: chunked\r\n")
+        elif not has_length and not (code in (204, 304) or code < 200):
             lines.append(f"Content-Length: {len(body)}\r\n")
         lines.append(f"Date: {_date()}\r\n")
         if close:
@@ -738,7 +800,10 @@ class _Core:
         elif request.version == "1.0":
             lines.append("Connection: keep-alive\r\n")
         lines.append("\r\n")
-        return "".join(lines).encode("latin-1"), b"" if no_body else body, close
+        head = "".join(lines).encode("latin-1")
+        if streamed is not None:
+            return head, streamed, close
+        return head, b"" if no_body else body, close
 
     def environ(self, request: _Request, remote: tuple[Any, ...]) -> dict[str, Any]:
         target = request.target
@@ -856,8 +921,9 @@ class EmulatorServer:
             worker.join(timeout=0.1)  # idle workers end at once; a stuck one is a daemon thread
 
     def serve_until_signalled(self, stopping: threading.Event) -> None:
-        """Serve until ``stopping`` is set (by :func:`stop_on_signals`), then stop cleanly."""
-        self.start()
+        """Serve until ``stopping`` is set (by :func:`stop_on_signals`), then stop cleanly (started if it is not)."""
+        if self._thread is None:
+            self.start()
         while not stopping.wait(0.5):
             pass
         self.stop()

@@ -25,9 +25,11 @@ from s3vectors_emulator.config import Config
 
 @contextmanager
 def running_emulator(config: Config | None = None) -> Iterator[str]:
-    """Serve the emulator on a free port in background threads; yield its URL; stop it after."""
+    """Serve the emulator on a free port in background threads, seeded from ``config.init`` if given; yield its
+    URL; stop it after."""
     # Imported here: the app pulls in numpy, Flask, orjson and botocore's service model.
     from s3vectors_emulator.app import create_app
+    from s3vectors_emulator.seeding import seed_app
     from s3vectors_emulator.server import EmulatorServer
 
     config = config or Config(port=0)
@@ -35,6 +37,7 @@ def running_emulator(config: Config | None = None) -> Iterator[str]:
     server = EmulatorServer(app, config.host, config.port, config.threads)
     server.start()
     try:
+        seed_app(app)  # Config.init, if any; SeedError (one line) when it cannot be applied
         yield server.url
     finally:
         server.stop()

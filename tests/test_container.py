@@ -35,6 +35,7 @@ from conftest import skip_unless_importable_as
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
 IMAGE_DATA = "/data"
+IMAGE_INIT = "/init"
 LINE = re.compile(r"^S3 Vectors emulator listening on (http://127\.0\.0\.1:(\d+))$")
 
 
@@ -155,9 +156,10 @@ def data_dirs(runner: Runner) -> Iterator[list[Path]]:
 
 
 class Container:
-    """The image's CMD running as a local process; ``/data`` is ``data``."""
+    """The image's CMD running as a local process; ``/data`` is ``data``, ``/init`` is ``init`` (default: an empty
+    directory, as in the image)."""
 
-    def __init__(self, dockerfile: Dockerfile, runner: Runner, data: Path) -> None:
+    def __init__(self, dockerfile: Dockerfile, runner: Runner, data: Path, init: Path | None = None) -> None:
         command = dockerfile.cmd()
         script = shutil.which(command[0], path=str(Path(sys.executable).parent))
         assert script, f"{command[0]} is not installed next to {sys.executable}"
@@ -165,12 +167,12 @@ class Container:
         args[args.index("--port") + 1] = "0"
         args[args.index("--host") + 1] = "127.0.0.1"
         env = {k: v for k, v in os.environ.items() if not k.startswith("S3VECTORS_")}
-        env.update(
-            {
-                k: v.replace(IMAGE_DATA, str(data), 1) if v.startswith(IMAGE_DATA) else v
-                for k, v in dockerfile.env.items()
-            }
-        )
+        self.empty_init: Path | None = None
+        if init is None:  # the image's own /init: an empty directory
+            init = self.empty_init = Path(tempfile.mkdtemp(prefix="s3vectors-init-"))
+            os.chmod(init, 0o755)
+        mounts = {IMAGE_DATA: str(data), IMAGE_INIT: str(init)}
+        env.update({k: mounts[v] if v in mounts else v for k, v in dockerfile.env.items()})
         env["HOME"] = str(data)  # the image's user has /data as its home
         self.proc = subprocess.Popen(
             [*runner.prefix, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=data
@@ -194,6 +196,8 @@ class Container:
         )
 
     def stop(self) -> None:
+        if self.empty_init is not None:
+            shutil.rmtree(self.empty_init, ignore_errors=True)
         self.proc.send_signal(signal.SIGTERM)
         try:
             code = self.proc.wait(timeout=20)
@@ -217,6 +221,8 @@ def test_dockerfile_as_container_users_expect(dockerfile: Dockerfile) -> None:
     user = dockerfile.user()
     assert user.partition(":")[0] not in ("root", "0"), f"runs as root: USER {user}"
     assert dockerfile.env.get("S3VECTORS_DATA_DIR") == IMAGE_DATA
+    assert dockerfile.env.get("S3VECTORS_INIT") == IMAGE_INIT
+    assert any(f"mkdir -p {IMAGE_INIT}" in run for run in dockerfile.all("RUN")), "the image's /init must exist"
     # The user exists in the image and owns /data.
     uid = user.partition(":")[0]
     assert any(f"--uid {uid}" in run for run in dockerfile.all("RUN")), f"no useradd --uid {uid}"
@@ -267,3 +273,22 @@ def test_entry_command_keeps_state_only_with_a_volume(
     finally:
         ephemeral.stop()
     assert healthcheck(dockerfile, port) != 0, "the healthcheck passes with no server"
+
+
+def test_a_directory_mounted_at_init_is_seeded_before_the_container_is_healthy(
+    dockerfile: Dockerfile, runner: Runner, data_dirs: list[Path]
+) -> None:
+    volume = runner.data_dir()
+    data_dirs.append(volume)
+    init = Path(tempfile.mkdtemp(prefix="s3vectors-init-"))
+    data_dirs.append(init)
+    (init / "seed.json").write_text(json.dumps({"buckets": [{"name": "seeded"}]}))
+    os.chmod(init, 0o755)
+    os.chmod(init / "seed.json", 0o644)
+    container = Container(dockerfile, runner, volume, init)  # the listening line came after the seed
+    try:
+        assert healthcheck(dockerfile, container.port) == 0
+        names = [b["vectorBucketName"] for b in container.client().list_vector_buckets()["vectorBuckets"]]
+        assert names == ["seeded"]
+    finally:
+        container.stop()

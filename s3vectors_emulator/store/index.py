@@ -512,6 +512,13 @@ class Index:
             items = self._vectors(rows.tolist(), True, True)
             return items, (items[-1].key if more and items else None), matched
 
+    def contents(self) -> tuple[list[str], NDArray[np.float32], list[StoredMetadata]]:
+        """Every vector as of one moment (behaviour.md#consistency-snapshots): keys, a copy of their values and their
+        packed metadata, in row order; copied under the read lock, so writes wait only for the copy."""
+        with self._lock.read():
+            n = self._n
+            return self._key_col[:n].tolist(), self._matrix[:n].copy(), self._metadata[:n]
+
     def sample(self, limit: int, seed: int = 0) -> tuple[list[str], NDArray[np.float32], list[Metadata]]:
         """Up to ``limit`` vectors drawn without replacement, the same ones for the same content and
         seed (rows in key order, so the draw does not depend on the order of writes): keys, a copy

@@ -10,6 +10,8 @@ same code that applies live writes (:mod:`s3vectors_emulator.store.restore`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -85,6 +87,16 @@ class Journal:
 
     def write(self, change: Change) -> None:
         """Make ``change`` durable, or raise (and the change is not applied)."""
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make every change written by this thread inside the block durable together, or none.
+
+        For a seed applied at start (behaviour.md#consistency-seeding): a seed that fails half way
+        leaves nothing durable behind.  When the block raises, what the store applied in memory no
+        longer matches what is durable: the caller discards the store.
+        """
+        yield
 
     def reset(self) -> None:
         """Forget everything (the emulator's reset)."""

@@ -28,6 +28,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -274,6 +275,8 @@ class Persistence(Journal):
         self._identity = (self._file_id(self.path), self._file_id(lock_path))
         self._lock_path = lock_path
         self._gone: str | None = None
+        # The thread whose batch() holds the open transaction (and _write), if any.
+        self._batch_owner: int | None = None
 
     def damaged(self, exc: BaseException) -> DataDirDamaged:
         return DataDirDamaged(
@@ -341,24 +344,47 @@ class Persistence(Journal):
             self._conn.close()
         self._lock_file.close()
 
-    # One transaction per acknowledged write.
+    # One transaction per acknowledged write, or one for a whole batch.
     def _transaction(self, statements: list[tuple[str, Any]]) -> list[int | None]:
-        ids: list[int | None] = []
+        if self._batch_owner == threading.get_ident():
+            return self._execute(statements)  # inside the batch's transaction, under its lock
         with self._write:
             self._check_directory()
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                for sql, params in statements:
-                    if isinstance(params, list):
-                        self._conn.executemany(sql, params)
-                        ids.append(None)
-                    else:
-                        ids.append(self._conn.execute(sql, params).lastrowid)
+                ids = self._execute(statements)
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
         return ids
+
+    def _execute(self, statements: list[tuple[str, Any]]) -> list[int | None]:
+        ids: list[int | None] = []
+        for sql, params in statements:
+            if isinstance(params, list):
+                self._conn.executemany(sql, params)
+                ids.append(None)
+            else:
+                ids.append(self._conn.execute(sql, params).lastrowid)
+        return ids
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction for every change this thread writes in the block (a seed applied at
+        start, behaviour.md#consistency-seeding): committed at the end, rolled back if it raises."""
+        with self._write:
+            self._check_directory()
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._batch_owner = threading.get_ident()
+            try:
+                yield
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._batch_owner = None
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         try:
