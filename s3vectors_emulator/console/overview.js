@@ -23,9 +23,11 @@ export async function viewOverview(root, _params, _query, alive) {
       hint ? h("div", { class: "hint" }, hint) : null);
   const resetButton = h("button", { class: "btn btn-danger", type: "button", "data-testid": "reset", onclick: () => resetEmulator() }, "Reset emulator");
   const refresh = h("button", { class: "btn", type: "button", onclick: () => render() }, "Refresh");
+  // The same archive as GET /_emulator/snapshot, which --init restores (docs/seeding.md).
+  const snapshot = h("a", { class: "btn", href: "/_emulator/snapshot", download: "", "data-testid": "snapshot", title: "Every account and region as one archive, for --init" }, "Download snapshot");
   const regions = data.regions || [];
   fill(root, 
-    pageHead("Overview", refresh, resetButton),
+    pageHead("Overview", refresh, snapshot, resetButton),
     h("div", { class: "cards", "data-testid": "overview-cards" },
       card("Version", data.version, null, false, "version"),
       card("Uptime", uptime),

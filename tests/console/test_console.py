@@ -513,6 +513,19 @@ def test_clear_the_request_log(page: Any, seeded: Seeded) -> None:
     assert seeded.api("/_emulator/requests")["requests"] == []
 
 
+def test_download_a_snapshot_that_init_restores(page: Any, seeded: Seeded, tmp_path: Path) -> None:
+    open_console(page, seeded)
+    with page.expect_download() as download:
+        page.get_by_test_id("snapshot").click()
+    archive = tmp_path / download.value.suggested_filename
+    download.value.save_as(archive)
+    with running_emulator(Config(port=0, quiet=True, init=str(archive))) as url:
+        restored = client_for(url).list_vectors(vectorBucketName=BUCKET, indexName=INDEX, returnData=True)
+        assert {v["key"]: v["data"] for v in restored["vectors"]} == {
+            k: {"float32": stored_vector(seeded, k)} for k in seeded.vectors
+        }
+
+
 def test_reset_asks_first_then_drops_every_state(page: Any) -> None:
     with running_emulator(Config(port=0, quiet=True)) as url:
         client = client_for(url)
