@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -23,6 +24,8 @@ from botocore.credentials import Credentials
 from s3vectors_emulator.cli import main
 from s3vectors_emulator.config import Config
 from s3vectors_emulator.testing import running_emulator
+from s3vectors_emulator.transfer.client import Endpoint, TransferError
+from s3vectors_emulator.transfer.vectors import read_index
 
 KEY, SECRET = "AKIDTRANSFER", "transfer-secret"
 POLICY = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3vectors:*"}]}'
@@ -414,3 +417,18 @@ def test_unreachable_endpoint_is_one_line(capsys, tmp_path: Path):
         1,
         f"s3vectors-emulator export: ListVectorBuckets: cannot reach {url}: [Errno 111] Connection refused\n",
     )
+
+
+@pytest.mark.parametrize("processes", [0, 3])
+def test_an_index_is_read_whole_in_forked_processes_or_in_this_one(two, processes: int):
+    source, _ = two
+    matrix = _populate(_client(source))
+    lines: list[bytes] = []
+    read_index(Endpoint(source), "docs", "pages", lines.extend, segments=5, processes=processes)
+    vectors = {v["key"]: v for v in map(orjson.loads, lines)}
+    assert len(lines) == len(vectors) == len(matrix)
+    got = np.array([vectors[f"key-{i:05}"]["data"]["float32"] for i in range(len(matrix))], dtype=np.float32)
+    assert got.tobytes() == matrix.tobytes()
+    assert vectors["key-00007"]["metadata"] == {"n": 7, "text": "word0 shared", "tags": ["a", "7"]}
+    with pytest.raises(TransferError, match=r"^ListVectors: NotFoundException: The specified index could not be"):
+        read_index(Endpoint(source), "docs", "missing", lines.append, segments=5, processes=processes)
