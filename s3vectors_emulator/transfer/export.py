@@ -37,12 +37,16 @@ def export_dump(
             for index in bucket.indexes:
                 progress.describe(f"{bucket.name}/{index.name}")
                 with VectorWriter(directory, bucket.name, index.name, compressed) as writer:
+                    shared = writer.shared()
 
-                    def handle(lines: list[bytes], writer: VectorWriter = writer) -> None:
-                        writer.write_lines(lines)
+                    def handle(lines: list[bytes], writer: VectorWriter = writer, shared: object = shared) -> None:
+                        if shared is None:
+                            writer.write_lines(lines)
+                        else:
+                            writer.added(len(lines))  # the readers wrote them (vectors.py read_index)
                         progress.add(len(lines))
 
-                    read_index(source, bucket.name, index.name, handle, segments)
+                    read_index(source, bucket.name, index.name, handle, segments, file=shared)
                 index.vector_count = writer.count
                 index.file = writer.file
         manifest = Manifest(Source(None if source.aws else source.url, region, account), buckets)

@@ -105,26 +105,32 @@ def read_index(
     handle: Callable[[list[bytes]], None],
     segments: int = SEGMENTS,
     processes: int = PROCESSES,
+    file: tuple[int, str] | None = None,
 ) -> None:
     """Every vector of the index with data and metadata, as dump lines (PutVectors vectors too), a ListVectors
-    page at a time handed to ``handle`` in the calling thread.  The ``segments`` are shared by ``processes``
-    forked processes (read by a thread of this one with 0, or where fork is not to be had).  The first error
-    stops every segment."""
+    page at a time handed to ``handle`` in the calling thread; with ``file`` (a descriptor and its name, from
+    VectorWriter.shared) the readers append the lines to it themselves, and ``handle`` gets only as many empty
+    lines: sending them back cost this process more than the writing.  The ``segments`` are shared by
+    ``processes`` forked processes (read by a thread of this one with 0, or where fork is not to be had).  The
+    first error stops every segment."""
     numbers = list(range(segments))
     readers: list[threading.Thread | BaseProcess] = []
     stop: Any
     out: Any
+    lock: Any
     # AWS answers from many servers far away: every segment at once.  Another endpoint (the emulator) is bound by
     # CPU, its own and this machine's: one request in flight per process (two in this one, so that the server
     # and the parsing overlap) took ~15-25 % less time than all at once, which only contend.
     if _FORK is not None and processes > 0:
-        stop, out = _FORK.Event(), _FORK.Queue(maxsize=segments)
+        stop, out, lock = _FORK.Event(), _FORK.Queue(maxsize=segments), _FORK.Lock()
         for share in (numbers[i::processes] for i in range(min(processes, segments))):
-            arguments = (endpoint, bucket, index, share, segments, len(share) if endpoint.aws else 1, out, stop)
+            at_once = len(share) if endpoint.aws else 1
+            arguments = (endpoint, bucket, index, share, segments, at_once, _Sink(out, stop, file, lock))
             readers.append(_FORK.Process(target=_forked, args=arguments, daemon=True))
     else:
-        stop, out = threading.Event(), queue.Queue(maxsize=segments)
-        arguments = (endpoint, bucket, index, numbers, segments, segments if endpoint.aws else 2, out, stop)
+        stop, out, lock = threading.Event(), queue.Queue(maxsize=segments), threading.Lock()
+        at_once = segments if endpoint.aws else 2
+        arguments = (endpoint, bucket, index, numbers, segments, at_once, _Sink(out, stop, file, lock))
         readers.append(threading.Thread(target=_read_segments, args=arguments, daemon=True))
     for reader in readers:
         reader.start()
@@ -141,6 +147,8 @@ def read_index(
                     raise TransferError(f"ListVectors: a reading process ended (exit status {ended[0].exitcode})")
             elif kind == "lines":
                 handle(value)
+            elif kind == "appended":
+                handle([b""] * value)
             elif kind == "done":
                 running -= 1
             else:
@@ -159,11 +167,43 @@ def _forked(*arguments: Any) -> None:
     _read_segments(*arguments)
 
 
+class _Sink:
+    """Where a reader's pages go: their lines on the queue ``out``, or appended to ``file`` and their count on
+    the queue; ``stop`` is set on the first failure."""
+
+    def __init__(self, out: Any, stop: Any, file: tuple[int, str] | None, lock: Any) -> None:
+        self.out, self.stop, self.file, self.lock = out, stop, file, lock
+
+    def page(self, lines: list[bytes]) -> None:
+        if self.file is None:
+            self.put("lines", lines)
+            return
+        fd, name = self.file
+        block = memoryview(b"\n".join(lines) + b"\n")
+        try:
+            with self.lock:  # whole pages, one after the other
+                while block:
+                    block = block[os.write(fd, block) :]
+        except OSError as exc:
+            raise TransferError(f"{name}: cannot write: {exc.strerror or exc}") from None
+        self.put("appended", len(lines))
+
+    def put(self, kind: str, value: Any) -> None:
+        """On the queue, unless the reading is stopped while the queue is full (its reader gone)."""
+        while True:
+            try:
+                self.out.put((kind, value), timeout=0.5)
+                return
+            except queue.Full:
+                if self.stop.is_set():
+                    return
+
+
 def _read_segments(
-    endpoint: Endpoint, bucket: str, index: str, numbers: list[int], segments: int, at_once: int, out: Any, stop: Any
+    endpoint: Endpoint, bucket: str, index: str, numbers: list[int], segments: int, at_once: int, sink: _Sink
 ) -> None:
-    """The segments ``numbers``, ``at_once`` at a time: ("lines", lines) on ``out`` for every page, then ("done",
-    None), or ("error", message) for the first failure."""
+    """The segments ``numbers``, ``at_once`` at a time, every page into ``sink``; then ("done", None), or
+    ("error", message) for the first failure."""
     reader = _PageReader()
 
     def segment(number: int) -> None:
@@ -177,10 +217,10 @@ def _read_segments(
         if segments > 1:
             body |= {"segmentCount": segments, "segmentIndex": number}
         token: str | None = None
-        while not stop.is_set():
+        while not sink.stop.is_set():
             page, token = reader.read(endpoint.call_raw("ListVectors", {**body, "nextToken": token} if token else body))
             if page.keys:
-                _put(out, ("lines", page.lines()), stop)
+                sink.page(page.lines())
             if not token:
                 return
 
@@ -191,25 +231,14 @@ def _read_segments(
                 for future in futures:
                     future.result()
             except BaseException:
-                stop.set()  # every segment, in every process, ends after its page
+                sink.stop.set()  # every segment, in every process, ends after its page
                 raise
     except TransferError as exc:
-        _put(out, ("error", str(exc)), stop)
+        sink.put("error", str(exc))
     except Exception:
-        _put(out, ("error", f"ListVectors: {traceback.format_exc()}"), stop)
+        sink.put("error", f"ListVectors: {traceback.format_exc()}")
     else:
-        _put(out, ("done", None), stop)
-
-
-def _put(out: Any, item: tuple[str, Any], stop: Any) -> None:
-    """``item`` on the queue, unless the reading is stopped while the queue is full (its reader gone)."""
-    while True:
-        try:
-            out.put(item, timeout=0.5)
-            return
-        except queue.Full:
-            if stop.is_set():
-                return
+        sink.put("done", None)
 
 
 class Putter:
