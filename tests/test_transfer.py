@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -420,15 +421,24 @@ def test_unreachable_endpoint_is_one_line(capsys, tmp_path: Path):
 
 
 @pytest.mark.parametrize("processes", [0, 3])
-def test_an_index_is_read_whole_in_forked_processes_or_in_this_one(two, processes: int):
+@pytest.mark.parametrize("to_file", [False, True])
+def test_an_index_is_read_whole_in_forked_processes_or_in_this_one(two, tmp_path: Path, processes: int, to_file: bool):
     source, _ = two
     matrix = _populate(_client(source))
-    lines: list[bytes] = []
-    read_index(Endpoint(source), "docs", "pages", lines.extend, segments=5, processes=processes)
+    handed: list[bytes] = []
+    path = tmp_path / "lines.jsonl"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    try:
+        file = (fd, str(path)) if to_file else None
+        read_index(Endpoint(source), "docs", "pages", handed.extend, segments=5, processes=processes, file=file)
+    finally:
+        os.close(fd)
+    lines = path.read_bytes().splitlines() if to_file else handed
+    assert len(handed) == len(matrix) and (not to_file or set(handed) == {b""})
     vectors = {v["key"]: v for v in map(orjson.loads, lines)}
     assert len(lines) == len(vectors) == len(matrix)
     got = np.array([vectors[f"key-{i:05}"]["data"]["float32"] for i in range(len(matrix))], dtype=np.float32)
     assert got.tobytes() == matrix.tobytes()
     assert vectors["key-00007"]["metadata"] == {"n": 7, "text": "word0 shared", "tags": ["a", "7"]}
     with pytest.raises(TransferError, match=r"^ListVectors: NotFoundException: The specified index could not be"):
-        read_index(Endpoint(source), "docs", "missing", lines.append, segments=5, processes=processes)
+        read_index(Endpoint(source), "docs", "missing", handed.append, segments=5, processes=processes)
