@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import orjson
 from botocore.model import ListShape, Shape, StructureShape
 
@@ -65,14 +66,20 @@ def summarise(value: Any, shape: Shape | None = None, depth: int = 0) -> Any:
     if isinstance(value, dict):
         members = shape.members if isinstance(shape, StructureShape) else {}
         return {key: summarise(item, members.get(key), depth + 1) for key, item in value.items()}
+    if isinstance(value, np.ndarray):  # vector data in an answer (operations/vectors.py vector_out)
+        return _shortened(value[:SHOWN_VALUES].tolist(), len(value))
     if isinstance(value, list):
         member = shape.member if isinstance(shape, ListShape) else None
         # A vector: judged by its first values only, so a 4,096-value list costs no more than a short one.
         head = value[: SHOWN_VALUES + 1]
         if len(value) > SHOWN_VALUES and all(isinstance(v, int | float) and not isinstance(v, bool) for v in head):
-            return [*value[:SHOWN_VALUES], f"... {len(value)} values"]
+            return _shortened(value[:SHOWN_VALUES], len(value))
         return [summarise(item, member, depth + 1) for item in value]
     return value
+
+
+def _shortened(head: list[Any], length: int) -> list[Any]:
+    return [*head, f"... {length} values"] if length > SHOWN_VALUES else head
 
 
 def body_text(value: Any) -> str:

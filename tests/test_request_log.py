@@ -47,6 +47,7 @@ def _run(*options: str) -> tuple[str, list[str], str]:
             topK=1,
             queryTexts=[{"metadataKey": "body", "text": "a private phrase"}],
         )
+        client.get_vectors(vectorBucketName="logged", indexName="idx", keys=["a"], returnData=True)
         with pytest.raises(ClientError):
             client.get_index(vectorBucketName="logged", indexName="missing")
     finally:
@@ -65,6 +66,7 @@ def test_one_line_per_request_and_a_start_summary():
         ("CreateIndex", "200", "-"),
         ("PutVectors", "200", "-"),
         ("QueryVectors", "200", "-"),
+        ("GetVectors", "200", "-"),
         ("GetIndex", "404", "NotFoundException"),
     ]
     assert {(line["account"], line["region"]) for line in lines} == {("123456789012", "eu-west-1")}
@@ -76,6 +78,7 @@ def test_debug_shows_bodies_shortened_and_masked():
     _, lines, _ = _run("--log-level", "debug")
     by_operation = {line["operation"]: line["rest"] for line in lines}
     assert '"float32":[0.5,0.5,0.5,0.5,"... 8 values"]' in by_operation["PutVectors"]
+    assert '"float32":[0.5,0.5,0.5,0.5,"... 8 values"]' in by_operation["GetVectors"]  # the answer's
     assert "a private phrase" not in by_operation["QueryVectors"] and '"***"' in by_operation["QueryVectors"]
     assert "The specified index could not be found" in by_operation["GetIndex"]
 

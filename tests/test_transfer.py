@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -23,6 +25,8 @@ from botocore.credentials import Credentials
 from s3vectors_emulator.cli import main
 from s3vectors_emulator.config import Config
 from s3vectors_emulator.testing import running_emulator
+from s3vectors_emulator.transfer.client import Endpoint, TransferError
+from s3vectors_emulator.transfer.vectors import read_index
 
 KEY, SECRET = "AKIDTRANSFER", "transfer-secret"
 POLICY = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3vectors:*"}]}'
@@ -414,3 +418,27 @@ def test_unreachable_endpoint_is_one_line(capsys, tmp_path: Path):
         1,
         f"s3vectors-emulator export: ListVectorBuckets: cannot reach {url}: [Errno 111] Connection refused\n",
     )
+
+
+@pytest.mark.parametrize("processes", [0, 3])
+@pytest.mark.parametrize("to_file", [False, True])
+def test_an_index_is_read_whole_in_forked_processes_or_in_this_one(two, tmp_path: Path, processes: int, to_file: bool):
+    source, _ = two
+    matrix = _populate(_client(source))
+    handed: list[bytes] = []
+    path = tmp_path / "lines.jsonl"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    try:
+        file = (fd, str(path)) if to_file else None
+        read_index(Endpoint(source), "docs", "pages", handed.extend, segments=5, processes=processes, file=file)
+    finally:
+        os.close(fd)
+    lines = path.read_bytes().splitlines() if to_file else handed
+    assert len(handed) == len(matrix) and (not to_file or set(handed) == {b""})
+    vectors = {v["key"]: v for v in map(orjson.loads, lines)}
+    assert len(lines) == len(vectors) == len(matrix)
+    got = np.array([vectors[f"key-{i:05}"]["data"]["float32"] for i in range(len(matrix))], dtype=np.float32)
+    assert got.tobytes() == matrix.tobytes()
+    assert vectors["key-00007"]["metadata"] == {"n": 7, "text": "word0 shared", "tags": ["a", "7"]}
+    with pytest.raises(TransferError, match=r"^ListVectors: NotFoundException: The specified index could not be"):
+        read_index(Endpoint(source), "docs", "missing", handed.append, segments=5, processes=processes)

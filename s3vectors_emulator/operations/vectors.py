@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from s3vectors_emulator.errors import SEGMENT_INDEX, SEGMENT_PAIR, ServiceError, ValidationError, invalid_token
 from s3vectors_emulator.operations.common import Context, located, resolve_index
 from s3vectors_emulator.paging import DEFAULT_MAX_RESULTS, decode_token, encode_token
@@ -24,8 +26,9 @@ def key_path(error: ServiceError) -> str:
 def vector_out(vector: StoredVector) -> dict[str, Any]:
     item: dict[str, Any] = {"key": vector.key}
     if vector.vector is not None:
-        # float32 values as Python floats: 0.1 reads back as 0.10000000149011612 (behaviour.md#vectors-float32).
-        item["data"] = {"float32": vector.vector.tolist()}
+        # float32 values as doubles: 0.1 reads back as 0.10000000149011612 (behaviour.md#vectors-float32).  An
+        # array, not a list: the wire writes it without making 1,024 Python floats (protocol/serialize.py).
+        item["data"] = {"float32": vector.vector.astype(np.float64)}
     if vector.metadata is not None:
         item["metadata"] = vector.metadata  # {} when none (behaviour.md#vectors-get)
     return item

@@ -51,8 +51,13 @@ def decode_body(body: bytes | memoryview) -> dict[str, Any]:
 
 def encode(value: Any) -> bytes:
     """``value`` as JSON, once: no pass over it beforehand (a walk against the output shape cost ~15 times the
-    encoding of a page of query hits)."""
-    return orjson.dumps(value)
+    encoding of a page of query hits).
+
+    Vector data comes as float64 numpy arrays, which orjson writes as it writes a list of the same floats, byte
+    for byte (tests/test_wire.py checks it), at under half the cost: a ListVectors page of 1,000 × 1024 took
+    ~0.11 s of CPU as lists, ~0.05 s as arrays.
+    """
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def error_response(error: ServiceError) -> tuple[int, dict[str, str], bytes]:

@@ -129,15 +129,22 @@ class Endpoint:
         self._retry = retry or Retry()
         model = session.get_service_model(SERVICE)
         self._routes = {name: model.operation_model(name).http for name in model.operation_names}
-        self._pool = urllib3.PoolManager(
-            num_pools=4, maxsize=connections, block=True, timeout=urllib3.Timeout(connect=30.0, read=timeout)
-        )
+        self._connections = connections
+        self._timeout = timeout
+        self._pool = self._new_pool()
         self.retries = 0  # calls retried, for the summary line
         self._reached = False  # whether any answer came: a first connection refused is a wrong URL, not a blip
 
     def call(self, operation: str, body: dict[str, Any] | bytes | None = None, resource: str | None = None) -> Any:
         """One call, retried with backoff on throttling, unavailability, server errors and broken connections;
         its answer's JSON, or a ServiceError.  ``resource`` fills the path's ``{resourceArn}``."""
+        data = self.call_raw(operation, body, resource)
+        return orjson.loads(data) if data.strip() else {}
+
+    def call_raw(
+        self, operation: str, body: dict[str, Any] | bytes | None = None, resource: str | None = None
+    ) -> bytes:
+        """As ``call``, but the answer's body as it came, for a caller that parses it its own way."""
         route = self._routes[operation]
         path = route["requestUri"]
         if resource is not None:
@@ -160,7 +167,7 @@ class Endpoint:
             else:
                 self._reached = True
                 if response.status == 200:
-                    return orjson.loads(response.data) if response.data.strip() else {}
+                    return response.data
                 error = _error(operation, response)
                 retryable = response.status in RETRY_STATUSES or error.code in RETRY_CODES
                 if not retryable or attempt + 1 >= self._retry.attempts:
@@ -182,6 +189,18 @@ class Endpoint:
 
     def close(self) -> None:
         self._pool.clear()
+
+    def reconnect(self) -> None:
+        """Drop the pool's connections without closing them: in a forked process they are the parent's."""
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> urllib3.PoolManager:
+        return urllib3.PoolManager(
+            num_pools=4,
+            maxsize=self._connections,
+            block=True,
+            timeout=urllib3.Timeout(connect=30.0, read=self._timeout),
+        )
 
     def _headers(self, method: str, url: str, data: bytes) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}

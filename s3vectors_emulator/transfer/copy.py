@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
-
 from s3vectors_emulator.transfer.catalog import Selection, describe
 from s3vectors_emulator.transfer.client import Endpoint, RateLimit
 from s3vectors_emulator.transfer.dump import BucketEntry, IndexEntry, LineBatch
@@ -24,7 +20,7 @@ def copy_between(
     max_rate: float | None = None,
 ) -> int:
     """Copy the selected buckets and indexes with their vectors; returns the number of vectors written.  Values go
-    on as the source wrote them: the decimal of each float32's double reads back as the same float32."""
+    on as the shortest decimals of their float32s, as in a dump: each reads back as the same float32."""
     buckets, _, _ = describe(source, selection)
     progress = Progress("copied", None, quiet)
     where = f"{source.url} ({source.region})"
@@ -33,8 +29,8 @@ def copy_between(
         def send(bucket: BucketEntry, index: IndexEntry, putter: Putter) -> None:
             origin = f"{where} {bucket.name}/{index.name}"
 
-            def handle(page: list[dict[str, Any]]) -> None:
-                for batch in batches(page, origin):
+            def handle(lines: list[bytes]) -> None:
+                for batch in batches(lines, origin):
                     putter.put(batch)
 
             read_index(source, bucket.name, index.name, handle, segments)
@@ -46,15 +42,12 @@ def copy_between(
     return progress.done
 
 
-def batches(page: list[dict[str, Any]], origin: str) -> list[LineBatch]:
-    """A ListVectors page as PutVectors batches of at most 500 vectors and MAX_BODY bytes."""
+def batches(page: list[bytes], origin: str) -> list[LineBatch]:
+    """A ListVectors page's lines as PutVectors batches of at most 500 vectors and MAX_BODY bytes."""
     found: list[LineBatch] = []
     lines: list[bytes] = []
     size = 0
-    for vector in page:
-        if not vector.get("metadata"):
-            vector.pop("metadata", None)
-        line = orjson.dumps(vector)
+    for line in page:
         if lines and (len(lines) == BATCH or size + len(line) + 1 > MAX_BODY):
             found.append(LineBatch(lines, [], size, origin))
             lines, size = [], 0

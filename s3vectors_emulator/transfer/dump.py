@@ -391,6 +391,18 @@ class VectorWriter:
             raise DumpError(f"{self._path}: cannot write: {exc.strerror or exc}") from None
         self.count += len(lines)
 
+    def shared(self) -> tuple[int, str] | None:
+        """The plain file's descriptor (flushed) and its name, for forked processes to append whole lines to, one
+        at a time, counted with ``added``; None when compressed."""
+        if self._out is not self._raw:
+            return None
+        self._raw.flush()
+        return self._raw.fileno(), str(self._path)
+
+    def added(self, count: int) -> None:
+        """Count lines appended through ``shared``."""
+        self.count += count
+
     def close(self) -> None:
         """Finish the file and give it its name."""
         try:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from s3vectors_emulator.transfer.catalog import Selection, describe
 from s3vectors_emulator.transfer.client import Endpoint, TransferError
@@ -15,7 +11,6 @@ from s3vectors_emulator.transfer.dump import (
     Manifest,
     Source,
     VectorWriter,
-    encode_vector,
     write_manifest,
 )
 from s3vectors_emulator.transfer.progress import Progress
@@ -42,18 +37,16 @@ def export_dump(
             for index in bucket.indexes:
                 progress.describe(f"{bucket.name}/{index.name}")
                 with VectorWriter(directory, bucket.name, index.name, compressed) as writer:
-                    lock = threading.Lock()
+                    shared = writer.shared()
 
-                    def handle(page: list[dict[str, Any]], writer: VectorWriter = writer, lock: Any = lock) -> None:
-                        # AWS sends each float32 as the decimal of its double (behaviour.md#vectors-float32):
-                        # back to float32, orjson writes the shortest decimal of the same bits.
-                        matrix = np.array([v["data"]["float32"] for v in page], dtype=np.float32)
-                        lines = [encode_vector(v["key"], matrix[i], v.get("metadata")) for i, v in enumerate(page)]
-                        with lock:
+                    def handle(lines: list[bytes], writer: VectorWriter = writer, shared: object = shared) -> None:
+                        if shared is None:
                             writer.write_lines(lines)
+                        else:
+                            writer.added(len(lines))  # the readers wrote them (vectors.py read_index)
                         progress.add(len(lines))
 
-                    read_index(source, bucket.name, index.name, handle, segments)
+                    read_index(source, bucket.name, index.name, handle, segments, file=shared)
                 index.vector_count = writer.count
                 index.file = writer.file
         manifest = Manifest(Source(None if source.aws else source.url, region, account), buckets)

@@ -13,7 +13,7 @@ from s3vectors_emulator.operations.vectors import record_path, vector_out
 from s3vectors_emulator.store.columns import MetadataColumns
 from s3vectors_emulator.store.configuration import ENHANCED, IndexSettings, TextField
 from s3vectors_emulator.store.index import Index
-from s3vectors_emulator.store.records import Record
+from s3vectors_emulator.store.records import Record, StoredVector
 
 
 def make_index(
@@ -37,12 +37,20 @@ def checked(index: Index, vectors: Iterable[Mapping[str, Any]]) -> list[Record]:
 
 
 def got(index: Index, keys: list[str], with_data: bool = False, with_metadata: bool = False) -> list[dict[str, Any]]:
-    return [vector_out(v) for v in index.get(keys, with_data, with_metadata)]
+    return [_as_sent(v) for v in index.get(keys, with_data, with_metadata)]
 
 
 def listed(index: Index, *args: Any, **kwargs: Any) -> tuple[list[dict[str, Any]], str | None]:
     items, last = index.list_page(*args, **kwargs)
-    return [vector_out(v) for v in items], last
+    return [_as_sent(v) for v in items], last
+
+
+def _as_sent(vector: StoredVector) -> dict[str, Any]:
+    """The operations' item, its data as the floats the wire writes (tests/test_vector_encoding.py)."""
+    item = vector_out(vector)
+    if "data" in item:
+        item["data"] = {"float32": item["data"]["float32"].tolist()}
+    return item
 
 
 def wire_field_list(error: ServiceError) -> list[dict[str, str]] | None:
