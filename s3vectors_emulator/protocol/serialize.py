@@ -54,7 +54,7 @@ def encode(value: Any) -> bytes:
     encoding of a page of query hits).
 
     Vector data comes as float64 numpy arrays, which orjson writes as it writes a list of the same floats, byte
-    for byte (tests/test_wire.py checks it), at under half the cost: a ListVectors page of 1,000 × 1024 took
+    for byte (tests/test_vector_encoding.py checks it), at under half the cost: a ListVectors page of 1,000 × 1024 took
     ~0.11 s of CPU as lists, ~0.05 s as arrays.
     """
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
