@@ -133,7 +133,7 @@ class BodyBuffers:
     """Reusable receive buffers for large bodies whose length is known.
 
     Memory this process has not touched lately costs a page fault per 4 KB on first write (about
-    0.6 ms per MB on the reference machine): reading a 10 MB PutVectors body in 1 MB chunks,
+    0.6 ms per MB on the benchmark machine): reading a 10 MB PutVectors body in 1 MB chunks,
     joining them into bytes and parsing those touched 20 MB of fresh memory per request (~15 ms
     of its ~75).  A body read into a buffer kept warm across requests, and parsed from there, touches
     none.  At most ``keep`` buffers are kept: a few maximum-size bodies (behaviour.md#decision-request-size: 20 MB).

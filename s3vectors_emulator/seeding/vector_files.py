@@ -1,7 +1,7 @@
 """Reading a dump's vectors file fast enough for a seed of 100,000 × 1024 vectors in seconds (README, Performance).
 
 A vectors file of that size is ~1.1 GB of JSON text, gzip-compressed.  Python's gzip and orjson took ~8 s each
-for it on the reference machine, and orjson's 100M Python floats cost ~4 s more to become float32.  So:
+for it on the benchmark machine, and orjson's 100M Python floats cost ~4 s more to become float32.  So:
 
 - the file is decompressed by ISA-L (``isal``, ~3× zlib) in a child process (ISA-L holds the GIL, so a thread
   would take turns with the parser), while a thread splits its output into lines and this one parses them;

@@ -1,7 +1,7 @@
 """Text analysis for full-text search: text to terms, as Lucene's analyzers do
 (behaviour.md#decision-text-search, behaviour.md#search).
 
-AWS documents none of the internals, so the reference engine is Lucene/OpenSearch (behaviour.md#search-analyzers):
+AWS documents none of the internals, so the emulator follows Lucene/OpenSearch (behaviour.md#search-analyzers):
 ``standard`` (UAX #29 word tokens, lowercased), the Lucene language analyzers for en, fr, es, pt, it,
 de, nl with Snowball stemmers, and CJK bigrams for zh, ja, ko.
 """

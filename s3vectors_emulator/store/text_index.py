@@ -1,6 +1,6 @@
 """Full-text search's inverted indexes and BM25 (behaviour.md#decision-text-search, behaviour.md#search).
 
-BM25 as Lucene 8+ (the reference engine, behaviour.md#search-analyzers): ``idf · tf / (tf + k1·(1 − b + b·dl/avgdl))``,
+BM25 as Lucene 8+ (the engine followed, behaviour.md#search-analyzers): ``idf · tf / (tf + k1·(1 − b + b·dl/avgdl))``,
 statistics per key over the whole index.  Terms come from :mod:`s3vectors_emulator.store.analysis`.
 
 Storage
