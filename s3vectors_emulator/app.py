@@ -39,6 +39,7 @@ from s3vectors_emulator.protocol import model
 from s3vectors_emulator.protocol.auth import Caller, identify, verify_signature
 from s3vectors_emulator.protocol.serialize import decode_body, encode, error_response
 from s3vectors_emulator.protocol.validate import validate
+from s3vectors_emulator.protocol.vector_bodies import VectorBodyReader
 from s3vectors_emulator.request_history import RequestHistory
 from s3vectors_emulator.request_log import RequestRecord
 from s3vectors_emulator.runtime import Runtime
@@ -152,6 +153,7 @@ class _Wire:
         # With --auth the console is opened with this token (printed at start) instead of a signature.
         self.console_token: str | None = app.extensions["s3vectors_console_token"]
         self.ready: threading.Event = app.extensions["s3vectors_ready"]
+        self.vector_bodies = {name: VectorBodyReader(model.operation(name).input_shape) for name in _ARRAY_OPERATIONS}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         req = Request(environ)
@@ -353,7 +355,9 @@ class _Wire:
         caller = identify(req.headers, query, config.account_id, config.region)
         record.account, record.region = caller.account, caller.region
         self.faults.check(name)
-        return caller, decode_body(body)
+        reader = self.vector_bodies.get(name)
+        params = reader.read(body) if reader is not None else None
+        return caller, decode_body(body) if params is None else params
 
 
 _NO_QUERY: MultiDict[str, str] = MultiDict()

@@ -8,6 +8,7 @@ the service model marks sensitive (query texts) are masked, and a body is cut at
 
 from __future__ import annotations
 
+import array
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -66,7 +67,8 @@ def summarise(value: Any, shape: Shape | None = None, depth: int = 0) -> Any:
     if isinstance(value, dict):
         members = shape.members if isinstance(shape, StructureShape) else {}
         return {key: summarise(item, members.get(key), depth + 1) for key, item in value.items()}
-    if isinstance(value, np.ndarray):  # vector data in an answer (operations/vectors.py vector_out)
+    # Vector data in an answer (operations/vectors.py vector_out) or a request (protocol/vector_bodies.py).
+    if isinstance(value, np.ndarray | array.array):
         return _shortened(value[:SHOWN_VALUES].tolist(), len(value))
     if isinstance(value, list):
         member = shape.member if isinstance(shape, ListShape) else None

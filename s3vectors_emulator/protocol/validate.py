@@ -163,6 +163,10 @@ def _list(shape: ListShape) -> _Check:
     numeric = member_shape.type_name in ("float", "double")
 
     def check(value: Any, path: str, out: _Collector) -> list[Any] | array.array[float]:
+        if numeric and isinstance(value, array.array):
+            # Read as numbers already (protocol/vector_bodies.py): only the length is left to check.
+            length(len(value), path, out)
+            return value
         if not isinstance(value, list):
             raise _type_error(shape, path)
         length(len(value), path, out)
