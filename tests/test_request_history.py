@@ -53,3 +53,11 @@ def test_a_deeply_nested_body_is_summarised_to_a_bounded_depth() -> None:
     for _ in range(MAX_DEPTH // 2):
         summary = summary["$and"][0]
     assert summary == DEEPER
+
+
+def test_a_long_list_is_summarised_to_its_first_items_and_length() -> None:
+    from s3vectors_emulator.request_log import SHOWN_ITEMS, summarise
+
+    page = {"vectors": [{"key": f"k{i}"} for i in range(SHOWN_ITEMS + 5)]}
+    assert summarise(page)["vectors"] == [*page["vectors"][:SHOWN_ITEMS], f"... {SHOWN_ITEMS + 5} items"]
+    assert summarise({"vectors": page["vectors"][:SHOWN_ITEMS]}) == {"vectors": page["vectors"][:SHOWN_ITEMS]}
