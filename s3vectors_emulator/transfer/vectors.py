@@ -76,10 +76,11 @@ class _PageReader:
             raise TypeError("not an object")
         vectors = document.get("vectors")
         token = document.get("nextToken")
+        items = vectors if isinstance(vectors, simdjson.Array) else ()
         keys: list[str] = []
-        rows: list[NDArray[np.float64]] = []
         metadata: list[dict[str, Any] | None] = []
-        for vector in vectors if isinstance(vectors, simdjson.Array) else ():
+        matrix = np.empty((0, 0), dtype=np.float32)
+        for i, vector in enumerate(items):
             if not isinstance(vector, simdjson.Object):
                 raise TypeError("a vector that is not an object")
             keys.append(str(vector["key"]))
@@ -87,14 +88,16 @@ class _PageReader:
             values = data.get("float32") if isinstance(data, simdjson.Object) else None
             if not isinstance(values, simdjson.Array):
                 raise TypeError("a vector without float32 data")
-            rows.append(np.frombuffer(values.as_buffer(of_type="d"), dtype=np.float64))
+            row = np.frombuffer(values.as_buffer(of_type="d"), dtype=np.float64)
+            if i == 0:
+                matrix = np.empty((len(items), len(row)), dtype=np.float32)
+            elif len(row) != matrix.shape[1]:
+                raise ValueError("vectors of different lengths")
+            # AWS writes each float32 as the decimal of its double (behaviour.md#vectors-float32): exact as
+            # float64, exact again as float32.  Written into the page's matrix: no list of rows to copy again.
+            matrix[i] = row
             meta = vector.get("metadata")
             metadata.append(meta.as_dict() if isinstance(meta, simdjson.Object) and len(meta) else None)
-        if rows and any(len(row) != len(rows[0]) for row in rows):
-            raise ValueError("vectors of different lengths")
-        # AWS writes each float32 as the decimal of its double (behaviour.md#vectors-float32): exact as float64,
-        # exact again as float32.
-        matrix = np.array(rows, dtype=np.float32) if rows else np.empty((0, 0), dtype=np.float32)
         return Page(keys, matrix, metadata), str(token) if token else None
 
 
