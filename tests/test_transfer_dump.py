@@ -9,6 +9,7 @@ import numpy as np
 import orjson
 import pytest
 
+from s3vectors_emulator.seeding.vector_files import VectorsFile, read_batches
 from s3vectors_emulator.transfer.dump import (
     FORMAT_VERSION,
     BucketEntry,
@@ -16,11 +17,11 @@ from s3vectors_emulator.transfer.dump import (
     IndexEntry,
     Manifest,
     Source,
+    VectorBatch,
     VectorWriter,
     check_lines,
     read_lines,
     read_manifest,
-    read_vectors,
     write_manifest,
 )
 
@@ -48,6 +49,10 @@ def _write(
     path.write_bytes(gzip.compress(body) if gz else body)
     write_manifest(tmp_path, _manifest(index))
     return index
+
+
+def _read(directory: Path, index: IndexEntry) -> list[VectorBatch]:
+    return list(read_batches(VectorsFile(directory / index.file, index.vector_count), index.dimension))
 
 
 def test_round_trip_is_bit_exact(tmp_path: Path):
@@ -86,13 +91,12 @@ def test_round_trip_is_bit_exact(tmp_path: Path):
         "metadataConfiguration": index.metadata_configuration,
         "tags": {"k": "v"},
     }
-    batches = list(read_vectors(tmp_path, again.buckets[0].indexes[0]))
-    assert [len(b.keys) for b in batches] == [500, 500, 201]
+    batches = _read(tmp_path, again.buckets[0].indexes[0])
     read = np.concatenate([b.data for b in batches])
     assert read.dtype == np.float32 and read.tobytes() == data.tobytes()
     assert [k for b in batches for k in b.keys] == keys
     assert [m for b in batches for m in b.metadata] == metadata
-    assert batches[1].lines[0] == 501
+    assert [n for b in batches for n in b.lines] == list(range(1, len(data) + 1))
     assert (tmp_path / "vectors/docs/pages.jsonl.gz").read_bytes()[:2] == b"\x1f\x8b"
     assert not list(tmp_path.rglob("*.partial"))
 
@@ -110,7 +114,7 @@ def test_lines_are_put_vectors_vectors(tmp_path: Path):
 def test_plain_file_is_found_under_the_gzip_name(tmp_path: Path):
     index = _write(tmp_path, [b'{"key":"a","data":{"float32":[1,2]}}'], gz=False)
     index.file = "vectors/docs/pages.jsonl.gz"
-    assert [b.keys for b in read_vectors(tmp_path, index)] == [["a"]]
+    assert [b.keys for b in _read(tmp_path, index)] == [["a"]]
 
 
 def test_line_batches_respect_count_and_size(tmp_path: Path):
@@ -144,7 +148,7 @@ def test_line_batches_respect_count_and_size(tmp_path: Path):
 def test_bad_line_is_named_with_its_file_and_line(tmp_path: Path, line: bytes, message: str):
     index = _write(tmp_path, [b'{"key":"a","data":{"float32":[1,2]}}', b"", line])
     with pytest.raises(DumpError) as excinfo:
-        list(read_vectors(tmp_path, index))
+        _read(tmp_path, index)
     assert str(excinfo.value).startswith(f"{tmp_path / index.file}:3: ")
     assert message in str(excinfo.value)
     batch = next(read_lines(tmp_path, index))
@@ -155,7 +159,7 @@ def test_bad_line_is_named_with_its_file_and_line(tmp_path: Path, line: bytes, m
 def test_count_must_match_the_manifest(tmp_path: Path):
     index = _write(tmp_path, [b'{"key":"a","data":{"float32":[1,2]}}'], count=2)
     with pytest.raises(DumpError, match="holds 1 vectors, the manifest says 2"):
-        list(read_vectors(tmp_path, index))
+        _read(tmp_path, index)
     with pytest.raises(DumpError, match="holds 1 vectors, the manifest says 2"):
         list(read_lines(tmp_path, index))
 
@@ -165,13 +169,15 @@ def test_cut_gzip_stream_is_refused(tmp_path: Path):
     path = tmp_path / index.file
     path.write_bytes(path.read_bytes()[:-20])
     with pytest.raises(DumpError, match="the gzip stream is damaged or cut short"):
-        list(read_vectors(tmp_path, index))
+        _read(tmp_path, index)
 
 
 def test_missing_vector_file(tmp_path: Path):
     index = IndexEntry("pages", 2, "cosine", file="vectors/docs/pages.jsonl.gz")
     with pytest.raises(DumpError, match="missing \\(the manifest names it for index 'pages'\\)"):
-        list(read_vectors(tmp_path, index))
+        list(read_lines(tmp_path, index))
+    with pytest.raises(DumpError, match="pages.jsonl.gz: missing"):
+        _read(tmp_path, index)
 
 
 def _manifest_error(tmp_path: Path, raw: object) -> str:

@@ -6,7 +6,7 @@ The API, stable from version 1 on::
     manifest = read_manifest(directory)               # Manifest, or DumpError naming the problem
     for bucket in manifest.buckets:
         for index in bucket.indexes:
-            for batch in read_vectors(directory, index):   # VectorBatch: keys, float32 matrix, metadata
+            for batch in read_lines(directory, index):     # LineBatch: raw lines, checked by check_lines
                 ...
     with VectorWriter(directory, bucket_name, index_name) as writer:   # vectors/<bucket>/<index>.jsonl.gz
         writer.write(keys, matrix, metadata)
@@ -18,6 +18,9 @@ gives them back as such a request), plus what those calls cannot set: a bucket's
 ``defaultIndexMode``, an index's ``indexMode``, and the index's ``vectorCount`` and ``file``.  Each vector line is
 a PutVectors vector.  Values are written by orjson from float32 arrays, so each is the shortest decimal that
 reads back as the same float32: ``np.asarray(values, dtype=np.float32)`` of a line's list gives the same bits.
+
+Parsed vectors (keys, float32 matrix, metadata) are read by ``s3vectors_emulator.seeding.vector_files.read_batches``,
+the one reader fast enough for a seed, with these checks and messages.
 
 Every problem with a dump is a ``DumpError`` whose message is one line naming the file, and the line number
 for a vector file (``dump/vectors/docs/pages.jsonl.gz:17: ...``).
@@ -269,37 +272,6 @@ def write_manifest(directory: str | os.PathLike[str], manifest: Manifest) -> Non
         raise DumpError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
-def read_vectors(
-    directory: str | os.PathLike[str], index: IndexEntry, batch_size: int = DEFAULT_BATCH
-) -> Iterator[VectorBatch]:
-    """The vectors of ``index`` in batches of at most ``batch_size``, each line checked: a JSON object with a
-    non-empty string ``key`` (unique in the file), ``data.float32`` a list of ``index.dimension`` finite float32
-    numbers, and ``metadata`` an object when present.  Also checks the count against ``vectorCount``."""
-    keys: list[str] = []
-    rows: list[NDArray[np.float32]] = []
-    metadata: list[dict[str, Any] | None] = []
-    numbers: list[int] = []
-    seen: set[str] = set()
-    name = ""
-    for name, number, line in _lines(directory, index):
-        where = f"{name}:{number}"
-        key, values, meta = _vector(line, where, index.dimension)
-        if key in seen:
-            raise DumpError(f"{where}: key {key!r} appears a second time in this file")
-        seen.add(key)
-        keys.append(key)
-        rows.append(values)
-        metadata.append(meta)
-        numbers.append(number)
-        if len(keys) == batch_size:
-            yield VectorBatch(keys, np.stack(rows), metadata, numbers)
-            keys, rows, metadata, numbers = [], [], [], []
-    if keys:
-        yield VectorBatch(keys, np.stack(rows), metadata, numbers)
-    if len(seen) != index.vector_count:
-        raise DumpError(f"{name or index.file}: holds {len(seen)} vectors, the manifest says {index.vector_count}")
-
-
 @dataclass
 class LineBatch:
     """Raw vector lines of one file, unparsed (each should be one PutVectors vector as JSON), with their
@@ -342,7 +314,9 @@ def read_lines(
 
 
 def check_lines(batch: LineBatch, dimension: int) -> None:
-    """Raise the DumpError of the first bad line of ``batch`` (the checks of ``read_vectors``); return if none is."""
+    """Raise the DumpError of the first bad line of ``batch``; return if none is.  A line must be a JSON object
+    with a non-empty string ``key`` (unique in the batch), ``data.float32`` a list of ``dimension`` finite float32
+    numbers, and ``metadata`` an object when present."""
     seen: set[str] = set()
     for number, line in zip(batch.numbers, batch.lines, strict=True):
         key, _, _ = _vector(line, f"{batch.file}:{number}", dimension)
