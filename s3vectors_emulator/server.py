@@ -167,7 +167,7 @@ class _Body(io.RawIOBase):
 
 
 class _Chunked:
-    """Decodes a chunked body as it arrives (RFC 9112 §7.1), refusing it once it passes ``limit``."""
+    """Decodes a chunked body as it arrives (RFC 9112, section 7.1), refusing it once it passes ``limit``."""
 
     def __init__(self, limit: int, out: Callable[[bytes], None]) -> None:
         self._limit = limit
@@ -289,7 +289,7 @@ class _Connection:
     def scan_head(self) -> None:
         buffer = self.buffer
         if self.state == _IDLE:
-            # RFC 9112 §2.2: empty lines before a request line are ignored.
+            # RFC 9112, section 2.2: empty lines before a request line are ignored.
             while buffer[:1] in (b"\r", b"\n") and buffer:
                 del buffer[:1]
             if not buffer:

@@ -28,10 +28,10 @@ from s3vectors_emulator.protocol import model
 from s3vectors_emulator.protocol.auth import is_region_name
 from s3vectors_emulator.protocol.validate import validate
 from s3vectors_emulator.seeding.plan import IndexSeed, RegionSeed, SeedError
-from s3vectors_emulator.seeding.vector_files import read_batches, resolve
+from s3vectors_emulator.seeding.vector_files import read_batches
 from s3vectors_emulator.store.index import Index
 from s3vectors_emulator.store.store import Store
-from s3vectors_emulator.transfer.dump import DumpError
+from s3vectors_emulator.transfer.dump import DumpError, resolve
 
 log = logging.getLogger("s3vectors_emulator.seeding")
 

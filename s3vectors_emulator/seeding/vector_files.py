@@ -38,7 +38,7 @@ import simdjson
 from isal import igzip
 from numpy.typing import NDArray
 
-from s3vectors_emulator.transfer.dump import DumpError, LineBatch, VectorBatch, check_lines
+from s3vectors_emulator.transfer.dump import DumpError, LineBatch, VectorBatch, check_lines, resolve
 
 _BLOCK = 4 << 20  # bytes decompressed at a time
 _QUEUED = 4  # blocks read ahead: enough to keep both threads busy, little memory
@@ -53,15 +53,6 @@ class VectorsFile:
 
     path: Path
     count: int | None = None
-
-
-def resolve(path: Path) -> Path:
-    """``path``, or its other spelling (``.jsonl`` for ``.jsonl.gz`` and the other way round) when only that exists,
-    as the dump format reads them."""
-    if path.exists():
-        return path
-    other = path.with_suffix("") if path.suffix == ".gz" else path.with_name(path.name + ".gz")
-    return other if other.exists() else path
 
 
 def read_batches(source: VectorsFile, dimension: int) -> Iterator[VectorBatch]:

@@ -411,15 +411,20 @@ def encode_vector(key: str, values: NDArray[np.float32], metadata: dict[str, Any
     return orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
+def resolve(path: Path) -> Path:
+    """A vectors file's ``path``, or its other spelling (``.jsonl`` for ``.jsonl.gz`` and the other way round)
+    when only that exists: readers find either."""
+    if path.exists():
+        return path
+    other = path.with_suffix("") if path.suffix == ".gz" else path.with_name(path.name + ".gz")
+    return other if other.exists() else path
+
+
 def _lines(directory: str | os.PathLike[str], index: IndexEntry) -> Iterator[tuple[str, int, bytes]]:
     """(file name, 1-based line number, line without its newline) of every non-blank line of the index's file.
     A ``.jsonl.gz`` that is missing is looked for as ``.jsonl`` too and the other way round; gzip is recognised
     by its content, not its name."""
-    path = _inside(Path(directory), index.file, str(Path(directory) / MANIFEST_NAME))
-    if not path.exists():
-        other = path.with_suffix("") if path.suffix == ".gz" else path.with_name(path.name + ".gz")
-        if other.exists():
-            path = other
+    path = resolve(_inside(Path(directory), index.file, str(Path(directory) / MANIFEST_NAME)))
     name = str(path)
     try:
         raw = open(path, "rb")  # closed below
