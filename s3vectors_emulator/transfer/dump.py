@@ -402,13 +402,20 @@ class VectorWriter:
             self.abandon()
 
 
-def encode_vector(key: str, values: NDArray[np.float32], metadata: dict[str, Any] | None) -> bytes:
+def encode_vector(
+    key: str, values: NDArray[np.float32], metadata: dict[str, Any] | None, newline: bool = False
+) -> bytes:
     """One vector line: ``{"key": ..., "data": {"float32": [...]}, "metadata": {...}}``, metadata left out when
-    empty; ``values`` must be a float32 array, whose elements orjson writes as the shortest float32 decimals."""
+    empty, ending in ``\n`` with ``newline``; ``values`` must be a float32 array, whose elements orjson writes as
+    the shortest float32 decimals."""
     record: dict[str, Any] = {"key": key, "data": {"float32": values}}
     if metadata:
         record["metadata"] = metadata
-    return orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY)
+    return orjson.dumps(record, option=_LINE if newline else orjson.OPT_SERIALIZE_NUMPY)
+
+
+# orjson appends the newline as it writes: no copy of the page to add them after.
+_LINE = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
 
 
 def resolve(path: Path) -> Path:
