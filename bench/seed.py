@@ -2,8 +2,9 @@
 ready (the listening line, then ``GET /_emulator/health`` answering 200 ``"ready": true``).  Target: 10 s.
 
 The dump is written once with the dump format's own writer (keys, float32 gaussian values, a small metadata
-document per vector), then the emulator is started on it as a user would: a subprocess, memory only, and once
-more with an empty ``--data-dir`` (every vector also committed to SQLite before ready; no target).  The time
+document per vector), plain .jsonl as ``s3vectors-emulator export`` writes it by default; then the emulator is
+started on it as a user would: a subprocess, memory only, and once more with an empty ``--data-dir`` (every
+vector also committed to SQLite before ready; no target).  The time
 includes the interpreter's start and imports (about 1 s here); the seed's own time is read from its log line.
 Quick: the same 100,000 (the target's size), memory only.
 """
@@ -33,7 +34,7 @@ def _write_dump(directory: Path, n: int) -> None:
     from s3vectors_emulator.transfer.dump import BucketEntry, IndexEntry, Manifest, Source, VectorWriter, write_manifest
 
     rng = generator()
-    with VectorWriter(directory, "bench-seed", "idx") as writer:
+    with VectorWriter(directory, "bench-seed", "idx", compressed=False) as writer:
         for begin in range(0, n, 5_000):
             block = gaussian(rng, min(5_000, n - begin), DIM)
             keys = [key_of(begin + j) for j in range(len(block))]

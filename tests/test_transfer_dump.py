@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
 import pytest
 
+from s3vectors_emulator.seeding import vector_files
 from s3vectors_emulator.seeding.vector_files import VectorsFile, read_batches
 from s3vectors_emulator.transfer.dump import (
     FORMAT_VERSION,
@@ -154,6 +156,68 @@ def test_bad_line_is_named_with_its_file_and_line(tmp_path: Path, line: bytes, m
     batch = next(read_lines(tmp_path, index))
     with pytest.raises(DumpError, match=":3: "):
         check_lines(batch, index.dimension)
+
+
+def _outcome(directory: Path, index: IndexEntry) -> tuple[list[str], bytes, list[object], list[int]] | str:
+    """Every vector read, whatever the batches (keys, values' bytes, metadata, line numbers), or the refusal."""
+    try:
+        batches = _read(directory, index)
+    except DumpError as exc:
+        return str(exc)
+    return (
+        [key for b in batches for key in b.keys],
+        b"".join(b.data.tobytes() for b in batches),
+        [meta for b in batches for meta in b.metadata],
+        [number for b in batches for number in b.lines],
+    )
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        b'{"key":"z","data":{"float32":[1,1e39]}}',  # refused, in a later chunk
+        b'{"key":"k007","data":{"float32":[1,2]}}',  # a key of an earlier chunk again
+        b'{ "key" : "z", "data" : {"float32": [1, 2]} }',  # integers: orjson's path; no newline after it
+    ],
+)
+def test_large_plain_file_is_read_by_child_processes_as_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, last: bytes
+):
+    lines = [
+        orjson.dumps({"key": f"k{i:03}", "data": {"float32": [i / 7, -1.5]}, "metadata": {"i": i}}) for i in range(40)
+    ]
+    lines[5] = b""
+    index = _write(tmp_path, [*lines, last], gz=False, count=40)  # 41 lines, one blank
+    path = tmp_path / index.file
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))
+    monkeypatch.setattr(vector_files, "_PARALLEL_FROM", 1 << 62)
+    alone = _outcome(tmp_path, index)
+    children: list[object] = []
+    monkeypatch.setattr(vector_files, "_PARALLEL_FROM", 0)
+    monkeypatch.setattr(vector_files, "_CHUNK", 150)  # a few lines a chunk
+    monkeypatch.setattr(vector_files.os, "cpu_count", lambda: 2)
+    in_children = vector_files._in_children
+
+    def counted(*arguments: Any) -> Any:
+        children.append(arguments)
+        return in_children(*arguments)
+
+    monkeypatch.setattr(vector_files, "_in_children", counted)
+    assert _outcome(tmp_path, index) == alone
+    assert children
+    if isinstance(alone, str):
+        assert alone.startswith(f"{path}:41: ")
+    else:
+        assert len(alone[0]) == 40 and alone[3][-1] == 41
+
+
+def test_a_parsing_process_that_fails_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    index = _write(tmp_path, [b'{"key":"a","data":{"float32":[1,2]}}'], gz=False)
+    monkeypatch.setattr(vector_files, "_PARALLEL_FROM", 0)
+    monkeypatch.setattr(vector_files.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(vector_files.sys, "executable", "/bin/false")
+    with pytest.raises(DumpError, match=r"pages.jsonl: a parsing process ended \(1\)"):
+        _read(tmp_path, index)
 
 
 def test_count_must_match_the_manifest(tmp_path: Path):

@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from s3vectors_emulator.seeding.apply import Applied, apply_seeds
 from s3vectors_emulator.seeding.plan import SeedError, read_seeds
 
-__all__ = ["Applied", "SeedError", "seed_app"]
+if TYPE_CHECKING:
+    from s3vectors_emulator.seeding.apply import Applied
+
+__all__ = ["SeedError", "seed_app"]
 
 log = logging.getLogger("s3vectors_emulator.seeding")
 
@@ -25,6 +27,9 @@ def seed_app(app: Any, stopping: threading.Event | None = None) -> Applied | Non
     """Apply the app's ``--init`` seed, then mark it ready; SeedError (one line) when the seed cannot be applied,
     or when ``stopping`` is set before it is (a signal), and the app stays unready: the caller stops it and
     discards its store."""
+    # Imported here: the seed's child processes (gunzip, parse_worker) import this package, not the store.
+    from s3vectors_emulator.seeding.apply import apply_seeds
+
     config = app.config["EMULATOR"]
     applied = None
     if config.init:

@@ -1,13 +1,17 @@
 """Reading a dump's vectors file fast enough for a seed of 100,000 × 1024 vectors in seconds (README, Performance).
 
-A vectors file of that size is ~1.1 GB of JSON text, gzip-compressed.  Python's gzip and orjson took ~8 s each
-for it on the benchmark machine, and orjson's 100M Python floats cost ~4 s more to become float32.  So:
+A vectors file of that size is ~1.1 GB of JSON text (~0.5 GB gzip-compressed).  Python's gzip and orjson took
+~8 s each for it on the benchmark machine, and orjson's 100M Python floats cost ~4 s more to become float32.  So:
 
-- the file is decompressed by ISA-L (``isal``, ~3× zlib) in a child process (ISA-L holds the GIL, so a thread
-  would take turns with the parser), while a thread splits its output into lines and this one parses them;
 - each line is parsed by simdjson (``pysimdjson``), whose arrays hand their numbers over as one buffer of
   doubles, with no Python float made; a row is then one cast to float32 (the shortest decimal of a float32 read
-  as the nearest double rounds back to the same float32: bit-exact).
+  as the nearest double rounds back to the same float32: bit-exact);
+- a large plain file (export's default) is cut into chunks at line ends, parsed by child processes
+  (s3vectors_emulator.seeding.parse_worker) on the other cores while this one hands the vectors to the store:
+  simdjson holds the GIL, so threads would take turns (100,000 × 1024: ready in 8.3-10.8 s against 17.9-18.6 s in
+  one process, on a busy machine);
+- a gzip file is decompressed by ISA-L (``isal``, ~3× zlib) in a child process (s3vectors_emulator.seeding.gunzip),
+  while a thread splits its output into lines and this one parses them.
 
 What this fast path cannot vouch for (a value that is not a number, a line that is not a vector, a nested list
 simdjson would flatten) is handed to the dump format's own checks
@@ -22,15 +26,16 @@ from __future__ import annotations
 import fcntl
 import io
 import os
+import pickle
 import queue
 import stat
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -45,6 +50,12 @@ _QUEUED = 4  # blocks read ahead: enough to keep both threads busy, little memor
 _ROWS = 2048  # vectors per batch handed to the store
 _PIPE = 1 << 20  # Linux's largest pipe for an unprivileged process by default
 _SETPIPE_SIZE = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux's, named by fcntl from Python 3.10 on
+# A plain file from this size on is parsed by child processes, a chunk at a time each, while this one hands the
+# vectors to the store: simdjson holds the GIL, and the parsing was ~3/4 of a seed, on one core.  Smaller files
+# are not worth the children's start (~0.2 s).
+_PARALLEL_FROM = 128 << 20
+_CHUNK = 16 << 20
+_WORKERS = 4  # at most, and no more than the cores
 
 
 @dataclass(frozen=True)
@@ -66,18 +77,173 @@ def read_batches(source: VectorsFile, dimension: int) -> Iterator[VectorBatch]:
         raise DumpError(f"{name}: missing") from None
     except OSError as exc:
         raise DumpError(f"{name}: cannot read: {exc.strerror or exc}") from None
-    reader = _Reader(raw, name)
-    parser = simdjson.Parser()
+    batches = _in_children(raw, name, dimension) if _parallel(raw) else _here(raw, name, dimension)
     seen: set[str] = set()
     try:
-        for first, lines in reader.blocks():
-            for start in range(0, len(lines), _ROWS):
-                part = lines[start : start + _ROWS]
-                yield _parse(parser, part, first + start, name, dimension, seen)
+        for batch in batches:
+            if not seen.isdisjoint(batch.keys) or len(set(batch.keys)) != len(batch.keys):
+                _repeated(batch, seen, name)
+            seen.update(batch.keys)
+            yield batch
     finally:
-        reader.stop()
+        batches.close()
     if source.count is not None and len(seen) != source.count:
         raise DumpError(f"{name}: holds {len(seen)} vectors, the manifest says {source.count}")
+
+
+def _repeated(batch: VectorBatch, seen: set[str], name: str) -> None:
+    """Refuse the first key of ``batch`` that an earlier line had: one of the batches before (``seen``) or of
+    this one."""
+    inside: set[str] = set()
+    for key, number in zip(batch.keys, batch.lines, strict=True):
+        if key in seen or key in inside:
+            raise DumpError(f"{name}:{number}: key {key!r} appears a second time in this file")
+        inside.add(key)
+
+
+def _parallel(raw: io.BufferedReader) -> bool:
+    """Whether the file is parsed by child processes: a large plain file on a machine with cores to spare."""
+    if os.name != "posix" or (os.cpu_count() or 1) < 2 or raw.peek(2)[:2] == b"\x1f\x8b":
+        return False
+    status = os.fstat(raw.fileno())
+    return stat.S_ISREG(status.st_mode) and status.st_size >= _PARALLEL_FROM
+
+
+def _here(raw: io.BufferedReader, name: str, dimension: int) -> Generator[VectorBatch, None, None]:
+    """The file parsed in this process (a reader thread splits it into lines, or a child decompresses it)."""
+    reader = _Reader(raw, name)
+    parser = simdjson.Parser()
+    try:
+        for first, lines in reader.blocks():
+            yield from parse_lines(parser, lines, first, name, dimension)
+    finally:
+        reader.stop()
+
+
+def _in_children(raw: io.BufferedReader, name: str, dimension: int) -> Generator[VectorBatch, None, None]:
+    """The file cut into chunks at line ends, parsed by child processes (s3vectors_emulator.seeding.parse_worker)
+    in turn, while this process takes their vectors in the file's order.  A child numbers its lines from its
+    chunk's start; a chunk it finds fault with is parsed again here, numbered from the file's, so that the dump
+    format's message names the right line."""
+    with raw:
+        fd = raw.fileno()
+        chunks = list(_chunks(fd, os.fstat(fd).st_size, _CHUNK))
+        count = min(_WORKERS, os.cpu_count() or 1, len(chunks))
+        workers: list[subprocess.Popen[bytes]] = []
+        try:
+            for w in range(count):
+                command = [sys.executable, "-m", "s3vectors_emulator.seeding.parse_worker", str(fd), str(dimension)]
+                worker = subprocess.Popen(
+                    command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(fd,)
+                )
+                workers.append(worker)
+                assert worker.stdin is not None
+                try:  # the worker reads every range before it answers any: neither waits on the other
+                    worker.stdin.write(b"".join(b"%d %d\n" % chunk for chunk in chunks[w::count]))
+                    worker.stdin.close()
+                except BrokenPipeError:
+                    pass  # it ended already: its first answer says why
+            first = 1
+            parser: simdjson.Parser | None = None
+            for k, (start, end) in enumerate(chunks):
+                result = _answer(workers[k % count], name)
+                if result.batches is None:
+                    parser = parser or simdjson.Parser()
+                    yield from parse_lines(parser, split_lines(read_range(fd, start, end)), first, name, dimension)
+                else:
+                    shift = first - 1
+                    for batch in result.batches:
+                        numbers = [number + shift for number in batch.lines]
+                        yield VectorBatch(batch.keys, batch.data, batch.metadata, numbers)
+                first += result.lines
+        finally:
+            for worker in workers:
+                _end(worker)
+
+
+class ChunkResult(NamedTuple):
+    """A parse worker's answer for one chunk: its number of lines, and its vectors numbered from the chunk's first
+    line (None: the chunk has a line the dump format refuses)."""
+
+    lines: int
+    batches: list[VectorBatch] | None
+
+
+def _answer(worker: subprocess.Popen[bytes], name: str) -> ChunkResult:
+    assert worker.stdout is not None
+    try:
+        result = pickle.load(worker.stdout)  # from a child of this process: trusted
+    except (EOFError, pickle.UnpicklingError):
+        reason = _end(worker).decode(errors="replace").strip().splitlines()
+        raise DumpError(f"{name}: a parsing process ended ({reason[-1] if reason else worker.returncode})") from None
+    if not isinstance(result, ChunkResult):
+        raise DumpError(f"{name}: a parsing process answered {type(result).__name__}")
+    return result
+
+
+def _end(worker: subprocess.Popen[bytes]) -> bytes:
+    """Stop the worker if it still runs; what it wrote on stderr."""
+    if worker.poll() is None:
+        worker.kill()
+    worker.wait()
+    errors = b""
+    for pipe in (worker.stdout, worker.stderr):
+        if pipe is not None and not pipe.closed:
+            if pipe is worker.stderr:
+                errors = pipe.read()
+            pipe.close()
+    return errors
+
+
+def _chunks(fd: int, size: int, chunk: int) -> Iterator[tuple[int, int]]:
+    """(start, end) byte ranges of about ``chunk`` bytes covering the file, each ending just after a newline
+    (the last at the file's end)."""
+    start = 0
+    while start < size:
+        end = start + chunk
+        if end >= size:
+            yield start, size
+            return
+        while True:  # to the end of the line under ``end``
+            window = os.pread(fd, 1 << 16, end)
+            if not window:
+                end = size
+                break
+            at = window.find(b"\n")
+            if at >= 0:
+                end += at + 1
+                break
+            end += len(window)
+        yield start, end
+        start = end
+
+
+def read_range(fd: int, start: int, end: int) -> bytes:
+    """The file's bytes from ``start`` to ``end``."""
+    pieces = []
+    while start < end:
+        piece = os.pread(fd, end - start, start)
+        if not piece:
+            break
+        pieces.append(piece)
+        start += len(piece)
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+
+def split_lines(block: bytes) -> list[bytes]:
+    """A chunk's lines, without their newlines; the last may have none."""
+    lines = block.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def parse_lines(
+    parser: simdjson.Parser, lines: list[bytes], first: int, name: str, dimension: int
+) -> Iterator[VectorBatch]:
+    """Consecutive lines (the first numbered ``first``) as batches of vectors."""
+    for start in range(0, len(lines), _ROWS):
+        yield _parse(parser, lines[start : start + _ROWS], first + start, name, dimension)
 
 
 class _Reader:
@@ -173,9 +339,7 @@ class _Reader:
                     pipe.close()
 
 
-def _parse(
-    parser: simdjson.Parser, lines: list[bytes], first: int, name: str, dimension: int, seen: set[str]
-) -> VectorBatch:
+def _parse(parser: simdjson.Parser, lines: list[bytes], first: int, name: str, dimension: int) -> VectorBatch:
     """One batch of lines (the first numbered ``first``) as vectors; blank lines are skipped."""
     keys: list[str] = []
     metadata: list[dict[str, Any] | None] = []
@@ -191,9 +355,6 @@ def _parse(
             if parsed is None:
                 parsed = _checked(line, number, name, dimension, data[row])
             key, meta = parsed
-            if key in seen:
-                raise DumpError(f"{name}:{number}: key {key!r} appears a second time in this file")
-            seen.add(key)
             keys.append(key)
             metadata.append(meta)
             numbers.append(number)
