@@ -8,6 +8,7 @@ core.  A damaged or cut stream ends with status 1 and one line on stderr.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 from isal import igzip
@@ -16,6 +17,8 @@ _BLOCK = 4 << 20
 
 
 def main(argv: list[str]) -> int:
+    # Ctrl-C reaches the whole process group: the seed is the parent's to stop, and it ends this process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = sys.stdout.buffer
     try:
         with igzip.open(argv[0], "rb") as stream:

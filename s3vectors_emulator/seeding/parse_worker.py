@@ -10,6 +10,7 @@ waiting on the other); the answers go to stdout as pickles, one ChunkResult per 
 from __future__ import annotations
 
 import pickle
+import signal
 import sys
 
 import simdjson
@@ -19,6 +20,8 @@ from s3vectors_emulator.transfer.dump import DumpError
 
 
 def main(argv: list[str]) -> int:
+    # Ctrl-C reaches the whole process group: the seed is the parent's to stop, and it ends this process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     fd, dimension = int(argv[0]), int(argv[1])
     numbers = [int(n) for n in sys.stdin.buffer.read().split()]
     out = sys.stdout.buffer
