@@ -2,7 +2,7 @@
 #   make run   [ARGS="--port 0 --legacy-buckets"]
 #   make test  [PYTEST_ARGS="-k buckets -x"]   (without PYTEST_ARGS it also runs conformance/ in-process)
 #   make conformance [ARGS="--target aws --conformance-report report.md"]   (docs/conformance.md)
-#   make bench [BENCH_ARGS="--only kernel"]   (make bench-quick: small sizes, about four minutes)
+#   make bench [BENCH_ARGS="--only kernel"]   (make bench-quick: small sizes, about seven minutes)
 
 PYTHON ?= python3
 VENV := .venv

@@ -42,7 +42,7 @@ SECTIONS = {
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes and fewer runs (about four minutes)")
+    parser.add_argument("--quick", action="store_true", help="small sizes and fewer runs (about seven minutes)")
     parser.add_argument(
         "--only",
         metavar="SECTION",
