@@ -2,9 +2,10 @@
 as descriptor FD, for the seed's reader (s3vectors_emulator.seeding.vector_files).
 
 simdjson holds the GIL while it parses, so in threads the parsing of a large plain file could use one core only;
-each of these processes takes every other chunk.  The ranges come on stdin, ``START END`` per line, all read
-before the first is parsed (so the parent can write them all and then read the answers without either side
-waiting on the other); the answers go to stdout as pickles, one ChunkResult per range, in their order.
+each of these processes takes its share of the chunks (every n-th of n).  The ranges come on stdin, ``START END``
+per line, all read before the first is parsed (so the parent can write them all and then read the answers
+without either side waiting on the other); the answers go to stdout as pickles, one ChunkResult per range, in
+their order.
 """
 
 from __future__ import annotations

@@ -39,7 +39,16 @@ PROCESSES = min(os.cpu_count() or 1, SEGMENTS)
 _AT_ONCE = 3
 # writev (not on Windows) and the most buffers it takes at once (POSIX guarantees 16; Linux takes 1,024).
 _WRITEV = getattr(os, "writev", None)
-_IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 16
+
+
+def _iov_max() -> int:
+    try:
+        return max(16, os.sysconf("SC_IOV_MAX"))  # -1: no stated limit
+    except (AttributeError, ValueError, OSError):
+        return 16
+
+
+_IOV_MAX = _iov_max()
 _POSITION = re.compile(r"vectors\[(\d+)\]|/vectors/(\d+)")
 
 
