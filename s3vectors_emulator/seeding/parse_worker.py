@@ -16,7 +16,7 @@ import sys
 
 import simdjson
 
-from s3vectors_emulator.seeding.vector_files import ChunkResult, parse_lines, read_range, split_lines
+from s3vectors_emulator.seeding.vector_files import ChunkResult, chunk_lines, parse_lines
 from s3vectors_emulator.transfer.dump import DumpError
 
 
@@ -29,7 +29,7 @@ def main(argv: list[str]) -> int:
     parser = simdjson.Parser()
     try:
         for start, end in zip(numbers[::2], numbers[1::2], strict=True):
-            lines = split_lines(read_range(fd, start, end))
+            lines = chunk_lines(fd, start, end)
             try:
                 result = ChunkResult(len(lines), list(parse_lines(parser, lines, 1, "", dimension)))
             except DumpError:  # the parent parses this chunk again, to say which line of the file it is

@@ -31,7 +31,7 @@ import yaml
 from isal import igzip
 
 from s3vectors_emulator.seeding.vector_files import VectorsFile
-from s3vectors_emulator.transfer.dump import MANIFEST_NAME, BucketEntry, DumpError, IndexEntry, read_manifest
+from s3vectors_emulator.transfer.dump import MANIFEST_NAME, BucketEntry, DumpError, IndexEntry, gzipped, read_manifest
 
 DECLARATIVE_SUFFIXES = (".yaml", ".yml", ".json")
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
@@ -110,7 +110,7 @@ def _unpack(archive: Path, into: Path) -> Path:
     try:
         with open(archive, "rb") as raw:
             # ISA-L reads the gzip layer ~3x faster than tarfile's zlib (a snapshot is mostly vectors files).
-            stream: Any = igzip.IGzipFile(fileobj=raw, mode="rb") if raw.peek(2)[:2] == b"\x1f\x8b" else raw
+            stream: Any = igzip.IGzipFile(fileobj=raw, mode="rb") if gzipped(raw) else raw
             with tarfile.open(fileobj=stream, mode="r|") as tar:
                 tar.extractall(into, filter="data")
     except (tarfile.TarError, OSError, EOFError) as exc:

@@ -23,6 +23,7 @@ values, metadata) is checked afterwards by the store's rules, as PutVectors chec
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import io
 import os
@@ -43,7 +44,7 @@ import simdjson
 from isal import igzip
 from numpy.typing import NDArray
 
-from s3vectors_emulator.transfer.dump import DumpError, LineBatch, VectorBatch, check_lines, resolve
+from s3vectors_emulator.transfer.dump import DumpError, LineBatch, VectorBatch, check_lines, gzipped, resolve
 
 _BLOCK = 4 << 20  # bytes decompressed at a time
 _QUEUED = 4  # blocks read ahead: enough to keep both threads busy, little memory
@@ -103,7 +104,7 @@ def _repeated(batch: VectorBatch, seen: set[str], name: str) -> None:
 
 def _parallel(raw: io.BufferedReader) -> bool:
     """Whether the file is parsed by child processes: a large plain file on a machine with cores to spare."""
-    if os.name != "posix" or (os.cpu_count() or 1) < 2 or raw.peek(2)[:2] == b"\x1f\x8b":
+    if os.name != "posix" or (os.cpu_count() or 1) < 2 or gzipped(raw):
         return False
     status = os.fstat(raw.fileno())
     return stat.S_ISREG(status.st_mode) and status.st_size >= _PARALLEL_FROM
@@ -149,13 +150,13 @@ def _in_children(raw: io.BufferedReader, name: str, dimension: int) -> Generator
                 result = _answer(workers[k % count], name)
                 if result.batches is None:
                     parser = parser or simdjson.Parser()
-                    yield from parse_lines(parser, split_lines(read_range(fd, start, end)), first, name, dimension)
+                    yield from parse_lines(parser, chunk_lines(fd, start, end), first, name, dimension)
                 else:
                     shift = first - 1
                     for batch in result.batches:
                         numbers = [number + shift for number in batch.lines]
                         yield VectorBatch(batch.keys, batch.data, batch.metadata, numbers)
-                first += result.lines
+                first += result.line_count
         finally:
             for worker in workers:
                 _end(worker)
@@ -165,7 +166,7 @@ class ChunkResult(NamedTuple):
     """A parse worker's answer for one chunk: its number of lines, and its vectors numbered from the chunk's first
     line (None: the chunk has a line the dump format refuses)."""
 
-    lines: int
+    line_count: int
     batches: list[VectorBatch] | None
 
 
@@ -182,16 +183,15 @@ def _answer(worker: subprocess.Popen[bytes], name: str) -> ChunkResult:
 
 
 def _end(worker: subprocess.Popen[bytes]) -> bytes:
-    """Stop the worker if it still runs; what it wrote on stderr."""
+    """Stop the worker if it still runs and close its pipes (again is harmless); what it wrote on stderr."""
     if worker.poll() is None:
         worker.kill()
     worker.wait()
-    errors = b""
-    for pipe in (worker.stdout, worker.stderr):
-        if pipe is not None and not pipe.closed:
-            if pipe is worker.stderr:
-                errors = pipe.read()
-            pipe.close()
+    errors = worker.stderr.read() if worker.stderr is not None and not worker.stderr.closed else b""
+    for pipe in (worker.stdin, worker.stdout, worker.stderr):
+        if pipe is not None:
+            with contextlib.suppress(OSError):  # stdin's close flushes into a pipe the worker may have left
+                pipe.close()
     return errors
 
 
@@ -218,8 +218,9 @@ def _chunks(fd: int, size: int, chunk: int) -> Iterator[tuple[int, int]]:
         start = end
 
 
-def read_range(fd: int, start: int, end: int) -> bytes:
-    """The file's bytes from ``start`` to ``end``."""
+def chunk_lines(fd: int, start: int, end: int) -> list[bytes]:
+    """The lines of the file's bytes from ``start`` to ``end`` (a range from ``_chunks``), without their
+    newlines; the last may have none."""
     pieces = []
     while start < end:
         piece = os.pread(fd, end - start, start)
@@ -227,12 +228,7 @@ def read_range(fd: int, start: int, end: int) -> bytes:
             break
         pieces.append(piece)
         start += len(piece)
-    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
-
-
-def split_lines(block: bytes) -> list[bytes]:
-    """A chunk's lines, without their newlines; the last may have none."""
-    lines = block.split(b"\n")
+    lines = b"".join(pieces).split(b"\n")
     if lines and not lines[-1]:
         lines.pop()
     return lines
@@ -255,7 +251,7 @@ class _Reader:
         self._raw = raw
         self._child: subprocess.Popen[bytes] | None = None
         self._stream: Any = raw
-        if raw.peek(2)[:2] == b"\x1f\x8b":  # peeked, not read: the file may be a pipe, which cannot seek back
+        if gzipped(raw):
             if stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
                 command = [sys.executable, "-m", "s3vectors_emulator.seeding.gunzip", name]
                 self._child = subprocess.Popen(

@@ -29,6 +29,7 @@ for a vector file (``dump/vectors/docs/pages.jsonl.gz:17: ...``).
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import time
 import zlib
@@ -360,7 +361,7 @@ class VectorWriter:
         if not lines:
             return
         try:
-            self._out.write(b"\n".join(lines) + b"\n")
+            self._out.write(b"\n".join([*lines, b""]))  # the last newline too, in the one copy
         except OSError as exc:
             raise DumpError(f"{self._path}: cannot write: {exc.strerror or exc}") from None
         self.count += len(lines)
@@ -418,6 +419,12 @@ def encode_vector(
 _LINE = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
 
 
+def gzipped(raw: io.BufferedReader) -> bool:
+    """Whether the file's content is gzip (its magic number), peeked without reading: a file may be a pipe, which
+    cannot seek back.  Readers go by the content, not the name."""
+    return raw.peek(2)[:2] == b"\x1f\x8b"
+
+
 def resolve(path: Path) -> Path:
     """A vectors file's ``path``, or its other spelling (``.jsonl`` for ``.jsonl.gz`` and the other way round)
     when only that exists: readers find either."""
@@ -441,9 +448,7 @@ def _lines(directory: str | os.PathLike[str], index: IndexEntry) -> Iterator[tup
         raise DumpError(f"{name}: cannot read: {exc.strerror or exc}") from None
     number = 0
     try:
-        magic = raw.read(2)
-        raw.seek(0)
-        stream: gzip.GzipFile | IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if magic == b"\x1f\x8b" else raw
+        stream: gzip.GzipFile | IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped(raw) else raw
         for number, line in enumerate(stream, 1):
             stripped = line.strip()
             if stripped:
