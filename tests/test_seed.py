@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from s3vectors_emulator.config import Config
-from s3vectors_emulator.seeding import SeedError
+from s3vectors_emulator.seeding import SeedError, vector_files
 from s3vectors_emulator.testing import client_for, running_emulator
 from s3vectors_emulator.transfer.dump import (
     BucketEntry,
@@ -38,10 +38,12 @@ from s3vectors_emulator.transfer.dump import (
 COMMAND = [sys.executable, "-m", "s3vectors_emulator"]
 
 
-def _dump(directory: Path, data: np.ndarray, bucket: str = "media", index: str = "films") -> list[str]:
+def _dump(
+    directory: Path, data: np.ndarray, bucket: str = "media", index: str = "films", compressed: bool = True
+) -> list[str]:
     """A dump of one cosine index holding ``data`` (keys k0, k1, …, metadata {"n": i}); returns the keys."""
     keys = [f"k{i}" for i in range(len(data))]
-    with VectorWriter(directory, bucket, index) as writer:
+    with VectorWriter(directory, bucket, index, compressed) as writer:
         writer.write(keys, data, [{"n": i} for i in range(len(data))])
     entry = IndexEntry(
         index,
@@ -134,11 +136,16 @@ def test_declarative_json_names_its_account_and_region(tmp_path: Path):
         assert client_for(url).list_vector_buckets()["vectorBuckets"] == []
 
 
-def test_a_dump_is_seeded_bit_exact(tmp_path: Path):
+@pytest.mark.parametrize("reading", ["gzip", "plain, by child processes"])
+def test_a_dump_is_seeded_bit_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reading: str):
     # Values whose decimal text is hard to read back: subnormals, float32's extremes, negative zero.
     special = np.array([[1e-45, 3.4028235e38, -0.0, 1.1754942e-38]], dtype=np.float32)
     data = np.concatenate([np.random.default_rng(2).standard_normal((2500, 4)).astype(np.float32), special])
-    keys = _dump(tmp_path / "dump", data)
+    keys = _dump(tmp_path / "dump", data, compressed=reading == "gzip")
+    if reading != "gzip":  # a large plain file's path, on a small one: chunks of a few dozen lines
+        monkeypatch.setattr(vector_files, "_PARALLEL_FROM", 0)
+        monkeypatch.setattr(vector_files, "_CHUNK", 4096)
+        monkeypatch.setattr(vector_files.os, "cpu_count", lambda: 2)
     with running_emulator(Config(port=0, init=str(tmp_path / "dump"))) as url:
         client = client_for(url)
         assert _values(client, keys).tobytes() == data.tobytes()
