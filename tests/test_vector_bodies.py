@@ -105,6 +105,11 @@ def test_a_real_batch_takes_the_fast_reading() -> None:
     [
         # simdjson flattens nested arrays and reads the first of repeated members; orjson keeps the last.
         b'{"vectorBucketName":"bucket-a","indexName":"index-a","vectors":[{"key":"a","data":{"float32":[[1.0]]}}]}',
+        b'{"vectorBucketName":"bucket-a","indexName":"index-a","vectors":[{"key":"a","data":{"float32":[ \n[1.0]]}}]}',
+        # The same after more brackets than the screen steps through one by one.
+        b'{"vectorBucketName":"bucket-a","indexName":"index-a","vectors":['
+        + b'{"key":"a","data":{"float32":[1.0]}},' * 2100
+        + b'{"key":"b","data":{"float32":[\t[2.0]]}}]}',
         b'{"vectorBucketName":"bucket-a","indexName":"index-a","vectors":[{"key":"a","key":"b","data":{"float32":[1]}}]}',
         b'{"vectorBucketName":"x","vectorBucketName":"bucket-a","indexName":"index-a","vectors":[]}',
         b'{"vectorBucketName":"bucket-a","indexName":"index-a","vectors":[{"key":"a","data":{"float32":[1],"float32":[true]}}]}',
