@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import simdjson
 from botocore.model import ListShape, Shape, StructureShape
 
@@ -29,7 +30,6 @@ _NESTED = re.compile(rb"\[\s*\[")
 # skips to each "[" at memchr's speed, and a batch has about one per vector.  Past this many the expression
 # takes over, so that a body made of brackets costs no more than it did.
 _BRACKETS_STEPPED = 2048
-_NOT_A_NUMBER = frozenset(b" \t\r\n[")
 
 
 class _Unlike(Exception):
@@ -47,7 +47,7 @@ class VectorBodyReader:
 
     def read(self, body: bytes | memoryview) -> dict[str, Any] | None:
         """The body as a dict, or None where only the usual reading can tell (errors included)."""
-        if body[:1] != b"{" or _nested(body):
+        if body[:1] != b"{" or _nested(*_searchable(body)):
             return None  # a leading byte order mark or blank, or a nested array
         # A parser per body: allocating one cost nothing measurable beside the parse, and nothing is shared
         # between the server's threads.  Its proxies die with this frame.
@@ -61,17 +61,29 @@ class VectorBodyReader:
         return result
 
 
-def _nested(body: bytes | memoryview) -> bool:
-    """Whether ``_NESTED`` is found in ``body``."""
-    raw = bytes(body) if isinstance(body, memoryview) else body
-    at = raw.find(b"[")
+def _searchable(body: bytes | memoryview) -> tuple[bytes | bytearray, int, int]:
+    """An object with ``find`` holding ``body``, and where: a large body is a view into a pooled bytearray
+    (runtime.BodyBuffers), which a copy would make 10 MB of fresh memory again."""
+    if isinstance(body, bytes):
+        return body, 0, len(body)
+    owner = body.obj
+    if isinstance(owner, bytes | bytearray) and body.c_contiguous:
+        start = np.frombuffer(body, np.uint8).ctypes.data - np.frombuffer(owner, np.uint8).ctypes.data
+        return owner, start, start + len(body)
+    raw = bytes(body)  # any other buffer: rare, and small
+    return raw, 0, len(raw)
+
+
+def _nested(source: bytes | bytearray, start: int, end: int) -> bool:
+    """Whether ``_NESTED`` is found in ``source[start:end]``."""
+    at = source.find(b"[", start, end)
     for _ in range(_BRACKETS_STEPPED):
         if at < 0:
             return False
-        if at + 1 < len(raw) and raw[at + 1] in _NOT_A_NUMBER and _NESTED.match(raw, at):
+        if _NESTED.match(source, at, end):
             return True
-        at = raw.find(b"[", at + 1)
-    return at >= 0 and _NESTED.search(raw, at) is not None
+        at = source.find(b"[", at + 1, end)
+    return at >= 0 and _NESTED.search(source, at, end) is not None
 
 
 def _reader(shape: Shape) -> _Read | None:
